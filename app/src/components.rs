@@ -1,0 +1,116 @@
+//! Pieces shared by several pages.
+
+use crate::error::AppError;
+use crate::model::Role;
+use crate::use_session;
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_location;
+
+/// The bar on every page: the product, the signed-in person's links and `Sign out`.
+#[component]
+pub fn TopBar() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Actas"</a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match session.me.await {
+                        Ok(Some(me)) => {
+                            let staff = me.role.is_staff();
+                            view! {
+                                <nav aria-label="Main">
+                                    <A href="/account">"Account"</A>
+                                    <Show when=move || staff>
+                                        <A href="/admin/users">"Users"</A>
+                                    </Show>
+                                </nav>
+                                <span class="who">
+                                    {me.name.clone()}
+                                    <span class="role">{role_label(me.role)}</span>
+                                </span>
+                                <SignOutButton/>
+                            }
+                                .into_any()
+                        }
+                        _ => ().into_any(),
+                    }
+                })}
+            </Suspense>
+        </header>
+    }
+}
+
+#[component]
+fn SignOutButton() -> impl IntoView {
+    let sign_out = use_session().sign_out;
+    let pending = sign_out.pending();
+    view! {
+        <ActionForm action=sign_out attr:class="inline">
+            <button type="submit" class="secondary" disabled=pending aria-busy=move || pending.get().to_string()>
+                "Sign out"
+            </button>
+        </ActionForm>
+    }
+}
+
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "Owner",
+        Role::Admin => "Admin",
+        Role::Member => "Member",
+    }
+}
+
+/// What a page shows when a server function refused: the sign-in page for a visitor who is
+/// not signed in, a clear "not allowed" page for a person without the right, the message
+/// otherwise.
+#[component]
+pub fn Refusal(error: AppError) -> impl IntoView {
+    match error {
+        AppError::SignInRequired => {
+            let here = use_location();
+            let next = format!(
+                "{}{}",
+                here.pathname.get_untracked(),
+                here.search.get_untracked()
+            );
+            view! { <Redirect path=format!("/sign-in?next={}", encode_query_value(&next))/> }
+                .into_any()
+        }
+        AppError::Forbidden(message) => view! {
+            <section class="card narrow" aria-labelledby="not-allowed">
+                <h1 id="not-allowed">"Not allowed"</h1>
+                <p>{message}</p>
+                <p><a href="/">"Go to your start page"</a></p>
+            </section>
+        }
+        .into_any(),
+        other => view! { <p class="error" role="alert">{other.to_string()}</p> }.into_any(),
+    }
+}
+
+/// Percent-encodes a value for a URL query: everything but RFC 3986's unreserved characters.
+pub fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            super::encode_query_value("/admin/users?q=a b&page=2"),
+            "/admin/users%3Fq%3Da%20b%26page%3D2"
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! Actas: everything shared by the server and the browser. Pages, components and server
+//! functions here; the rules and the store behind the `ssr` feature.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use api::{SignIn, SignOut};
+use error::AppError;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+use model::Me;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Who is signed in, and the two actions that change it. Everything that depends on the
+/// signed-in person refetches when either action completes.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub me: Resource<Result<Option<Me>, AppError>>,
+    pub sign_in: ServerAction<SignIn>,
+    pub sign_out: ServerAction<SignOut>,
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let sign_in = ServerAction::<SignIn>::new();
+    let sign_out = ServerAction::<SignOut>::new();
+    let me = Resource::new(
+        move || (sign_in.version().get(), sign_out.version().get()),
+        |_| api::whoami(),
+    );
+    provide_context(Session {
+        me,
+        sign_in,
+        sign_out,
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/actas.css"/>
+        <Title text="Actas"/>
+        <Router>
+            <components::TopBar/>
+            <main id="main">
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("") view=pages::Home ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=pages::admin_users::AdminUsersPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,145 @@
+//! Plain data shared by the server and the browser: what pages render and server functions return.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Owner, Role::Admin, Role::Member];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
+    /// Platform staff: may open the admin pages.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    Active,
+    Suspended,
+    Deleted,
+}
+
+impl UserStatus {
+    pub const ALL: [UserStatus; 3] = [
+        UserStatus::Active,
+        UserStatus::Suspended,
+        UserStatus::Deleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Suspended => "suspended",
+            UserStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<UserStatus> {
+        UserStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+}
+
+impl fmt::Display for UserStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The signed-in person, as pages see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// A row of the admin user list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub status: UserStatus,
+}
+
+/// One page of the admin user list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub users: Vec<UserSummary>,
+    /// 1-based page number actually shown (clamped to the last page).
+    pub page: u32,
+    pub page_count: u32,
+    pub total: u64,
+}
+
+pub const USERS_PER_PAGE: u32 = 50;
+
+/// Formats a UTC instant in milliseconds as SPEC.md §8 shows times: `2026-11-21 10:30 UTC`.
+pub fn format_utc(at_ms: i64) -> String {
+    match chrono::DateTime::from_timestamp_millis(at_ms) {
+        Some(at) => at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        None => "unknown time".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_statuses_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        for status in UserStatus::ALL {
+            assert_eq!(UserStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(Role::parse("Owner"), None);
+        assert_eq!(UserStatus::parse(""), None);
+    }
+
+    #[test]
+    fn only_owners_and_admins_are_staff() {
+        assert!(Role::Owner.is_staff());
+        assert!(Role::Admin.is_staff());
+        assert!(!Role::Member.is_staff());
+    }
+
+    #[test]
+    fn utc_times_are_shown_with_the_zone_named() {
+        // 2026-11-21 10:30:59.999 UTC
+        assert_eq!(format_utc(1_795_257_059_999), "2026-11-21 10:30 UTC");
+        assert_eq!(format_utc(i64::MAX), "unknown time");
+    }
+}

@@ -1,0 +1,66 @@
+//! One module per screen.
+
+pub mod account;
+pub mod admin_users;
+pub mod sign_in;
+
+use crate::components::Refusal;
+use crate::error::AppError;
+use crate::use_session;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+/// `/`: sends each person to their own start page.
+#[component]
+pub fn Home() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.me.await {
+                    Ok(Some(me)) => {
+                        let path = if me.role.is_staff() { "/admin/users" } else { "/account" };
+                        view! { <Redirect path=path/> }.into_any()
+                    }
+                    Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
+                    Err(error) => view! { <Refusal error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="card narrow">
+            <h1>"Page not found"</h1>
+            <p><a href="/">"Go to your start page"</a></p>
+        </section>
+    }
+}
+
+/// Renders a page for the signed-in person, or sends a visitor to sign in.
+pub fn signed_in_only<V: IntoView + 'static>(
+    page: impl Fn(crate::model::Me) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let page = page.clone();
+                Suspend::new(async move {
+                    match session.me.await {
+                        Ok(Some(me)) => page(me).into_any(),
+                        Ok(None) => view! { <Refusal error=AppError::SignInRequired/> }.into_any(),
+                        Err(error) => view! { <Refusal error/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}

@@ -1,0 +1,37 @@
+use crate::use_session;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// `/sign-in`: email and password.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let sign_in = use_session().sign_in;
+    let pending = sign_in.pending();
+    let next = move || use_query_map().read().get("next").unwrap_or_default();
+    let error = move || {
+        sign_in
+            .value()
+            .get()
+            .and_then(|result| result.err())
+            .map(|error| error.to_string())
+    };
+
+    view! {
+        <Title text="Sign in · Actas"/>
+        <section class="card narrow" aria-labelledby="sign-in-heading">
+            <h1 id="sign-in-heading">"Sign in"</h1>
+            <ActionForm action=sign_in attr:class="stack">
+                <input type="hidden" name="next" prop:value=next/>
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="username" required/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                <button type="submit" disabled=pending aria-busy=move || pending.get().to_string()>
+                    "Sign in"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}

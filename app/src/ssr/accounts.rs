@@ -1,0 +1,295 @@
+//! Signing in and out: the rules of `rules.rs` applied against the store.
+
+use super::audit::{EventKind, NewEvent};
+use super::credentials;
+use super::rules::{self, AttemptLimit, SignInEnded, SignInLifetime, SignInTimes};
+use super::store::{Store, StoreError};
+use crate::model::{Me, UserSummary};
+use serde_json::json;
+use std::net::IpAddr;
+
+/// An email address as typed, trimmed and lower-cased; only plausible addresses exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(input: &str) -> Result<EmailAddress, &'static str> {
+        let email = input.trim().to_lowercase();
+        let plausible = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && matches!(email.split_once('@'), Some((local, domain))
+                if !local.is_empty() && domain.contains('.') && !domain.contains('@')
+                    && !domain.starts_with('.') && !domain.ends_with('.'));
+        if plausible {
+            Ok(EmailAddress(email))
+        } else {
+            Err("Enter a valid email address, like name@example.com.")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The person behind a valid sign-in cookie, resolved once per request.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub token_digest: String,
+    pub user: UserSummary,
+}
+
+impl SignedIn {
+    pub fn me(&self) -> Me {
+        Me {
+            id: self.user.id,
+            name: self.user.name.clone(),
+            email: self.user.email.clone(),
+            role: self.user.role,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Unknown email or wrong password: deliberately the same answer.
+    #[error("Email or password is incorrect.")]
+    WrongCredentials,
+    #[error("{}", rules::retry_message(*wait_ms))]
+    TooManyAttempts { wait_ms: i64 },
+    #[error("This account is not active. Contact support.")]
+    AccountNotActive,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A successful sign-in: the token for the cookie and who it signs in.
+#[derive(Debug)]
+pub struct NewSignIn {
+    pub token: String,
+    pub user: UserSummary,
+}
+
+fn attempt_buckets(email: &EmailAddress, address: Option<IpAddr>) -> Vec<(String, AttemptLimit)> {
+    let mut buckets = vec![(
+        format!("email:{}", email.as_str()),
+        AttemptLimit::SIGN_IN_PER_ACCOUNT,
+    )];
+    if let Some(address) = address {
+        buckets.push((
+            format!("address:{address}"),
+            AttemptLimit::SIGN_IN_PER_ADDRESS,
+        ));
+    }
+    buckets
+}
+
+/// Checks the password and starts a new sign-in session, replacing `replaces` if given (the
+/// session id is rotated at every sign-in). Every refusal is audited as `sign_in_failed`.
+pub async fn sign_in(
+    store: &Store,
+    email: &EmailAddress,
+    password: String,
+    address: Option<IpAddr>,
+    replaces: Option<&str>,
+    now: i64,
+) -> Result<NewSignIn, SignInError> {
+    let buckets = attempt_buckets(email, address);
+    let failed = |reason: &str| {
+        NewEvent::new(EventKind::SignInFailed)
+            .detail(json!({"email": email.as_str(), "address": address.map(|a| a.to_string()), "reason": reason}))
+    };
+
+    for (bucket, limit) in &buckets {
+        let (failures, oldest) = store
+            .failures_since(bucket, limit.window_start(now))
+            .await?;
+        if let Err(wait_ms) = limit.check(failures, oldest, now) {
+            // Audited, but not counted: a locked-out caller cannot extend the lock-out.
+            store.record(failed("too many attempts"), now).await?;
+            return Err(SignInError::TooManyAttempts { wait_ms });
+        }
+    }
+
+    let account = store.credentials_by_email(email.as_str()).await?;
+    let known_id = account.as_ref().map(|account| account.user.id);
+    let (user, password_ok) = match account {
+        Some(account) => {
+            let hash = account.password_hash;
+            let ok =
+                tokio::task::spawn_blocking(move || credentials::verify_password(&password, &hash))
+                    .await
+                    .unwrap_or(false);
+            (Some(account.user), ok)
+        }
+        None => {
+            let _ =
+                tokio::task::spawn_blocking(move || credentials::verify_against_nothing(&password))
+                    .await;
+            (None, false)
+        }
+    };
+
+    let Some(user) = user.filter(|_| password_ok) else {
+        let oldest_kept = buckets
+            .iter()
+            .map(|(_, limit)| limit.window_start(now))
+            .min()
+            .unwrap_or(now);
+        let mut event = failed("wrong email or password");
+        event.subject_id = known_id;
+        let names: Vec<String> = buckets.into_iter().map(|(bucket, _)| bucket).collect();
+        store
+            .record_failure(&names, event, now, oldest_kept)
+            .await?;
+        return Err(SignInError::WrongCredentials);
+    };
+
+    if !rules::may_sign_in(user.status) {
+        store
+            .record(failed("account not active").subject(user.id), now)
+            .await?;
+        return Err(SignInError::AccountNotActive);
+    }
+
+    let token = credentials::new_token();
+    let event = NewEvent::new(EventKind::SignIn)
+        .actor(user.id)
+        .subject(user.id)
+        .detail(json!({"address": address.map(|a| a.to_string())}));
+    store
+        .start_sign_in(
+            user.id,
+            &credentials::token_digest(&token),
+            replaces,
+            event,
+            now,
+        )
+        .await?;
+    Ok(NewSignIn { token, user })
+}
+
+/// Resolves a sign-in cookie's token. An expired sign-in, or one whose account is no longer
+/// active, is ended here (and audited once) and resolves to nobody.
+pub async fn resolve(
+    store: &Store,
+    lifetime: &SignInLifetime,
+    token: &str,
+    now: i64,
+) -> Result<Option<SignedIn>, StoreError> {
+    let token_digest = credentials::token_digest(token);
+    let Some(record) = store.sign_in_record(&token_digest).await? else {
+        return Ok(None);
+    };
+    let times = SignInTimes {
+        created_at: record.created_at,
+        last_seen_at: record.last_seen_at,
+    };
+    let ended = match lifetime.check(times, now) {
+        Err(SignInEnded::TooOld) => Some("sign-in expired"),
+        Err(SignInEnded::Idle) => Some("idle timeout"),
+        Ok(()) if !rules::may_sign_in(record.user.status) => Some("account not active"),
+        Ok(()) => None,
+    };
+    if let Some(reason) = ended {
+        let event = NewEvent::new(EventKind::SignOut)
+            .actor(record.user.id)
+            .subject(record.user.id)
+            .detail(json!({"reason": reason}));
+        store.end_sign_in(&token_digest, Some(event), now).await?;
+        return Ok(None);
+    }
+    if lifetime.should_touch(times, now) {
+        store.touch_sign_in(&token_digest, now).await?;
+    }
+    Ok(Some(SignedIn {
+        token_digest,
+        user: record.user,
+    }))
+}
+
+/// Signs out: ends the sign-in session, audited once.
+pub async fn sign_out(store: &Store, signed_in: &SignedIn, now: i64) -> Result<(), StoreError> {
+    let event = NewEvent::new(EventKind::SignOut)
+        .actor(signed_in.user.id)
+        .subject(signed_in.user.id)
+        .detail(json!({"reason": "signed out"}));
+    store
+        .end_sign_in(&signed_in.token_digest, Some(event), now)
+        .await?;
+    Ok(())
+}
+
+/// Where a person lands after signing in, unless they were on their way somewhere.
+pub fn landing_path(user: &UserSummary, next: Option<&str>) -> String {
+    match next.filter(|path| is_local_path(path)) {
+        Some(path) => path.to_string(),
+        None if rules::may_view_admin_pages(user.role) => "/admin/users".to_string(),
+        None => "/account".to_string(),
+    }
+}
+
+/// Only paths on this site: `/x`, never `//host` or `/\host` (which browsers treat as another site).
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.chars().any(|c| c.is_control() || c == '\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Role, UserStatus};
+
+    #[test]
+    fn emails_are_trimmed_lower_cased_and_must_be_plausible() {
+        assert_eq!(
+            EmailAddress::parse("  Mia@Example.COM ").unwrap().as_str(),
+            "mia@example.com"
+        );
+        for bad in [
+            "",
+            "mia",
+            "mia@",
+            "@example.com",
+            "mia@example",
+            "mia@@example.com",
+            "m ia@example.com",
+            "mia@.com",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(EmailAddress::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn people_land_on_their_own_page_and_never_on_another_site() {
+        let member = UserSummary {
+            id: 1,
+            name: "Mia".into(),
+            email: "mia@example.com".into(),
+            role: Role::Member,
+            status: UserStatus::Active,
+        };
+        let admin = UserSummary {
+            role: Role::Admin,
+            ..member.clone()
+        };
+        assert_eq!(landing_path(&member, None), "/account");
+        assert_eq!(landing_path(&admin, None), "/admin/users");
+        assert_eq!(landing_path(&admin, Some("/account")), "/account");
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/a\nb",
+        ] {
+            assert_eq!(
+                landing_path(&member, Some(hostile)),
+                "/account",
+                "{hostile:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,477 @@
+//! The audit trail's pure parts: redaction, the canonical encoding, the hash chain and its
+//! verifier. The store writes and reads the rows; everything that decides what a row holds
+//! or whether the chain is whole lives here, where it is unit-tested without a database.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// `prev_hash` of the first event.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Longest string kept in an event, in characters, after redaction and escaping.
+pub const MAX_TEXT_CHARS: usize = 1000;
+
+pub const REDACTED: &str = "[REDACTED]";
+
+/// The kinds of event SPEC.md §5 names. Stored as their snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    SignIn,
+    SignInFailed,
+    SignOut,
+    ConsentGranted,
+    ConsentRevoked,
+    SupportCodeIssued,
+    ImpersonationStarted,
+    ImpersonationDenied,
+    ImpersonationEnded,
+    Action,
+    ProfileUpdated,
+    PayoutUpdated,
+    RoleChanged,
+    AllowlistGranted,
+    AllowlistRevoked,
+    UserSuspended,
+    UserCreated,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::SignIn => "sign_in",
+            EventKind::SignInFailed => "sign_in_failed",
+            EventKind::SignOut => "sign_out",
+            EventKind::ConsentGranted => "consent_granted",
+            EventKind::ConsentRevoked => "consent_revoked",
+            EventKind::SupportCodeIssued => "support_code_issued",
+            EventKind::ImpersonationStarted => "impersonation_started",
+            EventKind::ImpersonationDenied => "impersonation_denied",
+            EventKind::ImpersonationEnded => "impersonation_ended",
+            EventKind::Action => "action",
+            EventKind::ProfileUpdated => "profile_updated",
+            EventKind::PayoutUpdated => "payout_updated",
+            EventKind::RoleChanged => "role_changed",
+            EventKind::AllowlistGranted => "allowlist_granted",
+            EventKind::AllowlistRevoked => "allowlist_revoked",
+            EventKind::UserSuspended => "user_suspended",
+            EventKind::UserCreated => "user_created",
+        }
+    }
+}
+
+/// An event as a caller describes it, before it gets its place in the chain.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    pub kind: EventKind,
+    pub actor_id: Option<i64>,
+    pub subject_id: Option<i64>,
+    pub impersonation_id: Option<i64>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub status: Option<i32>,
+    pub detail: Value,
+}
+
+impl NewEvent {
+    pub fn new(kind: EventKind) -> Self {
+        NewEvent {
+            kind,
+            actor_id: None,
+            subject_id: None,
+            impersonation_id: None,
+            method: None,
+            path: None,
+            status: None,
+            detail: Value::Object(Default::default()),
+        }
+    }
+
+    pub fn actor(mut self, id: i64) -> Self {
+        self.actor_id = Some(id);
+        self
+    }
+
+    pub fn subject(mut self, id: i64) -> Self {
+        self.subject_id = Some(id);
+        self
+    }
+
+    pub fn request(mut self, method: &str, path: &str, status: u16) -> Self {
+        self.method = Some(method.to_string());
+        self.path = Some(path.to_string());
+        self.status = Some(i32::from(status));
+        self
+    }
+
+    pub fn detail(mut self, detail: Value) -> Self {
+        self.detail = detail;
+        self
+    }
+
+    /// Seals the event into the chain after `prev_hash`: everything is redacted and capped
+    /// here, so no caller can store an unredacted value by forgetting to.
+    pub fn seal(self, seq: i64, at_ms: i64, prev_hash: &str) -> StoredEvent {
+        let mut event = StoredEvent {
+            seq,
+            at_ms,
+            kind: self.kind.as_str().to_string(),
+            actor_id: self.actor_id,
+            subject_id: self.subject_id,
+            impersonation_id: self.impersonation_id,
+            method: self.method.map(|m| clean_text(&m)),
+            path: self.path.map(|p| clean_text(&p)),
+            status: self.status,
+            detail: redact(self.detail).to_string(),
+            prev_hash: prev_hash.to_string(),
+            hash: String::new(),
+        };
+        event.hash = event.compute_hash();
+        event
+    }
+}
+
+/// An event as it is stored: one row of `audit_events`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub kind: String,
+    pub actor_id: Option<i64>,
+    pub subject_id: Option<i64>,
+    pub impersonation_id: Option<i64>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub status: Option<i32>,
+    /// JSON text, already redacted; hashed as stored, byte for byte.
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl StoredEvent {
+    /// The canonical encoding: a JSON array of every field but the hashes, in a fixed order.
+    /// The detail enters as the exact text stored, so re-reading it never changes the hash.
+    pub fn canonical_encoding(&self) -> String {
+        serde_json::json!([
+            self.seq,
+            self.at_ms,
+            self.kind,
+            self.actor_id,
+            self.subject_id,
+            self.impersonation_id,
+            self.method,
+            self.path,
+            self.status,
+            self.detail,
+        ])
+        .to_string()
+    }
+
+    /// `SHA-256(prev_hash ‖ canonical encoding)`, with `prev_hash` as its 32 raw bytes.
+    pub fn compute_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        match hex::decode(&self.prev_hash) {
+            Ok(bytes) => hasher.update(bytes),
+            // A mangled prev_hash still hashes (as text) so the verifier reports a mismatch
+            // rather than failing to run.
+            Err(_) => hasher.update(self.prev_hash.as_bytes()),
+        }
+        hasher.update(self.canonical_encoding().as_bytes());
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// What is wrong at the first broken link of the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BrokenLink {
+    /// A sequence number is missing (rows deleted) or out of order.
+    Gap { expected_seq: i64, found_seq: i64 },
+    /// The row does not point at the hash of the row before it.
+    PrevHashMismatch { seq: i64 },
+    /// The row's content does not hash to its stored hash (the row was altered).
+    HashMismatch { seq: i64 },
+    /// The chain head says more rows (or other rows) exist than are there: the tail was cut.
+    HeadMismatch { head_seq: i64, last_seq: i64 },
+}
+
+impl fmt::Display for BrokenLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BrokenLink::Gap {
+                expected_seq,
+                found_seq,
+            } => write!(
+                f,
+                "event {expected_seq} is missing (the next stored event is {found_seq})"
+            ),
+            BrokenLink::PrevHashMismatch { seq } => {
+                write!(f, "event {seq} does not link to the event before it")
+            }
+            BrokenLink::HashMismatch { seq } => {
+                write!(
+                    f,
+                    "event {seq} was altered: its content does not match its hash"
+                )
+            }
+            BrokenLink::HeadMismatch { head_seq, last_seq } => write!(
+                f,
+                "the chain head records event {head_seq}, but the last stored event is {last_seq}"
+            ),
+        }
+    }
+}
+
+/// Walks the chain in sequence order, a batch at a time, so a verifier never holds the
+/// whole log in memory.
+#[derive(Debug)]
+pub struct ChainVerifier {
+    expected_seq: i64,
+    last_hash: String,
+    broken: Option<BrokenLink>,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        ChainVerifier {
+            expected_seq: 1,
+            last_hash: GENESIS_HASH.to_string(),
+            broken: None,
+        }
+    }
+}
+
+impl ChainVerifier {
+    /// Checks the next event; returns false once the chain is broken (stop feeding it).
+    pub fn check(&mut self, event: &StoredEvent) -> bool {
+        if self.broken.is_some() {
+            return false;
+        }
+        let broken = if event.seq != self.expected_seq {
+            Some(BrokenLink::Gap {
+                expected_seq: self.expected_seq,
+                found_seq: event.seq,
+            })
+        } else if event.prev_hash != self.last_hash {
+            Some(BrokenLink::PrevHashMismatch { seq: event.seq })
+        } else if event.compute_hash() != event.hash {
+            Some(BrokenLink::HashMismatch { seq: event.seq })
+        } else {
+            None
+        };
+        match broken {
+            Some(link) => {
+                self.broken = Some(link);
+                false
+            }
+            None => {
+                self.expected_seq += 1;
+                self.last_hash = event.hash.clone();
+                true
+            }
+        }
+    }
+
+    /// The verdict once every event was fed, given the chain head's record of the last one.
+    pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<u64, BrokenLink> {
+        if let Some(link) = self.broken {
+            return Err(link);
+        }
+        let last_seq = self.expected_seq - 1;
+        if head_seq != last_seq || head_hash != self.last_hash {
+            return Err(BrokenLink::HeadMismatch { head_seq, last_seq });
+        }
+        Ok(last_seq as u64)
+    }
+}
+
+/// Does this key hold a secret? SPEC.md §5: a fixed list of fragments, plus `code` and `*_code`.
+pub fn is_secret_key(key: &str) -> bool {
+    const FRAGMENTS: [&str; 7] = [
+        "password",
+        "secret",
+        "token",
+        "authorization",
+        "cookie",
+        "api_key",
+        "iban",
+    ];
+    let key = key.to_lowercase();
+    FRAGMENTS.iter().any(|fragment| key.contains(fragment))
+        || key == "code"
+        || key.ends_with("_code")
+}
+
+/// Replaces the value of every secret key, at any depth, and cleans every string.
+pub fn redact(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| {
+                    let value = if is_secret_key(&key) {
+                        Value::String(REDACTED.into())
+                    } else {
+                        redact(value)
+                    };
+                    (clean_text(&key), value)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
+        Value::String(text) => Value::String(clean_text(&text)),
+        other => other,
+    }
+}
+
+/// Escapes control characters (so no value can start a new line in an export) and caps the
+/// length, escaping first so the escapes cannot push a value over the cap.
+pub fn clean_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_TEXT_CHARS + 16));
+    let mut chars = 0usize;
+    for c in text.chars() {
+        if chars >= MAX_TEXT_CHARS {
+            out.push_str("…[truncated]");
+            break;
+        }
+        if c.is_control() {
+            // `\u000a` is six characters; counted as such toward the cap.
+            let escaped = format!("\\u{:04x}", c as u32);
+            chars += escaped.chars().count();
+            out.push_str(&escaped);
+        } else {
+            chars += 1;
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn chain(n: i64) -> Vec<StoredEvent> {
+        let mut prev = GENESIS_HASH.to_string();
+        (1..=n)
+            .map(|seq| {
+                let event = NewEvent::new(EventKind::SignIn)
+                    .actor(seq)
+                    .detail(json!({"n": seq}))
+                    .seal(seq, 1_000 + seq, &prev);
+                prev = event.hash.clone();
+                event
+            })
+            .collect()
+    }
+
+    fn verify(events: &[StoredEvent], head_seq: i64, head_hash: &str) -> Result<u64, BrokenLink> {
+        let mut verifier = ChainVerifier::default();
+        for event in events {
+            if !verifier.check(event) {
+                break;
+            }
+        }
+        verifier.finish(head_seq, head_hash)
+    }
+
+    #[test]
+    fn an_untouched_chain_verifies() {
+        let events = chain(5);
+        assert_eq!(verify(&events, 5, &events[4].hash), Ok(5));
+        assert_eq!(verify(&[], 0, GENESIS_HASH), Ok(0));
+    }
+
+    #[test]
+    fn an_altered_row_is_the_first_broken_link() {
+        let mut events = chain(5);
+        events[2].detail = json!({"n": 99}).to_string();
+        assert_eq!(
+            verify(&events, 5, &events[4].hash),
+            Err(BrokenLink::HashMismatch { seq: 3 })
+        );
+    }
+
+    #[test]
+    fn a_row_rehashed_after_altering_breaks_the_next_link() {
+        let mut events = chain(5);
+        events[2].kind = "sign_out".into();
+        events[2].hash = events[2].compute_hash();
+        assert_eq!(
+            verify(&events, 5, &events[4].hash),
+            Err(BrokenLink::PrevHashMismatch { seq: 4 })
+        );
+    }
+
+    #[test]
+    fn a_deleted_row_and_a_cut_tail_are_caught() {
+        let mut events = chain(5);
+        let head_hash = events[4].hash.clone();
+        events.remove(1);
+        assert_eq!(
+            verify(&events, 5, &head_hash),
+            Err(BrokenLink::Gap {
+                expected_seq: 2,
+                found_seq: 3
+            })
+        );
+
+        let events = chain(5);
+        assert_eq!(
+            verify(&events[..3], 5, &head_hash),
+            Err(BrokenLink::HeadMismatch {
+                head_seq: 5,
+                last_seq: 3
+            })
+        );
+    }
+
+    #[test]
+    fn secret_keys_are_redacted_at_any_depth_and_casing() {
+        let detail = json!({
+            "Password": "hunter2",
+            "nested": {"deeper": [{"X-API_KEY": "k"}, {"sessionToken": "t"}]},
+            "support_code": "ABCD2345",
+            "code": "ABCD2345",
+            "IBAN": "DE89370400440532013000",
+            "Authorization": "Bearer x",
+            "set-cookie": "a=b",
+            "client_secret": "s",
+            "monkey": "banana",
+            "author": "Ada",
+            "codename": "kept",
+        });
+        let redacted = redact(detail).to_string();
+        for secret in [
+            "hunter2", "\"k\"", "\"t\"", "ABCD2345", "DE89", "Bearer", "a=b", "\"s\"",
+        ] {
+            assert!(!redacted.contains(secret), "{secret} leaked in {redacted}");
+        }
+        for kept in ["banana", "Ada", "kept"] {
+            assert!(redacted.contains(kept), "{kept} was hidden in {redacted}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_long_text_capped() {
+        assert_eq!(clean_text("a\nb\r\u{1b}"), "a\\u000ab\\u000d\\u001b");
+        let long = "x".repeat(5_000);
+        let cleaned = clean_text(&long);
+        assert!(cleaned.starts_with(&"x".repeat(MAX_TEXT_CHARS)));
+        assert!(cleaned.chars().count() < MAX_TEXT_CHARS + 20);
+        let newlines = "\n".repeat(5_000);
+        assert!(clean_text(&newlines).chars().count() < MAX_TEXT_CHARS + 20);
+    }
+
+    #[test]
+    fn sealing_redacts_and_cleans_the_request_fields() {
+        let event = NewEvent::new(EventKind::Action)
+            .request("POST", "/api/x\nforged", 200)
+            .detail(json!({"token": "abc"}))
+            .seal(1, 0, GENESIS_HASH);
+        assert_eq!(event.path.as_deref(), Some("/api/x\\u000aforged"));
+        assert!(!event.detail.contains("abc"));
+        assert_eq!(event.hash, event.compute_hash());
+    }
+}

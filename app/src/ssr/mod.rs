@@ -1,0 +1,164 @@
+//! Server-only code: rules, store, audit, credentials, and what server functions share.
+
+pub mod accounts;
+pub mod audit;
+pub mod credentials;
+pub mod rules;
+pub mod store;
+
+use crate::error::AppError;
+use accounts::SignedIn;
+use axum::extract::FromRef;
+use http::header::{HeaderMap, HeaderValue, COOKIE};
+use leptos::prelude::*;
+use rules::SignInLifetime;
+use std::sync::Arc;
+use store::Store;
+
+/// Runtime settings the server functions and middleware need.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Whether cookies carry `Secure` (everywhere but local development).
+    pub cookie_secure: bool,
+    pub sign_in: SignInLifetime,
+}
+
+/// Shared by every request: axum state, and context for server functions.
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+    pub settings: Arc<Settings>,
+}
+
+/// Milliseconds since the Unix epoch, UTC: the one clock every rule is given.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub const SESSION_COOKIE: &str = "actas_session";
+
+/// The `Set-Cookie` value for a sign-in token; `None` clears the cookie.
+pub fn session_cookie(token: Option<&str>, settings: &Settings) -> HeaderValue {
+    let (value, max_age) = match token {
+        Some(token) => (token, settings.sign_in.max_ms / 1000),
+        None => ("", 0),
+    };
+    let secure = if settings.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .expect("a hex token and fixed attributes make a valid header")
+}
+
+/// The sign-in token from the request's cookies, if any.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_string())
+}
+
+/// The application state, inside a server function or a server render.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::Internal
+    })
+}
+
+/// The request being served.
+pub fn request_parts() -> Result<http::request::Parts, AppError> {
+    use_context::<http::request::Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from the server function context");
+        AppError::Internal
+    })
+}
+
+/// Who made this request, as resolved by the sign-in middleware.
+pub fn signed_in() -> Result<SignedIn, AppError> {
+    request_parts()?
+        .extensions
+        .get::<SignedIn>()
+        .cloned()
+        .ok_or(AppError::SignInRequired)
+}
+
+/// Ends a server function: an error also sets the HTTP status it stands for.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(error.status());
+        }
+    }
+    result
+}
+
+impl From<store::StoreError> for AppError {
+    fn from(error: store::StoreError) -> Self {
+        tracing::error!(%error, "store failure");
+        AppError::Internal
+    }
+}
+
+impl From<accounts::SignInError> for AppError {
+    fn from(error: accounts::SignInError) -> Self {
+        use accounts::SignInError::*;
+        match error {
+            WrongCredentials | AccountNotActive => AppError::Invalid(error.to_string()),
+            TooManyAttempts { .. } => AppError::TooManyAttempts(error.to_string()),
+            Store(error) => error.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(cookie_secure: bool) -> Settings {
+        Settings {
+            cookie_secure,
+            sign_in: SignInLifetime::default(),
+        }
+    }
+
+    #[test]
+    fn the_session_cookie_is_http_only_lax_and_secure_outside_development() {
+        let cookie = session_cookie(Some("abc"), &settings(true));
+        assert_eq!(
+            cookie.to_str().unwrap(),
+            "actas_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure"
+        );
+        let local = session_cookie(Some("abc"), &settings(false));
+        assert!(!local.to_str().unwrap().contains("Secure"));
+        assert!(session_cookie(None, &settings(false))
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn the_token_is_found_among_other_cookies() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            COOKIE,
+            HeaderValue::from_static("theme=dark; actas_session=t0k3n"),
+        );
+        assert_eq!(session_token(&headers).as_deref(), Some("t0k3n"));
+        let mut empty = HeaderMap::new();
+        empty.append(COOKIE, HeaderValue::from_static("actas_session="));
+        assert_eq!(session_token(&empty), None);
+    }
+}

@@ -1,0 +1,537 @@
+//! The store: the only code that speaks SQL. One dialect serves SQLite and PostgreSQL (`$n`
+//! placeholders, `RETURNING`, times as integer milliseconds), so everything above runs the
+//! same on both.
+//!
+//! Every change is written in one transaction together with its audit event: if the event
+//! cannot be written, the change does not happen.
+
+use super::audit::{BrokenLink, ChainVerifier, NewEvent, StoredEvent};
+use crate::model::{Role, UserPage, UserStatus, UserSummary, USERS_PER_PAGE};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyConnection, AnyPool, Row};
+use std::sync::Once;
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("DATABASE_URL must start with sqlite: or postgres:, got {0:?}")]
+    UnsupportedUrl(String),
+    #[error("could not create the database folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("unexpected value {value:?} in column {column}")]
+    Corrupt { column: &'static str, value: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A user as sign-in needs them, password hash included. Never leaves the server.
+#[derive(Clone, Debug)]
+pub struct UserCredentials {
+    pub user: UserSummary,
+    pub password_hash: String,
+}
+
+/// A user to create (demo accounts, tests).
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub impersonator: bool,
+}
+
+/// A sign-in session joined with its user.
+#[derive(Clone, Debug)]
+pub struct SignInRecord {
+    pub user: UserSummary,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+const USER_COLUMNS: &str = "u.id, u.name, u.email, u.role, u.status";
+
+fn user_from_row(row: &AnyRow) -> Result<UserSummary, StoreError> {
+    let role: String = row.try_get("role")?;
+    let status: String = row.try_get("status")?;
+    Ok(UserSummary {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        role: Role::parse(&role).ok_or(StoreError::Corrupt {
+            column: "users.role",
+            value: role,
+        })?,
+        status: UserStatus::parse(&status).ok_or(StoreError::Corrupt {
+            column: "users.status",
+            value: status,
+        })?,
+    })
+}
+
+impl Store {
+    /// Connects, creating an SQLite file (and its folder) on first use, and applies migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+
+        let (backend, url) = if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or(url.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or_default();
+            if let Some(folder) = std::path::Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+                    path: folder.display().to_string(),
+                    source,
+                })?;
+            }
+            (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+
+        let options = AnyPoolOptions::new().max_connections(match backend {
+            // One writer at a time either way; readers run beside it in WAL mode.
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        });
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    sqlx::query("PRAGMA journal_mode = WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA foreign_keys = ON")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options.connect(&url).await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once, so a
+    /// transaction that reads first and writes later can never fail on the upgrade.
+    async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Appends an event to the chain inside the caller's transaction. Updating the head row
+    /// first holds the chain's lock until the transaction ends.
+    pub async fn append_event(
+        conn: &mut AnyConnection,
+        event: NewEvent,
+        now: i64,
+    ) -> Result<StoredEvent, StoreError> {
+        let head = sqlx::query(
+            "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        let seq: i64 = head.try_get("last_seq")?;
+        let prev_hash: String = head.try_get("last_hash")?;
+        let stored = event.seal(seq, now, &prev_hash);
+        sqlx::query(
+            "INSERT INTO audit_events (seq, at_ms, kind, actor_id, subject_id, impersonation_id, \
+             method, path, status, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(stored.seq)
+        .bind(stored.at_ms)
+        .bind(&stored.kind)
+        .bind(stored.actor_id)
+        .bind(stored.subject_id)
+        .bind(stored.impersonation_id)
+        .bind(&stored.method)
+        .bind(&stored.path)
+        .bind(stored.status)
+        .bind(&stored.detail)
+        .bind(&stored.prev_hash)
+        .bind(&stored.hash)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
+            .bind(&stored.hash)
+            .execute(&mut *conn)
+            .await?;
+        Ok(stored)
+    }
+
+    /// Records an event that accompanies no other change.
+    pub async fn record(&self, event: NewEvent, now: i64) -> Result<StoredEvent, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let stored = Self::append_event(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Creates the given accounts if, and only if, there are none yet. Several instances
+    /// starting at once on one database create them once: the chain head's lock is taken
+    /// before counting.
+    pub async fn seed_if_empty(&self, users: &[NewUser], now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&mut *tx)
+            .await?;
+        if count > 0 {
+            return Ok(false);
+        }
+        for user in users {
+            Self::insert_user(&mut tx, user, None, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn has_users(&self) -> Result<bool, StoreError> {
+        let any: Option<i64> = sqlx::query_scalar("SELECT id FROM users LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(any.is_some())
+    }
+
+    /// Creates one account (tests and administration).
+    pub async fn create_user(
+        &self,
+        user: &NewUser,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let id = Self::insert_user(&mut tx, user, created_by, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn insert_user(
+        conn: &mut AnyConnection,
+        user: &NewUser,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (email, name, role, status, password_hash, created_at) \
+             VALUES ($1, $2, $3, 'active', $4, $5) RETURNING id",
+        )
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+        let mut created = NewEvent::new(super::audit::EventKind::UserCreated)
+            .subject(id)
+            .detail(serde_json::json!({"email": user.email, "name": user.name, "role": user.role.as_str()}));
+        created.actor_id = created_by;
+        Self::append_event(conn, created, now).await?;
+        if user.impersonator {
+            sqlx::query(
+                "INSERT INTO impersonators (user_id, granted_by, granted_at) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(created_by)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            let mut granted = NewEvent::new(super::audit::EventKind::AllowlistGranted).subject(id);
+            granted.actor_id = created_by;
+            Self::append_event(conn, granted, now).await?;
+        }
+        Ok(id)
+    }
+
+    pub async fn credentials_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<UserCredentials>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(UserCredentials {
+                user: user_from_row(&row)?,
+                password_hash: row.try_get("password_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// How many failures a bucket had after `since`, and when the oldest of them was.
+    pub async fn failures_since(
+        &self,
+        bucket: &str,
+        since: i64,
+    ) -> Result<(u64, Option<i64>), StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(at_ms) AS oldest FROM failed_attempts WHERE bucket = $1 AND at_ms > $2")
+            .bind(bucket)
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok((n.max(0) as u64, row.try_get("oldest")?))
+    }
+
+    /// Counts a failed attempt against each bucket, with its audit event. Attempts older than
+    /// `forget_before` are dropped on the way, so the table stays small.
+    pub async fn record_failure(
+        &self,
+        buckets: &[String],
+        event: NewEvent,
+        now: i64,
+        forget_before: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        Self::append_event(&mut tx, event, now).await?;
+        for bucket in buckets {
+            sqlx::query("DELETE FROM failed_attempts WHERE bucket = $1 AND at_ms <= $2")
+                .bind(bucket)
+                .bind(forget_before)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO failed_attempts (bucket, at_ms) VALUES ($1, $2)")
+                .bind(bucket)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Starts a sign-in session (and ends the one it replaces, if any), with its audit event.
+    pub async fn start_sign_in(
+        &self,
+        user_id: i64,
+        token_digest: &str,
+        replaces: Option<&str>,
+        event: NewEvent,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        Self::append_event(&mut tx, event, now).await?;
+        if let Some(old) = replaces {
+            sqlx::query("DELETE FROM sign_in_sessions WHERE token_digest = $1")
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO sign_in_sessions (token_digest, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
+        )
+        .bind(token_digest)
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn sign_in_record(
+        &self,
+        token_digest: &str,
+    ) -> Result<Option<SignInRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at \
+             FROM sign_in_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_digest = $1"
+        ))
+        .bind(token_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(SignInRecord {
+                user: user_from_row(&row)?,
+                created_at: row.try_get("created_at")?,
+                last_seen_at: row.try_get("last_seen_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn touch_sign_in(&self, token_digest: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sign_in_sessions SET last_seen_at = $1 WHERE token_digest = $2 AND last_seen_at < $1")
+            .bind(now)
+            .bind(token_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a sign-in session. The event, if given, is written only by the request that
+    /// actually removed the session, so a sign-out is recorded once however often it is sent.
+    pub async fn end_sign_in(
+        &self,
+        token_digest: &str,
+        event: Option<NewEvent>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let removed = sqlx::query("DELETE FROM sign_in_sessions WHERE token_digest = $1")
+            .bind(token_digest)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if removed {
+            if let Some(event) = event {
+                Self::append_event(&mut tx, event, now).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    /// One page of users whose name or email contains `search` (case-insensitive), by name.
+    pub async fn list_users(&self, search: &str, page: u32) -> Result<UserPage, StoreError> {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        let filter =
+            "WHERE lower(u.name) LIKE $1 ESCAPE '\\' OR lower(u.email) LIKE $1 ESCAPE '\\'";
+        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users u {filter}"))
+            .bind(&pattern)
+            .fetch_one(&self.pool)
+            .await?;
+        let total = total.max(0) as u64;
+        let page_count = (total.div_ceil(u64::from(USERS_PER_PAGE)) as u32).max(1);
+        let page = page.clamp(1, page_count);
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u {filter} ORDER BY u.name, u.id LIMIT $2 OFFSET $3"
+        ))
+        .bind(&pattern)
+        .bind(i64::from(USERS_PER_PAGE))
+        .bind(i64::from((page - 1) * USERS_PER_PAGE))
+        .fetch_all(&self.pool)
+        .await?;
+        let users = rows.iter().map(user_from_row).collect::<Result<_, _>>()?;
+        Ok(UserPage {
+            users,
+            page,
+            page_count,
+            total,
+        })
+    }
+
+    /// Events of one kind, newest first (tests and the activity log).
+    pub async fn recent_events(
+        &self,
+        kind: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(sqlx::query_as::<_, StoredEvent>(
+            "SELECT * FROM audit_events WHERE kind = $1 ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(kind)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Walks the whole chain, a batch at a time. `Ok(Err(link))` names the first broken link.
+    pub async fn verify_audit_chain(&self) -> Result<Result<u64, BrokenLink>, StoreError> {
+        const BATCH: i64 = 5_000;
+        // Read the head first: events appended while we walk come after it and are not judged.
+        let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let head_seq: i64 = head.try_get("last_seq")?;
+        let head_hash: String = head.try_get("last_hash")?;
+        let mut verifier = ChainVerifier::default();
+        let mut after = 0i64;
+        'walk: loop {
+            let batch = sqlx::query_as::<_, StoredEvent>(
+                "SELECT * FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+            )
+            .bind(after)
+            .bind(head_seq)
+            .bind(BATCH)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            for event in &batch {
+                if !verifier.check(event) {
+                    break 'walk;
+                }
+            }
+        }
+        Ok(verifier.finish(head_seq, &head_hash))
+    }
+
+    /// Direct access for tests that must do what an attacker with the database would.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user input matches literally inside a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_in_a_search_match_literally() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+}

@@ -1,0 +1,198 @@
+//! The Actas server: start-up, the router and its middleware, and the command-line tools.
+
+pub mod config;
+pub mod middleware;
+
+use app::model::Role;
+use app::ssr::credentials::{hash_password, new_password};
+use app::ssr::rules::SignInLifetime;
+use app::ssr::store::{NewUser, Store, StoreError};
+use app::ssr::{now_ms, AppState, Settings};
+use app::{shell, App};
+use axum::Router;
+use config::Config;
+use http::header::{HeaderName, HeaderValue};
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The demo accounts of SPEC.md §7: (email, name, role, on the allow-list).
+pub const DEMO_ACCOUNTS: [(&str, &str, Role, bool); 5] = [
+    ("owner@example.com", "Olivia Owner", Role::Owner, true),
+    ("ada@example.com", "Ada Admin", Role::Admin, true),
+    ("sam@example.com", "Sam Staff", Role::Admin, false),
+    ("mia@example.com", "Mia Member", Role::Member, false),
+    ("max@example.com", "Max Member", Role::Member, false),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A server ready to accept connections.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub store: Store,
+    listener: tokio::net::TcpListener,
+    router: Router,
+}
+
+impl Server {
+    /// Connects to the database (applying migrations), creates the demo accounts on an empty
+    /// database, and binds the address.
+    pub async fn start(config: &Config) -> Result<Server, StartError> {
+        let store = Store::connect(&config.database_url).await?;
+        if config.demo {
+            create_demo_accounts(&store, config.demo_password.as_deref()).await?;
+        }
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("actas")
+            .site_root(config.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let settings = Settings {
+            cookie_secure: config.cookie_secure,
+            sign_in: SignInLifetime::default(),
+        };
+        let state = AppState {
+            leptos_options,
+            store: store.clone(),
+            settings: Arc::new(settings),
+        };
+        Ok(Server {
+            addr,
+            store,
+            listener,
+            router: router(state),
+        })
+    }
+
+    /// Serves until the process is asked to stop.
+    pub async fn serve(self) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::resolve_sign_in,
+        ))
+        .layer(axum::middleware::from_fn(middleware::refuse_cross_site))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .with_state(state)
+}
+
+/// Creates the demo accounts if the database has no account yet, and prints their
+/// credentials once. Returns whether it created them.
+pub async fn create_demo_accounts(
+    store: &Store,
+    password: Option<&str>,
+) -> Result<bool, StoreError> {
+    // Hashing five passwords costs a noticeable moment: skip it on every start but the first.
+    if store.has_users().await? {
+        return Ok(false);
+    }
+    let accounts: Vec<(NewUser, String)> = DEMO_ACCOUNTS
+        .iter()
+        .map(|(email, name, role, impersonator)| {
+            let password = password.map(str::to_string).unwrap_or_else(new_password);
+            let user = NewUser {
+                email: email.to_string(),
+                name: name.to_string(),
+                role: *role,
+                password_hash: hash_password(&password),
+                impersonator: *impersonator,
+            };
+            (user, password)
+        })
+        .collect();
+    let users: Vec<NewUser> = accounts.iter().map(|(user, _)| user.clone()).collect();
+    let created = store.seed_if_empty(&users, now_ms()).await?;
+    if created {
+        println!("Demo accounts created (shown only this once):");
+        for (user, password) in &accounts {
+            println!(
+                "  {:<20} {:<14} {:<7} password: {password}",
+                user.email,
+                user.name,
+                user.role.as_str()
+            );
+        }
+    }
+    Ok(created)
+}
+
+/// `actas verify-audit`: walks the audit chain; `Err` names the first broken link.
+pub async fn verify_audit(database_url: &str) -> Result<Result<u64, String>, StoreError> {
+    let store = Store::connect(database_url).await?;
+    Ok(store
+        .verify_audit_chain()
+        .await?
+        .map_err(|link| link.to_string()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

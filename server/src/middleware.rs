@@ -1,0 +1,96 @@
+//! What every request passes through before a page or server function sees it.
+
+use app::ssr::{accounts, now_ms, session_cookie, session_token, AppState};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::header::{HOST, ORIGIN, SET_COOKIE};
+use http::{Method, StatusCode};
+
+/// Refuses state changes that a browser made on behalf of another site.
+///
+/// Browsers say where a request comes from in `Sec-Fetch-Site`; older ones only in `Origin`,
+/// which must then name this host. A request with neither comes from a program, not a
+/// browser, so it carries no cookie it did not mean to send.
+pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|value: &http::HeaderValue| value.to_str().ok())
+    };
+    let same_site = match (header("sec-fetch-site"), header(ORIGIN.as_str())) {
+        (Some(site), _) => site == "same-origin" || site == "none",
+        (None, Some(origin)) => {
+            let origin_host = origin.split_once("://").map(|(_, host)| host);
+            origin_host.is_some() && origin_host == header(HOST.as_str())
+        }
+        (None, None) => true,
+    };
+    if same_site {
+        next.run(request).await
+    } else {
+        tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
+        (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
+    }
+}
+
+/// Resolves the sign-in cookie into `SignedIn`, for pages and server functions to read from
+/// the request's extensions. A cookie that no longer signs anyone in is cleared.
+pub async fn resolve_sign_in(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if is_static_asset(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let Some(token) = session_token(request.headers()) else {
+        return next.run(request).await;
+    };
+    let resolved = accounts::resolve(&state.store, &state.settings.sign_in, &token, now_ms()).await;
+    let signed_in = match resolved {
+        Ok(signed_in) => signed_in,
+        Err(error) => {
+            tracing::error!(%error, "could not resolve a sign-in");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is unavailable. Please try again shortly.",
+            )
+                .into_response();
+        }
+    };
+    let stale_cookie = signed_in.is_none();
+    if let Some(signed_in) = signed_in {
+        request.extensions_mut().insert(signed_in);
+    }
+    let mut response = next.run(request).await;
+    // Clear a dead cookie, unless this very response signs someone in.
+    if stale_cookie && !response.headers().contains_key(SET_COOKIE) {
+        response
+            .headers_mut()
+            .append(SET_COOKIE, session_cookie(None, &state.settings));
+    }
+    response
+}
+
+fn is_static_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.ico"
+}
+
+/// A handler that panicked answers 500; the server goes on serving everyone else.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    tracing::error!("a request handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. Please try again.",
+    )
+        .into_response()
+}
