@@ -5,7 +5,7 @@ use crate::model::{Me, UserPage};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::ssr::{accounts, app_state, now_ms, request_parts, respond, session_cookie, signed_in};
+use crate::ssr::{accounts, app_state, now_ms, request_parts, session_cookie, signed_in};
 
 /// Signs in with email and password; on success the browser is sent to `next` or the
 /// person's landing page.
@@ -15,60 +15,50 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    respond(
-        async move {
-            let email = accounts::EmailAddress::parse(&email)
-                .map_err(|message| AppError::Invalid(message.into()))?;
-            if password.is_empty() {
-                return Err(AppError::Invalid("Enter your password.".into()));
-            }
-            let state = app_state()?;
-            let parts = request_parts()?;
-            let address = parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip());
-            let replaces = signed_in().ok().map(|current| current.token_digest);
-            let new = accounts::sign_in(
-                &state.store,
-                &email,
-                password,
-                address,
-                replaces.as_deref(),
-                now_ms(),
-            )
-            .await?;
-            let response = expect_context::<leptos_axum::ResponseOptions>();
-            response.insert_header(
-                http::header::SET_COOKIE,
-                session_cookie(Some(&new.token), &state.settings),
-            );
-            leptos_axum::redirect(&accounts::landing_path(&new.user, next.as_deref()));
-            Ok(())
-        }
-        .await,
+    let email = accounts::EmailAddress::parse(&email)
+        .map_err(|message| AppError::Invalid(message.into()))?;
+    if password.is_empty() {
+        return Err(AppError::Invalid("Enter your password.".into()));
+    }
+    let state = app_state()?;
+    let parts = request_parts()?;
+    let address = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    let replaces = signed_in().ok().map(|current| current.token_digest);
+    let new = accounts::sign_in(
+        &state.store,
+        &email,
+        password,
+        address,
+        replaces.as_deref(),
+        now_ms(),
     )
+    .await?;
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.insert_header(
+        http::header::SET_COOKIE,
+        session_cookie(Some(&new.token), &state.settings),
+    );
+    leptos_axum::redirect(&accounts::landing_path(&new.user, next.as_deref()));
+    Ok(())
 }
 
 /// Signs out and sends the browser to the sign-in page.
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    respond(
-        async move {
-            let state = app_state()?;
-            if let Ok(current) = signed_in() {
-                accounts::sign_out(&state.store, &current, now_ms()).await?;
-            }
-            let response = expect_context::<leptos_axum::ResponseOptions>();
-            response.insert_header(
-                http::header::SET_COOKIE,
-                session_cookie(None, &state.settings),
-            );
-            leptos_axum::redirect("/sign-in");
-            Ok(())
-        }
-        .await,
-    )
+    let state = app_state()?;
+    if let Ok(current) = signed_in() {
+        accounts::sign_out(&state.store, &current, now_ms()).await?;
+    }
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.insert_header(
+        http::header::SET_COOKIE,
+        session_cookie(None, &state.settings),
+    );
+    leptos_axum::redirect("/sign-in");
+    Ok(())
 }
 
 /// Who is signed in, if anyone.
@@ -80,17 +70,12 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
 /// One page of the user list, for staff only.
 #[server(endpoint = "list_users")]
 pub async fn list_users(search: String, page: u32) -> Result<UserPage, AppError> {
-    respond(
-        async move {
-            let current = signed_in()?;
-            if !crate::ssr::rules::may_view_admin_pages(current.user.role) {
-                return Err(AppError::Forbidden(
-                    "This page is for administrators.".into(),
-                ));
-            }
-            let search: String = search.trim().chars().take(200).collect();
-            Ok(app_state()?.store.list_users(&search, page).await?)
-        }
-        .await,
-    )
+    let current = signed_in()?;
+    if !crate::ssr::rules::may_view_admin_pages(current.user.role) {
+        return Err(AppError::Forbidden(
+            "This page is for administrators.".into(),
+        ));
+    }
+    let search: String = search.trim().chars().take(200).collect();
+    Ok(app_state()?.store.list_users(&search, page).await?)
 }

@@ -68,6 +68,8 @@ pub fn role_label(role: Role) -> &'static str {
 /// otherwise.
 #[component]
 pub fn Refusal(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::ssr::set_page_status(error.status());
     match error {
         AppError::SignInRequired => {
             let here = use_location();

@@ -1,5 +1,6 @@
 //! What every request passes through before a page or server function sees it.
 
+use app::error::AppError;
 use app::ssr::{accounts, now_ms, session_cookie, session_token, AppState};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -7,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::header::{HOST, ORIGIN, SET_COOKIE};
 use http::{Method, StatusCode};
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
 /// Refuses state changes that a browser made on behalf of another site.
 ///
@@ -79,6 +81,27 @@ pub async fn resolve_sign_in(
             .append(SET_COOKIE, session_cookie(None, &state.settings));
     }
     response
+}
+
+/// Gives a refused server function the HTTP status its error stands for. The framework
+/// answers every server-function error with 500; the error itself says which it is.
+pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Error bodies are a few dozen bytes; anything larger is not ours to interpret.
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.").into_response()
+        }
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = error.status();
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 fn is_static_asset(path: &str) -> bool {

@@ -33,9 +33,7 @@ pub fn Home() -> impl IntoView {
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
+    crate::ssr::set_page_status(http::StatusCode::NOT_FOUND);
     view! {
         <section class="card narrow">
             <h1>"Page not found"</h1>

@@ -95,14 +95,11 @@ pub fn signed_in() -> Result<SignedIn, AppError> {
         .ok_or(AppError::SignInRequired)
 }
 
-/// Ends a server function: an error also sets the HTTP status it stands for.
-pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(error) = &result {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(error.status());
-        }
+/// Sets the HTTP status of a page rendered on the server (a refusal, a missing page).
+pub fn set_page_status(status: http::StatusCode) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
     }
-    result
 }
 
 impl From<store::StoreError> for AppError {

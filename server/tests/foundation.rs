@@ -1,0 +1,466 @@
+//! Sign-in, cookies, cross-site refusal, the audit chain and role-guarded pages, over HTTP
+//! against the real app on SQLite and on PostgreSQL.
+
+mod common;
+
+use common::{spawn_app, spawn_app_with, Db, TestApp, PASSWORD};
+use reqwest::StatusCode;
+
+on_both_databases!(
+    a_wrong_password_is_refused_clearly_and_audited,
+    the_session_cookie_has_the_specified_flags_and_rotates_at_sign_in,
+    the_cookie_is_secure_when_configured,
+    cross_site_posts_are_refused_and_change_nothing,
+    a_tampered_audit_row_is_caught_by_the_verifier,
+    the_audit_table_refuses_updates_and_deletes,
+    concurrent_appends_never_fork_the_chain,
+    a_member_cannot_open_the_user_list,
+    a_visitor_is_sent_to_sign_in,
+    staff_see_the_user_list_searchable_and_paginated,
+    signing_out_ends_the_session_once,
+    repeated_failures_are_rate_limited,
+    malformed_sign_in_requests_get_a_clear_message,
+    people_land_on_their_own_start_page,
+    demo_accounts_are_created_once,
+);
+
+async fn body(response: reqwest::Response) -> String {
+    response.text().await.expect("a body")
+}
+
+fn set_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn session_token(cookie: &str) -> &str {
+    cookie
+        .strip_prefix("actas_session=")
+        .and_then(|rest| rest.split(';').next())
+        .expect("an actas_session cookie")
+}
+
+async fn a_wrong_password_is_refused_clearly_and_audited(db: Db) {
+    let app = spawn_app(db).await;
+    let client = app.client();
+
+    let response = app
+        .sign_in(&client, "mia@example.com", "not-her-password")
+        .await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        set_cookie(&response).is_empty(),
+        "a refused sign-in sets no cookie"
+    );
+    assert!(body(response)
+        .await
+        .contains("Email or password is incorrect."));
+    let failed = app.events("sign_in_failed").await;
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].detail.contains("mia@example.com"));
+    assert!(
+        !failed[0].detail.contains("not-her-password"),
+        "the attempted password is never stored"
+    );
+    assert!(app.events("sign_in").await.is_empty());
+
+    // An unknown email gets the very same answer.
+    let response = app.sign_in(&client, "nobody@example.com", "whatever").await;
+    assert!(body(response)
+        .await
+        .contains("Email or password is incorrect."));
+}
+
+async fn the_session_cookie_has_the_specified_flags_and_rotates_at_sign_in(db: Db) {
+    let app = spawn_app(db).await;
+    let client = app.client();
+
+    let first = app.sign_in(&client, "mia@example.com", PASSWORD).await;
+    assert!(first.status().is_success());
+    let cookie = set_cookie(&first);
+    assert!(cookie.starts_with("actas_session="), "{cookie}");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{flag} missing from {cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP on loopback is local development: {cookie}"
+    );
+    let first_token = session_token(&cookie).to_string();
+
+    let second = app.sign_in(&client, "mia@example.com", PASSWORD).await;
+    let second_token = session_token(&set_cookie(&second)).to_string();
+    assert_ne!(
+        first_token, second_token,
+        "signing in issues a new session id"
+    );
+
+    // The replaced session no longer signs anyone in.
+    let stale = app.client();
+    let response = stale
+        .get(app.url("/account"))
+        .header("Cookie", format!("actas_session={first_token}"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert!(
+        set_cookie(&response).contains("Max-Age=0"),
+        "the dead cookie is cleared"
+    );
+    assert_eq!(app.get(&client, "/account").await.status(), StatusCode::OK);
+}
+
+async fn the_cookie_is_secure_when_configured(db: Db) {
+    let app = spawn_app_with(db, |config| config.cookie_secure = true).await;
+    let response = app
+        .sign_in(&app.client(), "mia@example.com", PASSWORD)
+        .await;
+    assert!(set_cookie(&response).contains("; Secure"));
+}
+
+async fn cross_site_posts_are_refused_and_change_nothing(db: Db) {
+    let app = spawn_app(db).await;
+    let form = [("email", "mia@example.com"), ("password", PASSWORD)];
+
+    let from_another_site = app
+        .client()
+        .post(app.url("/api/sign_in"))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_another_site.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&from_another_site).is_empty());
+
+    let foreign_origin = app
+        .client()
+        .post(app.url("/api/sign_in"))
+        .header("Origin", "https://evil.example")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign_origin.status(), StatusCode::FORBIDDEN);
+    assert!(app.events("sign_in").await.is_empty(), "nothing was done");
+
+    // The same request from the app's own origin goes through.
+    let own_origin = app
+        .client()
+        .post(app.url("/api/sign_in"))
+        .header("Origin", app.base.clone())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(own_origin.status().is_success(), "{}", own_origin.status());
+}
+
+/// What an attacker with write access to the database would do: lift the append-only
+/// guard, then rewrite history.
+async fn tamper(app: &TestApp, db: Db, sql: &str) {
+    let drop_guard = match db {
+        Db::Sqlite => "DROP TRIGGER audit_events_no_update",
+        Db::Postgres => "DROP TRIGGER audit_events_no_update ON audit_events",
+    };
+    sqlx::query(drop_guard)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    sqlx::query(sql).execute(app.store.pool()).await.unwrap();
+}
+
+async fn a_tampered_audit_row_is_caught_by_the_verifier(db: Db) {
+    let app = spawn_app(db).await;
+    app.sign_in(&app.client(), "mia@example.com", PASSWORD)
+        .await;
+    app.sign_in(&app.client(), "max@example.com", PASSWORD)
+        .await;
+
+    let verifier = std::process::Command::new(env!("CARGO_BIN_EXE_actas"))
+        .arg("verify-audit")
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&verifier.stdout).to_string();
+    assert!(verifier.status.success(), "{report}");
+    assert!(report.contains("audit chain intact"), "{report}");
+
+    let victim = app.events("sign_in").await.last().unwrap().seq; // the older sign-in
+    tamper(
+        &app,
+        db,
+        &format!("UPDATE audit_events SET detail = '{{}}' WHERE seq = {victim}"),
+    )
+    .await;
+
+    let verifier = std::process::Command::new(env!("CARGO_BIN_EXE_actas"))
+        .arg("verify-audit")
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&verifier.stdout).to_string();
+    assert_eq!(verifier.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains(&format!("event {victim} was altered")),
+        "{report}"
+    );
+}
+
+async fn the_audit_table_refuses_updates_and_deletes(db: Db) {
+    let app = spawn_app(db).await;
+    let pool = app.store.pool();
+    assert!(sqlx::query("UPDATE audit_events SET kind = 'x'")
+        .execute(pool)
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM audit_events")
+        .execute(pool)
+        .await
+        .is_err());
+    assert_eq!(
+        app.store.verify_audit_chain().await.unwrap(),
+        Ok(7),
+        "5 accounts + 2 allow-list grants"
+    );
+}
+
+async fn concurrent_appends_never_fork_the_chain(db: Db) {
+    let app = std::sync::Arc::new(spawn_app(db).await);
+    let attempts = (0..24).map(|i| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let password = if i % 2 == 0 { PASSWORD } else { "wrong" };
+            app.sign_in(&app.client(), "owner@example.com", password)
+                .await
+                .status()
+        })
+    });
+    for attempt in attempts {
+        attempt.await.unwrap();
+    }
+    let verified = app.store.verify_audit_chain().await.unwrap();
+    assert_eq!(
+        verified,
+        Ok(7 + 24),
+        "every attempt is one event, in one unbroken chain"
+    );
+}
+
+async fn a_member_cannot_open_the_user_list(db: Db) {
+    let app = spawn_app(db).await;
+    let member = app.signed_in("mia@example.com").await;
+
+    let page = app.get(&member, "/admin/users").await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let html = body(page).await;
+    assert!(html.contains("Not allowed"));
+    assert!(
+        !html.contains("owner@example.com"),
+        "no user data on the refusal page"
+    );
+
+    let data = app
+        .call(&member, "list_users", &[("search", ""), ("page", "1")])
+        .await;
+    assert_eq!(data.status(), StatusCode::FORBIDDEN);
+    assert!(!body(data).await.contains("owner@example.com"));
+}
+
+async fn a_visitor_is_sent_to_sign_in(db: Db) {
+    let app = spawn_app(db).await;
+    let visitor = app.client();
+    let page = app.get(&visitor, "/admin/users").await;
+    assert_eq!(page.status(), StatusCode::FOUND);
+    assert_eq!(page.headers()["location"], "/sign-in?next=/admin/users");
+    let data = app
+        .call(&visitor, "list_users", &[("search", ""), ("page", "1")])
+        .await;
+    assert_eq!(data.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn staff_see_the_user_list_searchable_and_paginated(db: Db) {
+    let app = spawn_app(db).await;
+    let hash = app::ssr::credentials::hash_password("irrelevant");
+    for i in 0..60 {
+        let user = app::ssr::store::NewUser {
+            email: format!("customer{i:02}@example.org"),
+            name: format!("Customer {i:02}"),
+            role: app::model::Role::Member,
+            password_hash: hash.clone(),
+            impersonator: false,
+        };
+        app.store.create_user(&user, None, 0).await.unwrap();
+    }
+    let admin = app.signed_in("sam@example.com").await;
+
+    let page = app.get(&admin, "/admin/users").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = body(page).await;
+    assert!(html.contains("Ada Admin") && html.contains("Customer 00"));
+    assert!(html.contains("Page 1 of 2") && html.contains("65 users"));
+
+    let second: app::model::UserPage = app
+        .call(&admin, "list_users", &[("search", ""), ("page", "2")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((second.page, second.users.len()), (2, 15));
+
+    let found: app::model::UserPage = app
+        .call(&admin, "list_users", &[("search", "MIA@"), ("page", "1")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        found
+            .users
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Mia Member"]
+    );
+
+    // Wildcards in a search are taken literally.
+    let none: app::model::UserPage = app
+        .call(&admin, "list_users", &[("search", "%"), ("page", "1")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none.total, 0);
+
+    let html = body(app.get(&admin, "/admin/users?q=customer%2005").await).await;
+    assert!(html.contains("Customer 05") && !html.contains("Customer 06"));
+}
+
+async fn signing_out_ends_the_session_once(db: Db) {
+    let app = spawn_app(db).await;
+    let client = app.signed_in("mia@example.com").await;
+    assert_eq!(app.get(&client, "/account").await.status(), StatusCode::OK);
+
+    let response = app.call(&client, "sign_out", &[]).await;
+    assert!(response.status().is_success());
+    assert!(set_cookie(&response).contains("Max-Age=0"));
+    assert_eq!(
+        app.get(&client, "/account").await.status(),
+        StatusCode::FOUND
+    );
+    app.call(&client, "sign_out", &[]).await;
+    assert_eq!(
+        app.events("sign_out").await.len(),
+        1,
+        "one sign-out, recorded once"
+    );
+}
+
+async fn repeated_failures_are_rate_limited(db: Db) {
+    let app = spawn_app(db).await;
+    for _ in 0..5 {
+        let response = app.sign_in(&app.client(), "max@example.com", "guess").await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let locked = app
+        .sign_in(&app.client(), "max@example.com", PASSWORD)
+        .await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(body(locked)
+        .await
+        .contains("Too many failed attempts. Try again in 15 minutes."));
+    assert!(
+        app.events("sign_in").await.is_empty(),
+        "not even the right password gets through"
+    );
+    // Another account is not locked by Max's failures.
+    assert!(app
+        .sign_in(&app.client(), "mia@example.com", PASSWORD)
+        .await
+        .status()
+        .is_success());
+}
+
+async fn malformed_sign_in_requests_get_a_clear_message(db: Db) {
+    let app = spawn_app(db).await;
+    let client = app.client();
+    let missing = app
+        .call(&client, "sign_in", &[("email", "mia@example.com")])
+        .await;
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body(missing).await.contains("The form was incomplete"));
+
+    let not_an_email = app.sign_in(&client, "mia", PASSWORD).await;
+    assert!(body(not_an_email)
+        .await
+        .contains("Enter a valid email address"));
+
+    let huge = "x".repeat(100_000);
+    let response = app.sign_in(&client, &huge, &huge).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let garbage = client
+        .post(app.url("/api/sign_in"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(vec![0xff, 0xfe, 0x00, b'%', b'z'])
+        .send()
+        .await
+        .unwrap();
+    assert!(garbage.status().is_client_error(), "{}", garbage.status());
+    // Still serving.
+    assert!(app
+        .sign_in(&client, "mia@example.com", PASSWORD)
+        .await
+        .status()
+        .is_success());
+}
+
+async fn people_land_on_their_own_start_page(db: Db) {
+    let app = spawn_app(db).await;
+    let form_post = |client: reqwest::Client, email: &'static str| {
+        let app = &app;
+        async move {
+            client
+                .post(app.url("/api/sign_in"))
+                .header("Accept", "text/html")
+                .header("Sec-Fetch-Site", "same-origin")
+                .form(&[("email", email), ("password", PASSWORD), ("next", "")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let member = form_post(app.client(), "mia@example.com").await;
+    assert_eq!(member.headers()["location"], "/account");
+    let admin = form_post(app.client(), "ada@example.com").await;
+    assert_eq!(admin.headers()["location"], "/admin/users");
+
+    let member = app.signed_in("mia@example.com").await;
+    let home = app.get(&member, "/").await;
+    assert_eq!(home.headers()["location"], "/account");
+    let account = body(app.get(&member, "/account").await).await;
+    assert!(account.contains("Mia Member") && account.contains("Sign out"));
+}
+
+async fn demo_accounts_are_created_once(db: Db) {
+    let app = spawn_app(db).await;
+    let created_again = server::create_demo_accounts(&app.store, Some("other"))
+        .await
+        .unwrap();
+    assert!(!created_again);
+    assert!(app
+        .sign_in(&app.client(), "owner@example.com", PASSWORD)
+        .await
+        .status()
+        .is_success());
+    assert_eq!(app.events("user_created").await.len(), 5);
+    assert_eq!(app.events("allowlist_granted").await.len(), 2);
+}
