@@ -25,6 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -62,6 +63,13 @@ pub fn App() -> impl IntoView {
         me,
         sign_in,
         sign_out,
+    });
+
+    // Effects run only in the browser, once the page is interactive: tests wait for this mark.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
     });
 
     view! {

@@ -1,0 +1,49 @@
+import { defineConfig } from "@playwright/test";
+
+// The app under test: the debug build made by `cargo leptos build`, on a fresh SQLite file,
+// with the demo accounts' password fixed so tests can sign in.
+const port = Number(process.env.ACTAS_E2E_PORT ?? 3100);
+export const demoPassword = "e2e-demo-password";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 5_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"]],
+  outputDir: "test-results",
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+  webServer: {
+    command: "rm -rf target/e2e && exec target/debug/actas",
+    cwd: "..",
+    url: `http://127.0.0.1:${port}/sign-in`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "pipe",
+    env: {
+      ACTAS_ADDR: `127.0.0.1:${port}`,
+      DATABASE_URL: "sqlite://target/e2e/actas.db",
+      ACTAS_DEMO_PASSWORD: demoPassword,
+      LEPTOS_SITE_ROOT: "target/site",
+      RUST_LOG: "warn",
+    },
+  },
+});

@@ -1,0 +1,20 @@
+import { expect, Page } from "@playwright/test";
+import { demoPassword } from "../playwright.config";
+
+/** Opens a page and waits until it is hydrated (interactive), not just painted. */
+export async function open(page: Page, path: string) {
+  await page.goto(path);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+export async function signIn(page: Page, email: string, password = demoPassword) {
+  await open(page, "/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Saves a screenshot for the README: taken by the test run, so it stays true. */
+export async function screenshot(page: Page, name: string) {
+  await page.screenshot({ path: `../docs/screenshots/${name}.png`, fullPage: true });
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs every test: formatting and lints, unit tests, integration tests
+# over HTTP on a real SQLite file and a real PostgreSQL server, and Playwright end-to-end in
+# headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+say() { printf '\n==> %s\n' "$*"; }
+
+say "formatting and lints"
+cargo fmt --all --check
+cargo clippy -p app -p server --all-targets --features app/ssr -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+pg_dir=$(mktemp -d /tmp/actas-pg.XXXXXX)
+trap 'scripts/postgres.sh stop "$pg_dir"' EXIT
+say "starting a throwaway PostgreSQL"
+ACTAS_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$pg_dir")
+export ACTAS_TEST_POSTGRES_URL
+
+say "unit and integration tests (SQLite and PostgreSQL)"
+cargo test -p app --features ssr
+cargo test -p server
+
+say "end-to-end tests in headless Chromium"
+cargo leptos build
+(cd end2end && npx playwright test)
