@@ -5,7 +5,9 @@ use crate::model::Role;
 use crate::use_session;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
-use leptos_router::hooks::use_location;
+use leptos::server_fn::error::ServerFnUrlError;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::{use_location, use_query_map};
 
 /// The bar on every page: the product, the signed-in person's links and `Sign out`.
 #[component]
@@ -90,6 +92,24 @@ pub fn Refusal(error: AppError) -> impl IntoView {
         }
         .into_any(),
         other => view! { <p class="error" role="alert">{other.to_string()}</p> }.into_any(),
+    }
+}
+
+/// The message of an action's last failure, from wherever it arrived: the action's value once
+/// hydrated, or the URL the server redirected a plain form post (no JavaScript) back to.
+pub fn action_error<S>(action: ServerAction<S>) -> impl Fn() -> Option<String> + Copy + Send + Sync
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let query = use_query_map();
+    move || match action.value().get() {
+        Some(result) => result.err().map(|error| error.to_string()),
+        None => query.with(|query| {
+            let ours = query.get_str("__path") == Some(S::PATH);
+            let encoded = query.get_str("__err").filter(|_| ours)?;
+            Some(ServerFnUrlError::<AppError>::decode_err(encoded).to_string())
+        }),
     }
 }
 

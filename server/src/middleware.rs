@@ -87,7 +87,10 @@ pub async fn resolve_sign_in(
 /// answers every server-function error with 500; the error itself says which it is.
 pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    if !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+    // A plain form post (no JavaScript) is answered with a redirect back to the form, the
+    // error in its URL; that redirect must stay a redirect.
+    let framework_default = response.status() == StatusCode::INTERNAL_SERVER_ERROR;
+    if !framework_default || !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -22,6 +22,7 @@ on_both_databases!(
     malformed_sign_in_requests_get_a_clear_message,
     people_land_on_their_own_start_page,
     demo_accounts_are_created_once,
+    a_form_posted_without_javascript_comes_back_with_its_error,
 );
 
 async fn body(response: reqwest::Response) -> String {
@@ -463,4 +464,24 @@ async fn demo_accounts_are_created_once(db: Db) {
         .is_success());
     assert_eq!(app.events("user_created").await.len(), 5);
     assert_eq!(app.events("allowlist_granted").await.len(), 2);
+}
+
+async fn a_form_posted_without_javascript_comes_back_with_its_error(db: Db) {
+    let app = spawn_app(db).await;
+    let response = app
+        .client()
+        .post(app.url("/api/sign_in"))
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/sign-in"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("email", "mia@example.com"), ("password", "wrong"), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let back_to = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(back_to.starts_with(&app.url("/sign-in?")), "{back_to}");
+
+    let page = body(app.get(&app.client(), back_to.strip_prefix(&app.base).unwrap()).await).await;
+    assert!(page.contains("Email or password is incorrect."), "the error is shown without JavaScript");
 }

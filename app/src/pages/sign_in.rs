@@ -1,3 +1,4 @@
+use crate::components::action_error;
 use crate::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,13 +10,7 @@ pub fn SignInPage() -> impl IntoView {
     let sign_in = use_session().sign_in;
     let pending = sign_in.pending();
     let next = move || use_query_map().read().get("next").unwrap_or_default();
-    let error = move || {
-        sign_in
-            .value()
-            .get()
-            .and_then(|result| result.err())
-            .map(|error| error.to_string())
-    };
+    let error = action_error(sign_in);
 
     view! {
         <Title text="Sign in · Actas"/>
