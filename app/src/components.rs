@@ -4,9 +4,9 @@ use crate::error::AppError;
 use crate::model::Role;
 use crate::use_session;
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, A};
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos::server_fn::ServerFn;
+use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_location, use_query_map};
 
 /// The bar on every page: the product, the signed-in person's links and `Sign out`.

@@ -474,7 +474,11 @@ async fn a_form_posted_without_javascript_comes_back_with_its_error(db: Db) {
         .header("Accept", "text/html")
         .header("Referer", app.url("/sign-in"))
         .header("Sec-Fetch-Site", "same-origin")
-        .form(&[("email", "mia@example.com"), ("password", "wrong"), ("next", "")])
+        .form(&[
+            ("email", "mia@example.com"),
+            ("password", "wrong"),
+            ("next", ""),
+        ])
         .send()
         .await
         .unwrap();
@@ -482,6 +486,13 @@ async fn a_form_posted_without_javascript_comes_back_with_its_error(db: Db) {
     let back_to = response.headers()["location"].to_str().unwrap().to_string();
     assert!(back_to.starts_with(&app.url("/sign-in?")), "{back_to}");
 
-    let page = body(app.get(&app.client(), back_to.strip_prefix(&app.base).unwrap()).await).await;
-    assert!(page.contains("Email or password is incorrect."), "the error is shown without JavaScript");
+    let page = body(
+        app.get(&app.client(), back_to.strip_prefix(&app.base).unwrap())
+            .await,
+    )
+    .await;
+    assert!(
+        page.contains("Email or password is incorrect."),
+        "the error is shown without JavaScript"
+    );
 }

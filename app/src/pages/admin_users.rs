@@ -3,8 +3,8 @@ use crate::components::{encode_query_value, role_label, Refusal};
 use crate::model::{UserPage, UserStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, A};
-use leptos_router::hooks::use_query_map;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 /// `/admin/users`: every account, 50 a page, searchable by name or email.
 #[component]
@@ -18,6 +18,20 @@ pub fn AdminUsersPage() -> impl IntoView {
             .and_then(|page| page.parse::<u32>().ok())
             .unwrap_or(1)
     };
+    // Once hydrated, searching navigates in place; without JavaScript the form is a plain GET.
+    let search_input = NodeRef::<leptos::html::Input>::new();
+    let navigate = use_navigate();
+    let on_search = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let text = search_input
+            .get()
+            .map(|input| input.value())
+            .unwrap_or_default();
+        navigate(
+            &format!("/admin/users?q={}", encode_query_value(text.trim())),
+            Default::default(),
+        );
+    };
     let users = Resource::new(
         move || (search(), page()),
         |(search, page)| list_users(search, page),
@@ -27,11 +41,18 @@ pub fn AdminUsersPage() -> impl IntoView {
         <Title text="Users · Actas"/>
         <section class="card wide" aria-labelledby="users-heading">
             <h1 id="users-heading">"Users"</h1>
-            <Form method="GET" action="/admin/users" attr:class="search" attr:role="search">
+            <form method="get" action="/admin/users" class="search" role="search" on:submit=on_search>
                 <label for="user-search">"Search users"</label>
-                <input id="user-search" type="search" name="q" placeholder="Name or email" prop:value=search/>
+                <input
+                    id="user-search"
+                    type="search"
+                    name="q"
+                    placeholder="Name or email"
+                    prop:value=search
+                    node_ref=search_input
+                />
                 <button type="submit">"Search"</button>
-            </Form>
+            </form>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match users.await {
