@@ -20,6 +20,9 @@ pub async fn sign_in(
     if password.is_empty() {
         return Err(AppError::Invalid("Enter your password.".into()));
     }
+    if password.chars().count() > accounts::MAX_PASSWORD_CHARS {
+        return Err(AppError::Invalid("Email or password is incorrect.".into()));
+    }
     let state = app_state()?;
     let parts = request_parts()?;
     let address = parts

@@ -74,6 +74,38 @@ impl fmt::Display for UserStatus {
     }
 }
 
+/// What an impersonating administrator may do in the member's name (SPEC.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// No changes can be made in the member's name.
+    ViewOnly,
+    FullAccess,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 2] = [Scope::ViewOnly, Scope::FullAccess];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::ViewOnly => "view_only",
+            Scope::FullAccess => "full_access",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == text)
+    }
+
+    /// The words SPEC.md shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::ViewOnly => "View only",
+            Scope::FullAccess => "Full access",
+        }
+    }
+}
+
 /// The signed-in person, as pages see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
@@ -124,6 +156,9 @@ mod tests {
         }
         for status in UserStatus::ALL {
             assert_eq!(UserStatus::parse(status.as_str()), Some(status));
+        }
+        for scope in Scope::ALL {
+            assert_eq!(Scope::parse(scope.as_str()), Some(scope));
         }
         assert_eq!(Role::parse("Owner"), None);
         assert_eq!(UserStatus::parse(""), None);

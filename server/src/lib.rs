@@ -12,12 +12,16 @@ use app::{shell, App};
 use axum::Router;
 use config::Config;
 use http::header::{HeaderName, HeaderValue};
+use http::StatusCode;
 use leptos::prelude::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 
 /// The demo accounts of SPEC.md §7: (email, name, role, on the allow-list).
 pub const DEMO_ACCOUNTS: [(&str, &str, Role, bool); 5] = [
@@ -27,6 +31,12 @@ pub const DEMO_ACCOUNTS: [(&str, &str, Role, bool); 5] = [
     ("mia@example.com", "Mia Member", Role::Member, false),
     ("max@example.com", "Max Member", Role::Member, false),
 ];
+
+/// How long a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest request body accepted.
+pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -100,8 +110,16 @@ impl Server {
     }
 }
 
+/// The app's route list, generated once per process. Generating it runs the app with resource
+/// loading suppressed process-wide (a global flag in leptos_server), so a page rendering at
+/// that moment in the same process would wait forever; once, before anything serves, is safe.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
@@ -126,6 +144,14 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("referrer-policy"),
             HeaderValue::from_static("same-origin"),
         ))
+        // A page or server function that has not answered by then never will: say so, rather
+        // than hold the connection open.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        // Every form in Actas is a few kilobytes; nobody may make the server buffer more.
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .with_state(state)
 }

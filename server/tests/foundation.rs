@@ -408,6 +408,15 @@ async fn malformed_sign_in_requests_get_a_clear_message(db: Db) {
     let response = app.sign_in(&client, &huge, &huge).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
+    let long_password = app.sign_in(&client, "mia@example.com", &huge).await;
+    assert!(body(long_password)
+        .await
+        .contains("Email or password is incorrect."));
+
+    let oversized = "x".repeat(server::MAX_REQUEST_BYTES + 1);
+    let response = app.sign_in(&client, "mia@example.com", &oversized).await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+
     let garbage = client
         .post(app.url("/api/sign_in"))
         .header("Content-Type", "application/x-www-form-urlencoded")

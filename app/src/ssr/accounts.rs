@@ -8,6 +8,9 @@ use crate::model::{Me, UserSummary};
 use serde_json::json;
 use std::net::IpAddr;
 
+/// Longer passwords are refused before any hashing work is spent on them.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
 /// An email address as typed, trimmed and lower-cased; only plausible addresses exist.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EmailAddress(String);

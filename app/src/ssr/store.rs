@@ -5,8 +5,10 @@
 //! Every change is written in one transaction together with its audit event: if the event
 //! cannot be written, the change does not happen.
 
-use super::audit::{BrokenLink, ChainVerifier, NewEvent, StoredEvent};
-use crate::model::{Role, UserPage, UserStatus, UserSummary, USERS_PER_PAGE};
+use super::audit::{BrokenLink, ChainVerifier, EventKind, NewEvent, StoredEvent};
+use super::consent::{Consent, SupportCode};
+use crate::model::{Role, Scope, UserPage, UserStatus, UserSummary, USERS_PER_PAGE};
+use serde_json::json;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Row};
 use std::sync::Once;
@@ -268,9 +270,9 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *conn)
         .await?;
-        let mut created = NewEvent::new(super::audit::EventKind::UserCreated)
-            .subject(id)
-            .detail(serde_json::json!({"email": user.email, "name": user.name, "role": user.role.as_str()}));
+        let mut created = NewEvent::new(EventKind::UserCreated).subject(id).detail(
+            serde_json::json!({"email": user.email, "name": user.name, "role": user.role.as_str()}),
+        );
         created.actor_id = created_by;
         Self::append_event(conn, created, now).await?;
         if user.impersonator {
@@ -282,7 +284,7 @@ impl Store {
             .bind(now)
             .execute(&mut *conn)
             .await?;
-            let mut granted = NewEvent::new(super::audit::EventKind::AllowlistGranted).subject(id);
+            let mut granted = NewEvent::new(EventKind::AllowlistGranted).subject(id);
             granted.actor_id = created_by;
             Self::append_event(conn, granted, now).await?;
         }
@@ -512,6 +514,142 @@ impl Store {
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
+}
+
+impl Store {
+    /// The member's standing consent, active or not.
+    pub async fn consent(&self, user_id: i64) -> Result<Option<Consent>, StoreError> {
+        let row =
+            sqlx::query("SELECT scope, granted_at, expires_at FROM consents WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| consent_from_row(&row)).transpose()
+    }
+
+    /// Grants (or replaces) the member's consent. A consent still active when replaced is
+    /// audited as revoked (reason `replaced`) before the new grant; both in one transaction.
+    pub async fn grant_consent(
+        &self,
+        user_id: i64,
+        consent: Consent,
+        hours: u32,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let previous =
+            sqlx::query("SELECT scope, granted_at, expires_at FROM consents WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| consent_from_row(&row))
+                .transpose()?;
+        if let Some(previous) = previous.filter(|previous| previous.is_active(now)) {
+            let replaced = NewEvent::new(EventKind::ConsentRevoked)
+                .actor(user_id)
+                .subject(user_id)
+                .detail(json!({
+                    "reason": "replaced",
+                    "scope": previous.scope.as_str(),
+                    "expires_at": previous.expires_at,
+                }));
+            Self::append_event(&mut tx, replaced, now).await?;
+        }
+        sqlx::query(
+            "INSERT INTO consents (user_id, scope, granted_at, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at, \
+             expires_at = excluded.expires_at",
+        )
+        .bind(user_id)
+        .bind(consent.scope.as_str())
+        .bind(consent.granted_at)
+        .bind(consent.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        let granted = NewEvent::new(EventKind::ConsentGranted)
+            .actor(user_id)
+            .subject(user_id)
+            .detail(json!({
+                "scope": consent.scope.as_str(),
+                "hours": hours,
+                "expires_at": consent.expires_at,
+            }));
+        Self::append_event(&mut tx, granted, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Revokes the member's consent at once. Returns false (and records nothing) if there was
+    /// no active consent to revoke.
+    pub async fn revoke_consent(&self, user_id: i64, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let removed = sqlx::query(
+            "DELETE FROM consents WHERE user_id = $1 RETURNING scope, granted_at, expires_at",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| consent_from_row(&row))
+        .transpose()?;
+        let Some(removed) = removed.filter(|consent| consent.is_active(now)) else {
+            tx.commit().await?; // an expired row is gone either way
+            return Ok(false);
+        };
+        let revoked = NewEvent::new(EventKind::ConsentRevoked)
+            .actor(user_id)
+            .subject(user_id)
+            .detail(json!({
+                "reason": "revoked by member",
+                "scope": removed.scope.as_str(),
+                "expires_at": removed.expires_at,
+            }));
+        Self::append_event(&mut tx, revoked, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Stores a new support code's hash, with its audit event (which never holds the code).
+    pub async fn issue_support_code(
+        &self,
+        user_id: i64,
+        code_hash: &str,
+        code: SupportCode,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO support_codes (user_id, code_hash, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(user_id)
+        .bind(code_hash)
+        .bind(code.scope.as_str())
+        .bind(code.issued_at)
+        .bind(code.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        let issued = NewEvent::new(EventKind::SupportCodeIssued)
+            .actor(user_id)
+            .subject(user_id)
+            .detail(json!({
+                "scope": code.scope.as_str(),
+                "expires_at": code.expires_at,
+            }));
+        Self::append_event(&mut tx, issued, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn consent_from_row(row: &AnyRow) -> Result<Consent, StoreError> {
+    let scope: String = row.try_get("scope")?;
+    Ok(Consent {
+        scope: Scope::parse(&scope).ok_or(StoreError::Corrupt {
+            column: "consents.scope",
+            value: scope,
+        })?,
+        granted_at: row.try_get("granted_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
 }
 
 /// Escapes `%`, `_` and `\` so user input matches literally inside a LIKE pattern.

@@ -84,6 +84,8 @@ impl TestApp {
         reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            // A hung response fails its test instead of hanging the whole run.
+            .timeout(std::time::Duration::from_secs(20))
             .build()
             .unwrap()
     }
