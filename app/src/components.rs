@@ -24,7 +24,10 @@ pub fn TopBar() -> impl IntoView {
                             view! {
                                 <nav aria-label="Main">
                                     <A href="/account">"Account"</A>
-                                    <Show when=move || staff>
+                                    <Show
+                                        when=move || staff
+                                        fallback=|| view! { <A href="/settings/impersonation">"Impersonation"</A> }
+                                    >
                                         <A href="/admin/users">"Users"</A>
                                     </Show>
                                 </nav>

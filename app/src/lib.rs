@@ -82,6 +82,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::Home ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/settings/impersonation")
+                        view=pages::impersonation_settings::ImpersonationSettingsPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/admin/users") view=pages::admin_users::AdminUsersPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -125,6 +125,21 @@ pub struct UserSummary {
     pub status: UserStatus,
 }
 
+/// The member's consent while it is active.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveConsent {
+    pub scope: Scope,
+    pub expires_at: i64,
+}
+
+/// A support code, shown to the member once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedSupportCode {
+    pub code: String,
+    pub scope: Scope,
+    pub expires_at: i64,
+}
+
 /// One page of the admin user list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {

@@ -7,11 +7,19 @@ export async function open(page: Page, path: string) {
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
 }
 
-export async function signIn(page: Page, email: string, password = demoPassword) {
+/** Fills in and sends the sign-in form, whatever the outcome. */
+export async function attemptSignIn(page: Page, email: string, password = demoPassword) {
   await open(page, "/sign-in");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Signs in and waits until the person has landed on their start page. */
+export async function signIn(page: Page, email: string, password = demoPassword) {
+  await attemptSignIn(page, email, password);
+  await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
 }
 
 /** Saves a screenshot for the README: taken by the test run, so it stays true. */

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin_users;
+pub mod impersonation_settings;
 pub mod sign_in;
 
 use crate::components::Refusal;

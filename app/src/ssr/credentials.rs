@@ -53,6 +53,14 @@ pub fn new_password() -> String {
         .collect()
 }
 
+/// A new support code: uniformly random over the unambiguous alphabet.
+pub fn new_support_code() -> String {
+    use super::consent::{SUPPORT_CODE_ALPHABET, SUPPORT_CODE_LENGTH};
+    (0..SUPPORT_CODE_LENGTH)
+        .map(|_| SUPPORT_CODE_ALPHABET[OsRng.gen_range(0..SUPPORT_CODE_ALPHABET.len())] as char)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +72,16 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("Correct horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn support_codes_are_valid_codes() {
+        let code = new_support_code();
+        assert_eq!(
+            super::super::consent::normalize_support_code(&code),
+            Some(code.clone())
+        );
+        assert_ne!(code, new_support_code());
     }
 
     #[test]

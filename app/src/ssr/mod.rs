@@ -96,6 +96,19 @@ pub fn signed_in() -> Result<SignedIn, AppError> {
         .ok_or(AppError::SignInRequired)
 }
 
+/// The signed-in member: consent and the member's own account are for members only (staff
+/// accounts can never be impersonated, so they have no consent to give).
+pub fn signed_in_member() -> Result<SignedIn, AppError> {
+    let current = signed_in()?;
+    if current.user.role == crate::model::Role::Member {
+        Ok(current)
+    } else {
+        Err(AppError::Forbidden(
+            "This page is for members: staff accounts cannot be impersonated.".into(),
+        ))
+    }
+}
+
 /// Sets the HTTP status of a page rendered on the server (a refusal, a missing page).
 pub fn set_page_status(status: http::StatusCode) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

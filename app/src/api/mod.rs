@@ -1,5 +1,7 @@
 //! Server functions: parse the input, call the rule and the store, map the error. Nothing more.
 
+pub mod consent;
+
 use crate::error::AppError;
 use crate::model::{Me, UserPage};
 use leptos::prelude::*;

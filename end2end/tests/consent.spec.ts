@@ -1,0 +1,61 @@
+import { test, expect, Page } from "@playwright/test";
+import { open, signIn, screenshot } from "./helpers";
+
+function status(page: Page) {
+  return page.getByRole("status").filter({ has: page.getByRole("heading", { name: /^Status:/ }) });
+}
+
+test("a member enables consent with a preset, sees it, and revokes it", async ({ page }) => {
+  await signIn(page, "mia@example.com");
+  await page.getByRole("link", { name: "Impersonation" }).click();
+  await expect(page).toHaveURL(/\/settings\/impersonation$/);
+  await expect(status(page)).toContainText("Not active");
+
+  await page.getByLabel("24 hours").check();
+  await page.getByRole("group", { name: "Scope" }).first().getByLabel("Full access").check();
+  await page.getByRole("button", { name: "Enable impersonation" }).click();
+
+  await expect(status(page)).toContainText("Active");
+  await expect(status(page)).toContainText(/Expires: \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+  await expect(status(page)).toContainText("Scope: Full access");
+  await screenshot(page, "member-impersonation");
+
+  await page.getByRole("button", { name: "Revoke consent" }).click();
+  await expect(status(page)).toContainText("Not active");
+  await expect(page.getByRole("button", { name: "Revoke consent" })).toHaveCount(0);
+});
+
+test("a custom duration sets the expiry; 169 hours is refused and changes nothing", async ({ page }) => {
+  await signIn(page, "max@example.com");
+  await open(page, "/settings/impersonation");
+
+  await page.getByLabel("Custom", { exact: true }).check();
+  await page.getByLabel("Custom hours (1 to 168)").fill("169");
+  await page.getByRole("button", { name: "Enable impersonation" }).click();
+  await expect(page.getByRole("alert")).toHaveText("The duration must be from 1 to 168 hours.");
+  await expect(status(page)).toContainText("Not active");
+
+  await page.getByLabel("Custom hours (1 to 168)").fill("5");
+  await page.getByRole("button", { name: "Enable impersonation" }).click();
+  await expect(status(page)).toContainText("Active");
+  await expect(status(page)).toContainText("Scope: View only");
+  await expect(page.getByRole("alert")).toHaveCount(0);
+
+  // The status survives a reload: it is the server's, not the page's.
+  await open(page, "/settings/impersonation");
+  await expect(status(page)).toContainText("Active");
+  const expires = await status(page).getByText(/^Expires:/).textContent();
+  const shown = Date.parse(expires!.replace("Expires: ", "").replace(" UTC", "Z").replace(" ", "T"));
+  const hours = (shown - Date.now()) / 3_600_000;
+  expect(hours).toBeGreaterThan(4.9);
+  expect(hours).toBeLessThanOrEqual(5);
+});
+
+test("a member generates a support code, shown once", async ({ page }) => {
+  await signIn(page, "mia@example.com");
+  await open(page, "/settings/impersonation");
+  await page.getByRole("button", { name: "Generate support code" }).click();
+  await expect(page.getByLabel("Your support code")).toHaveText(/^[A-HJKMNP-Z2-9]{8}$/);
+  await open(page, "/settings/impersonation");
+  await expect(page.getByLabel("Your support code")).toHaveCount(0);
+});
