@@ -26,7 +26,14 @@ pub fn TopBar() -> impl IntoView {
                                     <A href="/account">"Account"</A>
                                     <Show
                                         when=move || staff
-                                        fallback=|| view! { <A href="/settings/impersonation">"Impersonation"</A> }
+                                        fallback=|| {
+                                            view! {
+                                                <A href="/profile">"Profile"</A>
+                                                <A href="/projects">"Projects"</A>
+                                                <A href="/payout">"Payout"</A>
+                                                <A href="/settings/impersonation">"Impersonation"</A>
+                                            }
+                                        }
                                     >
                                         <A href="/admin/users">"Users"</A>
                                     </Show>
@@ -113,6 +120,37 @@ where
             let encoded = query.get_str("__err").filter(|_| ours)?;
             Some(ServerFnUrlError::<AppError>::decode_err(encoded).to_string())
         }),
+    }
+}
+
+/// A form's submit button: shows that its action is under way and cannot be sent twice.
+#[component]
+pub fn SubmitButton(
+    label: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(optional)] class: &'static str,
+    #[prop(optional, into)] aria_label: Option<String>,
+) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            class=class
+            disabled=pending
+            aria-busy=move || pending.get().to_string()
+            aria-label=aria_label
+        >
+            {label}
+        </button>
+    }
+}
+
+/// A failure, said next to the control that caused it.
+#[component]
+pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        message
+            .get()
+            .map(|message| view! { <p class="error" role="alert">{message}</p> })
     }
 }
 

@@ -82,6 +82,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::Home ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/projects") view=pages::projects::ProjectsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/payout") view=pages::payout::PayoutPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/settings/impersonation")
                         view=pages::impersonation_settings::ImpersonationSettingsPage

@@ -140,6 +140,50 @@ pub struct IssuedSupportCode {
     pub expires_at: i64,
 }
 
+/// The member's profile (SPEC.md §4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub display_name: String,
+    pub phone: String,
+    pub time_zone: String,
+}
+
+/// One of the member's projects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub archived: bool,
+}
+
+/// Payout details as they may be shown: the IBAN masked, always.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payout {
+    pub masked_iban: String,
+    pub updated_at: i64,
+}
+
+/// Time zones a member can choose (IANA names).
+pub const TIME_ZONES: [&str; 16] = [
+    "UTC",
+    "Europe/London",
+    "Europe/Lisbon",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Helsinki",
+    "Africa/Johannesburg",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "America/Sao_Paulo",
+    "America/New_York",
+    "America/Los_Angeles",
+];
+
 /// One page of the admin user list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {

@@ -1,5 +1,6 @@
 //! Server functions: parse the input, call the rule and the store, map the error. Nothing more.
 
+pub mod account;
 pub mod consent;
 
 use crate::error::AppError;

@@ -3,6 +3,9 @@
 pub mod account;
 pub mod admin_users;
 pub mod impersonation_settings;
+pub mod payout;
+pub mod profile;
+pub mod projects;
 pub mod sign_in;
 
 use crate::components::Refusal;

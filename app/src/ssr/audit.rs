@@ -34,6 +34,9 @@ pub enum EventKind {
     AllowlistRevoked,
     UserSuspended,
     UserCreated,
+    ProjectCreated,
+    ProjectRenamed,
+    ProjectArchived,
 }
 
 impl EventKind {
@@ -56,6 +59,9 @@ impl EventKind {
             EventKind::AllowlistRevoked => "allowlist_revoked",
             EventKind::UserSuspended => "user_suspended",
             EventKind::UserCreated => "user_created",
+            EventKind::ProjectCreated => "project_created",
+            EventKind::ProjectRenamed => "project_renamed",
+            EventKind::ProjectArchived => "project_archived",
         }
     }
 }

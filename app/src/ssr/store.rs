@@ -7,7 +7,9 @@
 
 use super::audit::{BrokenLink, ChainVerifier, EventKind, NewEvent, StoredEvent};
 use super::consent::{Consent, SupportCode};
-use crate::model::{Role, Scope, UserPage, UserStatus, UserSummary, USERS_PER_PAGE};
+use crate::model::{
+    Profile, Project, Role, Scope, UserPage, UserStatus, UserSummary, USERS_PER_PAGE,
+};
 use serde_json::json;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Row};
@@ -635,6 +637,207 @@ impl Store {
                 "expires_at": code.expires_at,
             }));
         Self::append_event(&mut tx, issued, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The member's account: profile, projects and payout details. `actor_id` is who made the
+/// change (the member, or later an administrator acting as them); `owner_id` whose it is.
+impl Store {
+    pub async fn profile(&self, user_id: i64) -> Result<Option<Profile>, StoreError> {
+        let row =
+            sqlx::query("SELECT display_name, phone, time_zone FROM profiles WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| {
+            Ok(Profile {
+                display_name: row.try_get("display_name")?,
+                phone: row.try_get("phone")?,
+                time_zone: row.try_get("time_zone")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn update_profile(
+        &self,
+        owner_id: i64,
+        actor_id: i64,
+        profile: &Profile,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO profiles (user_id, display_name, phone, time_zone, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, phone = excluded.phone, \
+             time_zone = excluded.time_zone, updated_at = excluded.updated_at",
+        )
+        .bind(owner_id)
+        .bind(&profile.display_name)
+        .bind(&profile.phone)
+        .bind(&profile.time_zone)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let event = NewEvent::new(EventKind::ProfileUpdated)
+            .actor(actor_id)
+            .subject(owner_id)
+            .detail(json!({
+                "display_name": profile.display_name,
+                "phone": profile.phone,
+                "time_zone": profile.time_zone,
+            }));
+        Self::append_event(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn projects(&self, owner_id: i64) -> Result<Vec<Project>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, created_at, archived_at FROM projects WHERE owner_id = $1 ORDER BY archived_at IS NOT NULL, id",
+        )
+        .bind(owner_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let archived_at: Option<i64> = row.try_get("archived_at")?;
+                Ok(Project {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                    archived: archived_at.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn create_project(
+        &self,
+        owner_id: i64,
+        actor_id: i64,
+        name: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO projects (owner_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(owner_id)
+        .bind(name)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let event = NewEvent::new(EventKind::ProjectCreated)
+            .actor(actor_id)
+            .subject(owner_id)
+            .detail(json!({"project_id": id, "name": name}));
+        Self::append_event(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Renames one of the owner's own active projects; false if there is no such project.
+    pub async fn rename_project(
+        &self,
+        owner_id: i64,
+        actor_id: i64,
+        project_id: i64,
+        name: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let old_name: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM projects WHERE id = $1 AND owner_id = $2 AND archived_at IS NULL",
+        )
+        .bind(project_id)
+        .bind(owner_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(old_name) = old_name else {
+            return Ok(false);
+        };
+        sqlx::query("UPDATE projects SET name = $1 WHERE id = $2 AND owner_id = $3")
+            .bind(name)
+            .bind(project_id)
+            .bind(owner_id)
+            .execute(&mut *tx)
+            .await?;
+        let event = NewEvent::new(EventKind::ProjectRenamed)
+            .actor(actor_id)
+            .subject(owner_id)
+            .detail(json!({"project_id": project_id, "from": old_name, "to": name}));
+        Self::append_event(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Archives one of the owner's own active projects; false if there is no such project.
+    pub async fn archive_project(
+        &self,
+        owner_id: i64,
+        actor_id: i64,
+        project_id: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let archived = sqlx::query(
+            "UPDATE projects SET archived_at = $1 WHERE id = $2 AND owner_id = $3 AND archived_at IS NULL",
+        )
+        .bind(now)
+        .bind(project_id)
+        .bind(owner_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if !archived {
+            return Ok(false);
+        }
+        let event = NewEvent::new(EventKind::ProjectArchived)
+            .actor(actor_id)
+            .subject(owner_id)
+            .detail(json!({"project_id": project_id}));
+        Self::append_event(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The stored IBAN and when it was last changed.
+    pub async fn payout_iban(&self, user_id: i64) -> Result<Option<(String, i64)>, StoreError> {
+        let row = sqlx::query("SELECT iban, updated_at FROM payout_details WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((row.try_get("iban")?, row.try_get("updated_at")?)))
+            .transpose()
+    }
+
+    pub async fn update_payout(
+        &self,
+        owner_id: i64,
+        actor_id: i64,
+        iban: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO payout_details (user_id, iban, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET iban = excluded.iban, updated_at = excluded.updated_at",
+        )
+        .bind(owner_id)
+        .bind(iban)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        // The IBAN itself never enters the audit trail (and would be redacted if it did).
+        let event = NewEvent::new(EventKind::PayoutUpdated)
+            .actor(actor_id)
+            .subject(owner_id)
+            .detail(json!({"changed": ["iban"]}));
+        Self::append_event(&mut tx, event, now).await?;
         tx.commit().await?;
         Ok(())
     }

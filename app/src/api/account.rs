@@ -1,0 +1,125 @@
+//! The member's own account: profile, projects and payout details (SPEC.md §4). Each function
+//! acts on the account of the person the request is for, never on one the request names.
+
+use crate::error::AppError;
+use crate::model::{Payout, Profile, Project};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{app_state, member_account::*, now_ms, signed_in_member};
+
+#[cfg(feature = "ssr")]
+fn invalid(message: String) -> AppError {
+    AppError::Invalid(message)
+}
+
+#[server(endpoint = "get_profile")]
+pub async fn get_profile() -> Result<Profile, AppError> {
+    let member = signed_in_member()?;
+    let stored = app_state()?.store.profile(member.user.id).await?;
+    Ok(stored.unwrap_or(Profile {
+        display_name: member.user.name,
+        phone: String::new(),
+        time_zone: "UTC".into(),
+    }))
+}
+
+#[server(endpoint = "update_profile")]
+pub async fn update_profile(
+    display_name: String,
+    phone: String,
+    time_zone: String,
+) -> Result<Profile, AppError> {
+    let member = signed_in_member()?;
+    let profile = Profile {
+        display_name: DisplayName::parse(&display_name)
+            .map_err(invalid)?
+            .as_str()
+            .to_string(),
+        phone: Phone::parse(&phone).map_err(invalid)?.as_str().to_string(),
+        time_zone: TimeZone::parse(&time_zone)
+            .map_err(invalid)?
+            .as_str()
+            .to_string(),
+    };
+    app_state()?
+        .store
+        .update_profile(member.user.id, member.user.id, &profile, now_ms())
+        .await?;
+    Ok(profile)
+}
+
+#[server(endpoint = "list_projects")]
+pub async fn list_projects() -> Result<Vec<Project>, AppError> {
+    let member = signed_in_member()?;
+    Ok(app_state()?.store.projects(member.user.id).await?)
+}
+
+#[server(endpoint = "create_project")]
+pub async fn create_project(name: String) -> Result<(), AppError> {
+    let member = signed_in_member()?;
+    let name = ProjectName::parse(&name).map_err(invalid)?;
+    app_state()?
+        .store
+        .create_project(member.user.id, member.user.id, name.as_str(), now_ms())
+        .await?;
+    Ok(())
+}
+
+#[server(endpoint = "rename_project")]
+pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppError> {
+    let member = signed_in_member()?;
+    let name = ProjectName::parse(&name).map_err(invalid)?;
+    let renamed = app_state()?
+        .store
+        .rename_project(
+            member.user.id,
+            member.user.id,
+            project_id,
+            name.as_str(),
+            now_ms(),
+        )
+        .await?;
+    renamed.then_some(()).ok_or_else(no_such_project)
+}
+
+#[server(endpoint = "archive_project")]
+pub async fn archive_project(project_id: i64) -> Result<(), AppError> {
+    let member = signed_in_member()?;
+    let archived = app_state()?
+        .store
+        .archive_project(member.user.id, member.user.id, project_id, now_ms())
+        .await?;
+    archived.then_some(()).ok_or_else(no_such_project)
+}
+
+/// The same answer for someone else's project as for one that does not exist: neither is yours.
+#[cfg(feature = "ssr")]
+fn no_such_project() -> AppError {
+    AppError::Invalid("There is no such active project in your account.".into())
+}
+
+#[server(endpoint = "get_payout")]
+pub async fn get_payout() -> Result<Option<Payout>, AppError> {
+    let member = signed_in_member()?;
+    let stored = app_state()?.store.payout_iban(member.user.id).await?;
+    Ok(stored.map(|(iban, updated_at)| Payout {
+        masked_iban: mask_iban(&iban),
+        updated_at,
+    }))
+}
+
+#[server(endpoint = "update_payout")]
+pub async fn update_payout(iban: String) -> Result<Payout, AppError> {
+    let member = signed_in_member()?;
+    let iban = Iban::parse(&iban).map_err(invalid)?;
+    let now = now_ms();
+    app_state()?
+        .store
+        .update_payout(member.user.id, member.user.id, iban.as_str(), now)
+        .await?;
+    Ok(Payout {
+        masked_iban: mask_iban(iban.as_str()),
+        updated_at: now,
+    })
+}

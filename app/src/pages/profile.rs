@@ -1,0 +1,51 @@
+use crate::api::account::{get_profile, UpdateProfile};
+use crate::components::{action_error, ErrorNote, Refusal, SubmitButton};
+use crate::model::{Profile, TIME_ZONES};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// `/profile`: display name, phone and time zone.
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let update = ServerAction::<UpdateProfile>::new();
+    let profile = Resource::new(move || update.version().get(), |_| get_profile());
+    view! {
+        <Title text="Profile · Actas"/>
+        <section class="card narrow" aria-labelledby="profile-heading">
+            <h1 id="profile-heading">"Profile"</h1>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match profile.await {
+                        Ok(profile) => view! { <ProfileForm profile update/> }.into_any(),
+                        Err(error) => view! { <Refusal error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ProfileForm(profile: Profile, update: ServerAction<UpdateProfile>) -> impl IntoView {
+    let saved = move || matches!(update.value().get(), Some(Ok(_)));
+    view! {
+        <ActionForm action=update attr:class="stack">
+            <label for="display-name">"Display name"</label>
+            <input id="display-name" name="display_name" value=profile.display_name required maxlength="100"/>
+            <label for="phone">"Phone"</label>
+            <input id="phone" name="phone" type="tel" value=profile.phone autocomplete="tel"/>
+            <label for="time-zone">"Time zone"</label>
+            <select id="time-zone" name="time_zone">
+                {TIME_ZONES
+                    .iter()
+                    .map(|zone| view! { <option value=*zone selected=*zone == profile.time_zone>{*zone}</option> })
+                    .collect_view()}
+            </select>
+            <ErrorNote message=Signal::derive(action_error(update))/>
+            <Show when=saved>
+                <p class="success" role="status">"Profile saved."</p>
+            </Show>
+            <SubmitButton label="Save profile" pending=update.pending()/>
+        </ActionForm>
+    }
+}
