@@ -57,12 +57,9 @@ pub fn TopBar() -> impl IntoView {
 #[component]
 fn SignOutButton() -> impl IntoView {
     let sign_out = use_session().sign_out;
-    let pending = sign_out.pending();
     view! {
         <ActionForm action=sign_out attr:class="inline">
-            <button type="submit" class="secondary" disabled=pending aria-busy=move || pending.get().to_string()>
-                "Sign out"
-            </button>
+            <SubmitButton label="Sign out" class="secondary" pending=sign_out.pending()/>
         </ActionForm>
     }
 }

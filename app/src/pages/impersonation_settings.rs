@@ -1,5 +1,5 @@
 use crate::api::consent::{consent_status, GenerateSupportCode, GrantConsent, RevokeConsent};
-use crate::components::{action_error, Refusal};
+use crate::components::{action_error, ErrorNote, Refusal, SubmitButton};
 use crate::model::{format_utc, ActiveConsent, Scope};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -51,11 +51,9 @@ fn ConsentStatus(
                 <p>"Expires: " {format_utc(consent.expires_at)}</p>
                 <p>"Scope: " {consent.scope.label()}</p>
                 <ActionForm action=revoke>
-                    <button type="submit" class="danger" disabled=pending aria-busy=move || pending.get().to_string()>
-                        "Revoke consent"
-                    </button>
+                    <SubmitButton label="Revoke consent" class="danger" pending/>
                 </ActionForm>
-                {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                <ErrorNote message=Signal::derive(error)/>
             </div>
         }
         .into_any(),
@@ -86,10 +84,8 @@ fn EnableForm(grant: ServerAction<GrantConsent>) -> impl IntoView {
                     <input id="custom-hours" name="custom_hours" inputmode="numeric" autocomplete="off"/>
                 </fieldset>
                 <ScopeChoice name="scope"/>
-                {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
-                <button type="submit" disabled=pending aria-busy=move || pending.get().to_string()>
-                    "Enable impersonation"
-                </button>
+                <ErrorNote message=Signal::derive(error)/>
+                <SubmitButton label="Enable impersonation" pending/>
             </ActionForm>
         </section>
     }
@@ -110,10 +106,8 @@ fn SupportCodeForm() -> impl IntoView {
             </p>
             <ActionForm action=generate attr:class="stack">
                 <ScopeChoice name="scope"/>
-                {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
-                <button type="submit" disabled=pending aria-busy=move || pending.get().to_string()>
-                    "Generate support code"
-                </button>
+                <ErrorNote message=Signal::derive(error)/>
+                <SubmitButton label="Generate support code" pending/>
             </ActionForm>
             {move || issued().map(|issued| view! {
                 <div class="issued-code" role="status">

@@ -1,4 +1,4 @@
-use crate::components::action_error;
+use crate::components::{action_error, ErrorNote, SubmitButton};
 use crate::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -22,10 +22,8 @@ pub fn SignInPage() -> impl IntoView {
                 <input id="email" name="email" type="email" autocomplete="username" required/>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required/>
-                {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
-                <button type="submit" disabled=pending aria-busy=move || pending.get().to_string()>
-                    "Sign in"
-                </button>
+                <ErrorNote message=Signal::derive(error)/>
+                <SubmitButton label="Sign in" pending/>
             </ActionForm>
         </section>
     }
