@@ -120,6 +120,31 @@ where
     }
 }
 
+/// A server function's answer once it has arrived: `render` for a value (the previous one
+/// stays on screen while it reloads), the refusal page for an error.
+pub fn when_loaded<T, V>(
+    resource: Resource<Result<T, AppError>>,
+    render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match resource.await {
+                        Ok(value) => render(value).into_any(),
+                        Err(error) => view! { <Refusal error/> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
 /// A form's submit button: shows that its action is under way and cannot be sent twice.
 #[component]
 pub fn SubmitButton(

@@ -1,5 +1,5 @@
 use crate::api::list_users;
-use crate::components::{encode_query_value, role_label, Refusal};
+use crate::components::{encode_query_value, role_label, when_loaded};
 use crate::model::{UserPage, UserStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -53,14 +53,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                 />
                 <button type="submit">"Search"</button>
             </form>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match users.await {
-                        Ok(page) => view! { <UserTable page search=search()/> }.into_any(),
-                        Err(error) => view! { <Refusal error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {when_loaded(users, move |page| view! { <UserTable page search=search()/> })}
         </section>
     }
 }

@@ -1,5 +1,5 @@
 use crate::api::consent::{consent_status, GenerateSupportCode, GrantConsent, RevokeConsent};
-use crate::components::{action_error, ErrorNote, Refusal, SubmitButton};
+use crate::components::{action_error, when_loaded, ErrorNote, SubmitButton};
 use crate::model::{format_utc, ActiveConsent, Scope};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,14 +23,7 @@ pub fn ImpersonationSettingsPage() -> impl IntoView {
                 "Let our support team act as you, to see what you see and fix what is broken. "
                 "You choose for how long and whether they may change anything; you can end it at any time."
             </p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match status.await {
-                        Ok(consent) => view! { <ConsentStatus consent revoke/> }.into_any(),
-                        Err(error) => view! { <Refusal error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {when_loaded(status, move |consent| view! { <ConsentStatus consent revoke/> })}
         </section>
         <EnableForm grant/>
         <SupportCodeForm/>

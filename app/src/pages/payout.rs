@@ -1,5 +1,5 @@
 use crate::api::account::{get_payout, UpdatePayout};
-use crate::components::{action_error, ErrorNote, Refusal, SubmitButton};
+use crate::components::{action_error, when_loaded, ErrorNote, SubmitButton};
 use crate::model::format_utc;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,23 +13,18 @@ pub fn PayoutPage() -> impl IntoView {
         <Title text="Payout details · Actas"/>
         <section class="card narrow" aria-labelledby="payout-heading">
             <h1 id="payout-heading">"Payout details"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match payout.await {
-                        Ok(Some(payout)) => view! {
-                            <dl class="facts">
-                                <dt>"IBAN"</dt>
-                                <dd class="iban">{payout.masked_iban}</dd>
-                                <dt>"Last changed"</dt>
-                                <dd>{format_utc(payout.updated_at)}</dd>
-                            </dl>
-                        }
-                        .into_any(),
-                        Ok(None) => view! { <p class="muted">"No payout details yet."</p> }.into_any(),
-                        Err(error) => view! { <Refusal error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {when_loaded(payout, |payout| match payout {
+                Some(payout) => view! {
+                    <dl class="facts">
+                        <dt>"IBAN"</dt>
+                        <dd class="iban">{payout.masked_iban}</dd>
+                        <dt>"Last changed"</dt>
+                        <dd>{format_utc(payout.updated_at)}</dd>
+                    </dl>
+                }
+                .into_any(),
+                None => view! { <p class="muted">"No payout details yet."</p> }.into_any(),
+            })}
             <ActionForm action=update attr:class="stack">
                 <label for="iban">"New IBAN"</label>
                 <input id="iban" name="iban" autocomplete="off" spellcheck="false" required/>

@@ -1,5 +1,5 @@
 use crate::api::account::{get_profile, UpdateProfile};
-use crate::components::{action_error, ErrorNote, Refusal, SubmitButton};
+use crate::components::{action_error, when_loaded, ErrorNote, SubmitButton};
 use crate::model::{Profile, TIME_ZONES};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,14 +13,7 @@ pub fn ProfilePage() -> impl IntoView {
         <Title text="Profile · Actas"/>
         <section class="card narrow" aria-labelledby="profile-heading">
             <h1 id="profile-heading">"Profile"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match profile.await {
-                        Ok(profile) => view! { <ProfileForm profile update/> }.into_any(),
-                        Err(error) => view! { <Refusal error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {when_loaded(profile, move |profile| view! { <ProfileForm profile update/> })}
         </section>
     }
 }

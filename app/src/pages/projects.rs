@@ -1,5 +1,5 @@
 use crate::api::account::{list_projects, ArchiveProject, CreateProject, RenameProject};
-use crate::components::{action_error, ErrorNote, Refusal, SubmitButton};
+use crate::components::{action_error, when_loaded, ErrorNote, SubmitButton};
 use crate::model::{format_utc, Project};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -33,14 +33,7 @@ pub fn ProjectsPage() -> impl IntoView {
             <ErrorNote message=Signal::derive(action_error(create))/>
             <ErrorNote message=Signal::derive(action_error(rename))/>
             <ErrorNote message=Signal::derive(action_error(archive))/>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match projects.await {
-                        Ok(projects) => view! { <ProjectTable projects changes/> }.into_any(),
-                        Err(error) => view! { <Refusal error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {when_loaded(projects, move |projects| view! { <ProjectTable projects changes/> })}
         </section>
     }
 }
