@@ -106,6 +106,8 @@ pub struct SupportCode {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SupportCodeRefusal {
+    #[error("This support code is not valid. Check it with the member.")]
+    Wrong,
     #[error("This support code has already been used. Ask the member for a new one.")]
     AlreadyUsed,
     #[error("This support code has expired. Ask the member for a new one.")]
@@ -132,6 +134,32 @@ impl SupportCode {
             Ok(())
         }
     }
+}
+
+/// A stored code as redemption sees it: its id, its hash, and its state.
+#[derive(Clone, Debug)]
+pub struct StoredSupportCode {
+    pub id: i64,
+    pub code_hash: String,
+    pub code: SupportCode,
+}
+
+/// Which of the member's stored codes the entered one is, if it may be used at `now`.
+/// `verify` compares a typed code with a stored hash (Argon2id in production). A code that
+/// matches none is `Wrong`; the caller counts those against the administrator's attempts.
+pub fn redeem_support_code(
+    entered: &str,
+    stored: &[StoredSupportCode],
+    now: i64,
+    verify: impl Fn(&str, &str) -> bool,
+) -> Result<i64, SupportCodeRefusal> {
+    let entered = normalize_support_code(entered).ok_or(SupportCodeRefusal::Wrong)?;
+    let matching = stored
+        .iter()
+        .find(|candidate| verify(&entered, &candidate.code_hash));
+    let candidate = matching.ok_or(SupportCodeRefusal::Wrong)?;
+    candidate.code.check_use(now)?;
+    Ok(candidate.id)
 }
 
 #[cfg(test)]
@@ -194,6 +222,73 @@ mod tests {
         );
         code.used_at = Some(T0 + 1);
         assert_eq!(code.check_use(T0 + 2), Err(SupportCodeRefusal::AlreadyUsed));
+    }
+
+    fn stored(id: i64, code: &str, issued_at: i64, used_at: Option<i64>) -> StoredSupportCode {
+        let mut issued = SupportCode::issue(issued_at, Scope::ViewOnly);
+        issued.used_at = used_at;
+        // A stand-in for the hash: these tests are about the rule, not the hashing.
+        StoredSupportCode {
+            id,
+            code_hash: format!("hash:{code}"),
+            code: issued,
+        }
+    }
+
+    fn plain(entered: &str, hash: &str) -> bool {
+        hash == format!("hash:{entered}")
+    }
+
+    #[test]
+    fn redeeming_finds_the_right_code_once_and_in_time() {
+        let codes = [
+            stored(1, "ABCD2345", T0, None),
+            stored(2, "WXYZ6789", T0, Some(T0 + 5)),
+        ];
+        assert_eq!(
+            redeem_support_code("abcd-2345", &codes, T0 + 1, plain),
+            Ok(1)
+        );
+        assert_eq!(
+            redeem_support_code("WXYZ6789", &codes, T0 + 10, plain),
+            Err(SupportCodeRefusal::AlreadyUsed)
+        );
+        assert_eq!(
+            redeem_support_code("ABCD2345", &codes, T0 + SUPPORT_CODE_VALID_MS, plain),
+            Err(SupportCodeRefusal::Expired)
+        );
+        assert_eq!(
+            redeem_support_code("ABCD2346", &codes, T0 + 1, plain),
+            Err(SupportCodeRefusal::Wrong)
+        );
+        assert_eq!(
+            redeem_support_code("not a code", &codes, T0 + 1, plain),
+            Err(SupportCodeRefusal::Wrong)
+        );
+        assert_eq!(
+            redeem_support_code("ABCD2345", &[], T0 + 1, plain),
+            Err(SupportCodeRefusal::Wrong)
+        );
+    }
+
+    #[test]
+    fn redeeming_works_with_real_hashes() {
+        let hash = crate::ssr::credentials::hash_password("ABCD2345");
+        let codes = [StoredSupportCode {
+            id: 7,
+            code_hash: hash,
+            code: SupportCode::issue(T0, Scope::FullAccess),
+        }];
+        let verify =
+            |entered: &str, hash: &str| crate::ssr::credentials::verify_password(entered, hash);
+        assert_eq!(
+            redeem_support_code("abcd2345", &codes, T0 + 1, verify),
+            Ok(7)
+        );
+        assert_eq!(
+            redeem_support_code("ABCD2344", &codes, T0 + 1, verify),
+            Err(SupportCodeRefusal::Wrong)
+        );
     }
 
     #[test]
