@@ -30,6 +30,15 @@ impl Role {
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
     }
+
+    /// Where a person of this role starts: staff at the user list, members at their account.
+    pub fn start_page(self) -> &'static str {
+        if self.is_staff() {
+            "/admin/users"
+        } else {
+            "/account"
+        }
+    }
 }
 
 impl fmt::Display for Role {

@@ -54,7 +54,7 @@ pub async fn resolve_sign_in(
     if is_static_asset(request.uri().path()) {
         return next.run(request).await;
     }
-    let Some(token) = session_token(request.headers()) else {
+    let Some(token) = session_token(request.headers(), &state.settings) else {
         return next.run(request).await;
     };
     let resolved = accounts::resolve(&state.store, &state.settings.sign_in, &token, now_ms()).await;

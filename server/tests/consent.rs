@@ -13,6 +13,7 @@ on_both_databases!(
     a_member_can_never_change_another_members_consent,
     staff_have_no_consent_to_give,
     support_codes_are_shown_once_and_stored_only_as_a_hash,
+    concurrent_grants_and_revokes_stay_consistent,
 );
 
 async fn status(
@@ -278,5 +279,48 @@ async fn support_codes_are_shown_once_and_stored_only_as_a_hash(db: Db) {
     assert!(
         !events[0].detail.contains(&issued.code),
         "the audit never holds the code"
+    );
+}
+
+async fn concurrent_grants_and_revokes_stay_consistent(db: Db) {
+    let app = std::sync::Arc::new(spawn_app(db).await);
+    let mia = app.signed_in("mia@example.com").await;
+    let calls = (0..24).map(|i| {
+        let (app, mia) = (app.clone(), mia.clone());
+        tokio::spawn(async move {
+            let response = if i % 3 == 2 {
+                app.call(&mia, "revoke_consent", &[]).await
+            } else {
+                let hours = if i % 2 == 0 { "24" } else { "1" };
+                app.call(
+                    &mia,
+                    "grant_consent",
+                    &[("duration", hours), ("scope", "view_only")],
+                )
+                .await
+            };
+            (i % 3 == 2, response.status())
+        })
+    });
+    let mut granted = 0;
+    for call in calls {
+        let (revoke, status) = call.await.unwrap();
+        assert!(
+            status.is_success() || (revoke && status == StatusCode::UNPROCESSABLE_ENTITY),
+            "{status}"
+        );
+        if !revoke {
+            granted += 1;
+        }
+    }
+    assert_eq!(app.events("consent_granted").await.len(), granted);
+    // Every grant that replaced an active consent says so, and every consent ended once:
+    // grants = replaced + revoked + (1 if one is still active).
+    let ended = app.events("consent_revoked").await.len();
+    let still_active = usize::from(status(&app, &mia).await.is_some());
+    assert_eq!(granted, ended + still_active);
+    assert_eq!(
+        app.store.verify_audit_chain().await.unwrap(),
+        Ok((7 + 1 + granted + ended) as u64)
     );
 }

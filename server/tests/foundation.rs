@@ -19,6 +19,7 @@ on_both_databases!(
     staff_see_the_user_list_searchable_and_paginated,
     signing_out_ends_the_session_once,
     repeated_failures_are_rate_limited,
+    guesses_sent_at_once_cannot_slip_past_the_limit,
     malformed_sign_in_requests_get_a_clear_message,
     people_land_on_their_own_start_page,
     demo_accounts_are_created_once,
@@ -504,4 +505,32 @@ async fn a_form_posted_without_javascript_comes_back_with_its_error(db: Db) {
         page.contains("Email or password is incorrect."),
         "the error is shown without JavaScript"
     );
+}
+
+async fn guesses_sent_at_once_cannot_slip_past_the_limit(db: Db) {
+    let app = std::sync::Arc::new(spawn_app(db).await);
+    let guesses = (0..20).map(|i| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.sign_in(&app.client(), "max@example.com", &format!("guess-{i}"))
+                .await
+                .status()
+        })
+    });
+    let mut judged = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            StatusCode::UNPROCESSABLE_ENTITY => judged += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected answer {other}"),
+        }
+    }
+    assert_eq!(
+        judged, 5,
+        "exactly five guesses were checked against the password"
+    );
+    let locked = app
+        .sign_in(&app.client(), "max@example.com", PASSWORD)
+        .await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
 }

@@ -31,17 +31,7 @@ pub async fn update_profile(
     time_zone: String,
 ) -> Result<Profile, AppError> {
     let member = signed_in_member()?;
-    let profile = Profile {
-        display_name: DisplayName::parse(&display_name)
-            .map_err(invalid)?
-            .as_str()
-            .to_string(),
-        phone: Phone::parse(&phone).map_err(invalid)?.as_str().to_string(),
-        time_zone: TimeZone::parse(&time_zone)
-            .map_err(invalid)?
-            .as_str()
-            .to_string(),
-    };
+    let profile = parse_profile(&display_name, &phone, &time_zone).map_err(invalid)?;
     app_state()?
         .store
         .update_profile(member.user.id, member.user.id, &profile, now_ms())

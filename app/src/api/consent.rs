@@ -84,15 +84,13 @@ pub async fn revoke_consent() -> Result<(), AppError> {
 #[server(endpoint = "generate_support_code")]
 pub async fn generate_support_code(scope: String) -> Result<IssuedSupportCode, AppError> {
     use crate::ssr::consent::SupportCode;
-    use crate::ssr::credentials::{hash_password, new_support_code};
+    use crate::ssr::credentials::{hash_password, hashing, new_support_code};
     let member = signed_in_member()?;
     let scope = parse_scope(&scope)?;
     let code = new_support_code();
     let hash = {
         let code = code.clone();
-        tokio::task::spawn_blocking(move || hash_password(&code))
-            .await
-            .map_err(|_| AppError::Internal)?
+        hashing(move || hash_password(&code)).await
     };
     let now = now_ms();
     let issued = SupportCode::issue(now, scope);

@@ -22,10 +22,7 @@ pub fn Home() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.me.await {
-                    Ok(Some(me)) => {
-                        let path = if me.role.is_staff() { "/admin/users" } else { "/account" };
-                        view! { <Redirect path=path/> }.into_any()
-                    }
+                    Ok(Some(me)) => view! { <Redirect path=me.role.start_page()/> }.into_any(),
                     Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
                     Err(error) => view! { <Refusal error/> }.into_any(),
                 }

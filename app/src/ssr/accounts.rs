@@ -97,54 +97,40 @@ pub async fn sign_in(
     replaces: Option<&str>,
     now: i64,
 ) -> Result<NewSignIn, SignInError> {
-    let buckets = attempt_buckets(email, address);
     let failed = |reason: &str| {
         NewEvent::new(EventKind::SignInFailed)
             .detail(json!({"email": email.as_str(), "address": address.map(|a| a.to_string()), "reason": reason}))
     };
 
-    for (bucket, limit) in &buckets {
-        let (failures, oldest) = store
-            .failures_since(bucket, limit.window_start(now))
-            .await?;
-        if let Err(wait_ms) = limit.check(failures, oldest, now) {
-            // Audited, but not counted: a locked-out caller cannot extend the lock-out.
-            store.record(failed("too many attempts"), now).await?;
-            return Err(SignInError::TooManyAttempts { wait_ms });
-        }
+    // Counted before it is judged; a successful sign-in takes it back.
+    let attempt_id = credentials::new_token();
+    if let Err(wait_ms) = store
+        .reserve_attempt(&attempt_buckets(email, address), &attempt_id, now)
+        .await?
+    {
+        store.record(failed("too many attempts"), now).await?;
+        return Err(SignInError::TooManyAttempts { wait_ms });
     }
 
     let account = store.credentials_by_email(email.as_str()).await?;
     let known_id = account.as_ref().map(|account| account.user.id);
-    let (user, password_ok) = match account {
+    let user = match account {
         Some(account) => {
             let hash = account.password_hash;
             let ok =
-                tokio::task::spawn_blocking(move || credentials::verify_password(&password, &hash))
-                    .await
-                    .unwrap_or(false);
-            (Some(account.user), ok)
+                credentials::hashing(move || credentials::verify_password(&password, &hash)).await;
+            ok.then_some(account.user)
         }
         None => {
-            let _ =
-                tokio::task::spawn_blocking(move || credentials::verify_against_nothing(&password))
-                    .await;
-            (None, false)
+            credentials::hashing(move || credentials::verify_against_nothing(&password)).await;
+            None
         }
     };
 
-    let Some(user) = user.filter(|_| password_ok) else {
-        let oldest_kept = buckets
-            .iter()
-            .map(|(_, limit)| limit.window_start(now))
-            .min()
-            .unwrap_or(now);
+    let Some(user) = user else {
         let mut event = failed("wrong email or password");
         event.subject_id = known_id;
-        let names: Vec<String> = buckets.into_iter().map(|(bucket, _)| bucket).collect();
-        store
-            .record_failure(&names, event, now, oldest_kept)
-            .await?;
+        store.record(event, now).await?;
         return Err(SignInError::WrongCredentials);
     };
 
@@ -160,14 +146,9 @@ pub async fn sign_in(
         .actor(user.id)
         .subject(user.id)
         .detail(json!({"address": address.map(|a| a.to_string())}));
+    let digest = credentials::token_digest(&token);
     store
-        .start_sign_in(
-            user.id,
-            &credentials::token_digest(&token),
-            replaces,
-            event,
-            now,
-        )
+        .start_sign_in(user.id, &digest, replaces, &attempt_id, event, now)
         .await?;
     Ok(NewSignIn { token, user })
 }
@@ -225,11 +206,9 @@ pub async fn sign_out(store: &Store, signed_in: &SignedIn, now: i64) -> Result<(
 
 /// Where a person lands after signing in, unless they were on their way somewhere.
 pub fn landing_path(user: &UserSummary, next: Option<&str>) -> String {
-    match next.filter(|path| is_local_path(path)) {
-        Some(path) => path.to_string(),
-        None if rules::may_view_admin_pages(user.role) => "/admin/users".to_string(),
-        None => "/account".to_string(),
-    }
+    next.filter(|path| is_local_path(path))
+        .unwrap_or(user.role.start_page())
+        .to_string()
 }
 
 /// Only paths on this site: `/x`, never `//host` or `/\host` (which browsers treat as another site).

@@ -8,6 +8,21 @@ use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
+/// Runs password or code hashing off the async workers, a few at a time: each Argon2 run takes
+/// about 19 MiB and tens of milliseconds of a core, so a burst of requests must queue here
+/// rather than exhaust memory.
+pub async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    static PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+    let _permit = PERMITS
+        .acquire()
+        .await
+        .expect("the hashing semaphore is never closed");
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
+}
+
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -48,16 +63,19 @@ pub fn token_digest(token: &str) -> String {
 /// A random password for a demo account when none is configured.
 pub fn new_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    (0..16)
-        .map(|_| ALPHABET[OsRng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
+    random_from(ALPHABET, 16)
 }
 
 /// A new support code: uniformly random over the unambiguous alphabet.
 pub fn new_support_code() -> String {
     use super::consent::{SUPPORT_CODE_ALPHABET, SUPPORT_CODE_LENGTH};
-    (0..SUPPORT_CODE_LENGTH)
-        .map(|_| SUPPORT_CODE_ALPHABET[OsRng.gen_range(0..SUPPORT_CODE_ALPHABET.len())] as char)
+    random_from(SUPPORT_CODE_ALPHABET, SUPPORT_CODE_LENGTH)
+}
+
+/// `length` characters, each drawn uniformly from `alphabet` (ASCII).
+fn random_from(alphabet: &[u8], length: usize) -> String {
+    (0..length)
+        .map(|_| alphabet[OsRng.gen_range(0..alphabet.len())] as char)
         .collect()
 }
 

@@ -20,6 +20,19 @@ fn plain_text(input: &str, what: &str, max_chars: usize) -> Result<String, Strin
     Ok(text.to_string())
 }
 
+/// A profile whose every field is valid.
+pub fn parse_profile(
+    display_name: &str,
+    phone: &str,
+    time_zone: &str,
+) -> Result<crate::model::Profile, String> {
+    Ok(crate::model::Profile {
+        display_name: DisplayName::parse(display_name)?.0,
+        phone: Phone::parse(phone)?.0,
+        time_zone: TimeZone::parse(time_zone)?.0.to_string(),
+    })
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisplayName(String);
 

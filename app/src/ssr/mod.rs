@@ -41,7 +41,17 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-pub const SESSION_COOKIE: &str = "actas_session";
+impl Settings {
+    /// Over HTTPS the cookie carries the `__Host-` prefix: browsers then accept it only with
+    /// `Secure`, `Path=/` and no `Domain`, so no sibling subdomain can plant one.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.cookie_secure {
+            "__Host-actas_session"
+        } else {
+            "actas_session"
+        }
+    }
+}
 
 /// The `Set-Cookie` value for a sign-in token; `None` clears the cookie.
 pub fn session_cookie(token: Option<&str>, settings: &Settings) -> HeaderValue {
@@ -55,20 +65,21 @@ pub fn session_cookie(token: Option<&str>, settings: &Settings) -> HeaderValue {
         ""
     };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        name = settings.session_cookie_name()
     ))
     .expect("a hex token and fixed attributes make a valid header")
 }
 
 /// The sign-in token from the request's cookies, if any.
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
+pub fn session_token(headers: &HeaderMap, settings: &Settings) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .find(|(name, value)| *name == settings.session_cookie_name() && !value.is_empty())
         .map(|(_, value)| value.to_string())
 }
 
@@ -151,7 +162,7 @@ mod tests {
         let cookie = session_cookie(Some("abc"), &settings(true));
         assert_eq!(
             cookie.to_str().unwrap(),
-            "actas_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure"
+            "__Host-actas_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure"
         );
         let local = session_cookie(Some("abc"), &settings(false));
         assert!(!local.to_str().unwrap().contains("Secure"));
@@ -168,9 +179,17 @@ mod tests {
             COOKIE,
             HeaderValue::from_static("theme=dark; actas_session=t0k3n"),
         );
-        assert_eq!(session_token(&headers).as_deref(), Some("t0k3n"));
+        assert_eq!(
+            session_token(&headers, &settings(false)).as_deref(),
+            Some("t0k3n")
+        );
+        assert_eq!(
+            session_token(&headers, &settings(true)),
+            None,
+            "over HTTPS only __Host- counts"
+        );
         let mut empty = HeaderMap::new();
         empty.append(COOKIE, HeaderValue::from_static("actas_session="));
-        assert_eq!(session_token(&empty), None);
+        assert_eq!(session_token(&empty, &settings(false)), None);
     }
 }

@@ -7,6 +7,7 @@
 
 use super::audit::{BrokenLink, ChainVerifier, EventKind, NewEvent, StoredEvent};
 use super::consent::{Consent, SupportCode};
+use super::rules::AttemptLimit;
 use crate::model::{
     Profile, Project, Role, Scope, UserPage, UserStatus, UserSummary, USERS_PER_PAGE,
 };
@@ -156,12 +157,21 @@ impl Store {
         self.backend
     }
 
-    /// A transaction that will write. On SQLite it takes the write lock at once, so a
-    /// transaction that reads first and writes later can never fail on the upgrade.
+    /// A transaction that will write, holding the one write lock from its first statement:
+    /// on SQLite the database's (`BEGIN IMMEDIATE`), on PostgreSQL the audit chain head's row.
+    /// Every write appends to the chain anyway, so nothing is lost by taking that lock first,
+    /// and with it every writer reads current data and all take their locks in one order:
+    /// no deadlock, no decision made on a row another transaction is changing.
     async fn begin_write(&self) -> Result<Tx, StoreError> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT last_seq FROM audit_head WHERE id = 1 FOR UPDATE")
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
         })
     }
 
@@ -215,13 +225,9 @@ impl Store {
     }
 
     /// Creates the given accounts if, and only if, there are none yet. Several instances
-    /// starting at once on one database create them once: the chain head's lock is taken
-    /// before counting.
+    /// starting at once on one database create them once: the write lock is held while counting.
     pub async fn seed_if_empty(&self, users: &[NewUser], now: i64) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
-            .execute(&mut *tx)
-            .await?;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&mut *tx)
             .await?;
@@ -312,59 +318,67 @@ impl Store {
         .transpose()
     }
 
-    /// How many failures a bucket had after `since`, and when the oldest of them was.
-    pub async fn failures_since(
+    /// Counts an attempt against each of its buckets before it is judged, in one locked
+    /// transaction, so attempts sent at once cannot all slip under a limit together. If any
+    /// bucket is full, nothing is counted and the answer is how long to wait (milliseconds).
+    /// Rows that have left every window are dropped on the way, so the table stays small.
+    pub async fn reserve_attempt(
         &self,
-        bucket: &str,
-        since: i64,
-    ) -> Result<(u64, Option<i64>), StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(at_ms) AS oldest FROM failed_attempts WHERE bucket = $1 AND at_ms > $2")
-            .bind(bucket)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?;
-        let n: i64 = row.try_get("n")?;
-        Ok((n.max(0) as u64, row.try_get("oldest")?))
-    }
-
-    /// Counts a failed attempt against each bucket, with its audit event. Attempts older than
-    /// `forget_before` are dropped on the way, so the table stays small.
-    pub async fn record_failure(
-        &self,
-        buckets: &[String],
-        event: NewEvent,
+        buckets: &[(String, AttemptLimit)],
+        attempt_id: &str,
         now: i64,
-        forget_before: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Result<(), i64>, StoreError> {
         let mut tx = self.begin_write().await?;
-        Self::append_event(&mut tx, event, now).await?;
-        for bucket in buckets {
+        for (bucket, limit) in buckets {
+            let since = limit.window_start(now);
             sqlx::query("DELETE FROM failed_attempts WHERE bucket = $1 AND at_ms <= $2")
                 .bind(bucket)
-                .bind(forget_before)
+                .bind(since)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO failed_attempts (bucket, at_ms) VALUES ($1, $2)")
-                .bind(bucket)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS n, MIN(at_ms) AS oldest FROM failed_attempts WHERE bucket = $1",
+            )
+            .bind(bucket)
+            .fetch_one(&mut *tx)
+            .await?;
+            let count: i64 = row.try_get("n")?;
+            if let Err(wait_ms) = limit.check(count.max(0) as u64, row.try_get("oldest")?, now) {
+                tx.commit().await?; // keep the clean-up
+                return Ok(Err(wait_ms));
+            }
+        }
+        for (bucket, _) in buckets {
+            sqlx::query(
+                "INSERT INTO failed_attempts (bucket, at_ms, attempt_id) VALUES ($1, $2, $3)",
+            )
+            .bind(bucket)
+            .bind(now)
+            .bind(attempt_id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// Starts a sign-in session (and ends the one it replaces, if any), with its audit event.
+    /// The attempt that led here no longer counts against any limit.
     pub async fn start_sign_in(
         &self,
         user_id: i64,
         token_digest: &str,
         replaces: Option<&str>,
+        attempt_id: &str,
         event: NewEvent,
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         Self::append_event(&mut tx, event, now).await?;
+        sqlx::query("DELETE FROM failed_attempts WHERE attempt_id = $1")
+            .bind(attempt_id)
+            .execute(&mut *tx)
+            .await?;
         if let Some(old) = replaces {
             sqlx::query("DELETE FROM sign_in_sessions WHERE token_digest = $1")
                 .bind(old)
@@ -521,10 +535,17 @@ impl Store {
 impl Store {
     /// The member's standing consent, active or not.
     pub async fn consent(&self, user_id: i64) -> Result<Option<Consent>, StoreError> {
+        Self::consent_on(&mut *self.pool.acquire().await?, user_id).await
+    }
+
+    async fn consent_on(
+        conn: &mut AnyConnection,
+        user_id: i64,
+    ) -> Result<Option<Consent>, StoreError> {
         let row =
             sqlx::query("SELECT scope, granted_at, expires_at FROM consents WHERE user_id = $1")
                 .bind(user_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *conn)
                 .await?;
         row.map(|row| consent_from_row(&row)).transpose()
     }
@@ -539,13 +560,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let previous =
-            sqlx::query("SELECT scope, granted_at, expires_at FROM consents WHERE user_id = $1")
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| consent_from_row(&row))
-                .transpose()?;
+        let previous = Self::consent_on(&mut tx, user_id).await?;
         if let Some(previous) = previous.filter(|previous| previous.is_active(now)) {
             let replaced = NewEvent::new(EventKind::ConsentRevoked)
                 .actor(user_id)
@@ -611,6 +626,7 @@ impl Store {
     }
 
     /// Stores a new support code's hash, with its audit event (which never holds the code).
+    /// A new code replaces any the member issued before and nobody used: one live code at most.
     pub async fn issue_support_code(
         &self,
         user_id: i64,
@@ -619,6 +635,10 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM support_codes WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO support_codes (user_id, code_hash, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
