@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod consent;
 pub mod credentials;
+pub mod impersonation;
 pub mod member_account;
 pub mod rules;
 pub mod store;
