@@ -132,6 +132,9 @@ pub fn router(state: AppState) -> Router {
             middleware::resolve_sign_in,
         ))
         .layer(axum::middleware::from_fn(middleware::refuse_cross_site))
+        .layer(axum::middleware::from_fn(
+            middleware::drop_foreign_form_errors,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),

@@ -44,6 +44,37 @@ pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
     }
 }
 
+/// A page's URL may carry a form error (`__err`, Leptos' way of reporting a failed form post
+/// without JavaScript), which the page shows as an alert. Only a redirect after our own form
+/// post may do that: from anywhere else (a link in an email, another site, a typed URL) the
+/// error is dropped, so nobody can make our pages display words of their choosing.
+pub async fn drop_foreign_form_errors(request: Request, next: Next) -> Response {
+    let query = request.uri().query().unwrap_or_default();
+    let carries_error = query
+        .split('&')
+        .any(|pair| pair.starts_with("__err=") || pair.starts_with("__path="));
+    let same_origin = request
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|site| site == "same-origin");
+    if request.method() != Method::GET || !carries_error || same_origin {
+        return next.run(request).await;
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            !pair.starts_with("__err=") && !pair.starts_with("__path=") && !pair.is_empty()
+        })
+        .collect();
+    let path = request.uri().path();
+    let clean = if kept.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    };
+    axum::response::Redirect::to(&clean).into_response()
+}
+
 /// Resolves the sign-in cookie into `SignedIn`, for pages and server functions to read from
 /// the request's extensions. A cookie that no longer signs anyone in is cleared.
 pub async fn resolve_sign_in(

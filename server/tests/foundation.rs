@@ -24,6 +24,7 @@ on_both_databases!(
     people_land_on_their_own_start_page,
     demo_accounts_are_created_once,
     a_form_posted_without_javascript_comes_back_with_its_error,
+    a_form_error_in_a_foreign_link_is_never_shown,
 );
 
 async fn body(response: reqwest::Response) -> String {
@@ -491,11 +492,15 @@ async fn a_form_posted_without_javascript_comes_back_with_its_error(db: Db) {
     let back_to = response.headers()["location"].to_str().unwrap().to_string();
     assert!(back_to.starts_with(&app.url("/sign-in?")), "{back_to}");
 
-    let page = body(
-        app.get(&app.client(), back_to.strip_prefix(&app.base).unwrap())
-            .await,
-    )
-    .await;
+    // The browser follows the redirect of its own same-origin post.
+    let followed = app
+        .client()
+        .get(&back_to)
+        .header("Sec-Fetch-Site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    let page = body(followed).await;
     assert!(
         page.contains("Email or password is incorrect."),
         "the error is shown without JavaScript"
@@ -528,4 +533,32 @@ async fn guesses_sent_at_once_cannot_slip_past_the_limit(db: Db) {
         .sign_in(&app.client(), "max@example.com", PASSWORD)
         .await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn a_form_error_in_a_foreign_link_is_never_shown(db: Db) {
+    let app = spawn_app(db).await;
+    // What a phishing mail could link to: our page, with words of the attacker's choosing.
+    let planted =
+        "/sign-in?__path=%2Fapi%2Fsign_in&__err=eyJJbnZhbGlkIjoiQ2FsbCArMSA1NTUgMDEwMCJ9&next=%2Fx";
+    for site in [Some("cross-site"), Some("none"), None] {
+        let mut request = app
+            .client()
+            .get(app.url(planted))
+            .header("Accept", "text/html");
+        if let Some(site) = site {
+            request = request.header("Sec-Fetch-Site", site);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{site:?}");
+        assert_eq!(response.headers()["location"], "/sign-in?next=%2Fx");
+    }
+    // After our own form post the same URL shape is honoured.
+    let ours = app
+        .client()
+        .get(app.url(planted))
+        .header("Sec-Fetch-Site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert!(ours.text().await.unwrap().contains("Call +1 555 0100"));
 }

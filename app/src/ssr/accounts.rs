@@ -213,7 +213,10 @@ pub fn landing_path(user: &UserSummary, next: Option<&str>) -> String {
 
 /// Only paths on this site: `/x`, never `//host` or `/\host` (which browsers treat as another site).
 fn is_local_path(path: &str) -> bool {
-    path.starts_with('/')
+    // A form error in the destination would be shown there as if our server had said it.
+    let carries_form_error = path.contains("__err") || path.contains("__path");
+    !carries_form_error
+        && path.starts_with('/')
         && !path.starts_with("//")
         && !path.starts_with("/\\")
         && !path.chars().any(|c| c.is_control() || c == '\\')
@@ -266,6 +269,7 @@ mod tests {
             "/\\evil.example",
             "https://evil.example",
             "/a\nb",
+            "/account?__path=/api/x&__err=e30",
         ] {
             assert_eq!(
                 landing_path(&member, Some(hostile)),
