@@ -26,4 +26,8 @@ test("without JavaScript a member signs in and enables consent; a bad duration i
 
   await page.getByRole("button", { name: "Revoke consent" }).click();
   await expect(page.getByRole("heading", { name: "Status: Not active" })).toBeVisible();
+
+  // A support code is shown in the action's answer, which a plain post cannot display.
+  // (Playwright disables scripts by emulation, so the page's <noscript> note stays hidden here.)
+  await expect(page.getByRole("button", { name: "Generate support code" })).toBeDisabled();
 });

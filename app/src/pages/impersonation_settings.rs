@@ -87,7 +87,11 @@ fn EnableForm(grant: ServerAction<GrantConsent>) -> impl IntoView {
 #[component]
 fn SupportCodeForm() -> impl IntoView {
     let generate = ServerAction::<GenerateSupportCode>::new();
-    let pending = generate.pending();
+    // The code comes back in the action's answer, which a plain form post (no JavaScript)
+    // would throw away after issuing it: the button waits until the page is interactive.
+    let interactive = RwSignal::new(false);
+    Effect::new(move |_| interactive.set(true));
+    let pending = Signal::derive(move || generate.pending().get() || !interactive.get());
     let error = action_error(generate);
     let issued = move || generate.value().get().and_then(Result::ok);
     view! {
@@ -101,6 +105,9 @@ fn SupportCodeForm() -> impl IntoView {
                 <ScopeChoice name="scope"/>
                 <ErrorNote message=Signal::derive(error)/>
                 <SubmitButton label="Generate support code" pending/>
+                <noscript>
+                    <p class="muted">"Generating a support code needs JavaScript."</p>
+                </noscript>
             </ActionForm>
             {move || issued().map(|issued| view! {
                 <div class="issued-code" role="status">
