@@ -17,6 +17,8 @@ pub struct Config {
     pub demo_password: Option<String>,
     /// `LEPTOS_SITE_ROOT`: where the built site (wasm, js, css) is, `target/site` by default.
     pub site_root: String,
+    /// `ACTAS_MAX_SESSION_SECONDS`: the longest an impersonation session lasts, 1800 by default.
+    pub max_session_seconds: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +54,22 @@ impl Config {
             Some(text) => parse_flag("ACTAS_DEMO", &text)?,
             None => true,
         };
+        let max_session_seconds = match lookup("ACTAS_MAX_SESSION_SECONDS") {
+            Some(text) => match text.trim().parse::<i64>() {
+                Ok(seconds) if (1..=86_400).contains(&seconds) => seconds,
+                _ => {
+                    return Err(ConfigError {
+                        name: "ACTAS_MAX_SESSION_SECONDS",
+                        problem: format!(
+                            "{text:?} is not a whole number of seconds from 1 to 86400"
+                        ),
+                    });
+                }
+            },
+            None => 1800,
+        };
         Ok(Config {
+            max_session_seconds,
             database_url: lookup("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/actas.db".to_string()),
             addr,
@@ -131,5 +148,12 @@ mod tests {
             .to_string();
         assert!(error.starts_with("ACTAS_ADDR"), "{error}");
         assert!(config(&[("ACTAS_DEMO", "maybe")]).is_err());
+        assert!(config(&[("ACTAS_MAX_SESSION_SECONDS", "0")]).is_err());
+        assert_eq!(
+            config(&[("ACTAS_MAX_SESSION_SECONDS", "5")])
+                .unwrap()
+                .max_session_seconds,
+            5
+        );
     }
 }

@@ -84,6 +84,7 @@ impl Server {
         let settings = Settings {
             cookie_secure: config.cookie_secure,
             sign_in: SignInLifetime::default(),
+            max_session_ms: config.max_session_seconds.saturating_mul(1000),
         };
         let state = AppState {
             leptos_options,

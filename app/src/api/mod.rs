@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod consent;
+pub mod impersonation;
 
 use crate::error::AppError;
 use crate::model::{Me, UserPage};

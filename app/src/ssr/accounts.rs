@@ -40,6 +40,8 @@ impl EmailAddress {
 pub struct SignedIn {
     pub token_digest: String,
     pub user: UserSummary,
+    /// The act-as marker: the impersonation session this sign-in acts in, if any.
+    pub impersonation_id: Option<i64>,
 }
 
 impl SignedIn {
@@ -187,6 +189,7 @@ pub async fn resolve(
         store.touch_sign_in(&token_digest, now).await?;
     }
     Ok(Some(SignedIn {
+        impersonation_id: record.impersonation_id,
         token_digest,
         user: record.user,
     }))

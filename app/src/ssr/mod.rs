@@ -24,6 +24,8 @@ pub struct Settings {
     /// Whether cookies carry `Secure` (everywhere but local development).
     pub cookie_secure: bool,
     pub sign_in: SignInLifetime,
+    /// The longest an impersonation session may last (`ACTAS_MAX_SESSION_SECONDS`).
+    pub max_session_ms: i64,
 }
 
 /// Shared by every request: axum state, and context for server functions.
@@ -136,6 +138,16 @@ impl From<store::StoreError> for AppError {
     }
 }
 
+impl From<impersonation::StartRefusal> for AppError {
+    fn from(refusal: impersonation::StartRefusal) -> Self {
+        use impersonation::StartRefusal::*;
+        match refusal {
+            NotOnAllowList | ActorNotActive => AppError::Forbidden(refusal.to_string()),
+            _ => AppError::Invalid(refusal.to_string()),
+        }
+    }
+}
+
 impl From<accounts::SignInError> for AppError {
     fn from(error: accounts::SignInError) -> Self {
         use accounts::SignInError::*;
@@ -155,6 +167,7 @@ mod tests {
         Settings {
             cookie_secure,
             sign_in: SignInLifetime::default(),
+            max_session_ms: impersonation::DEFAULT_MAX_SESSION_MS,
         }
     }
 

@@ -6,7 +6,8 @@
 //! cannot be written, the change does not happen.
 
 use super::audit::{BrokenLink, ChainVerifier, EventKind, NewEvent, StoredEvent};
-use super::consent::{Consent, SupportCode};
+use super::consent::{Consent, StoredSupportCode, SupportCode};
+use super::impersonation::{Actor, Authority, EndReason, SessionPlan, StartRefusal, Target};
 use super::rules::AttemptLimit;
 use crate::model::{
     Profile, Project, Role, Scope, UserPage, UserStatus, UserSummary, USERS_PER_PAGE,
@@ -70,6 +71,8 @@ pub struct SignInRecord {
     pub user: UserSummary,
     pub created_at: i64,
     pub last_seen_at: i64,
+    /// The act-as marker: the impersonation session this sign-in acts in, if any.
+    pub impersonation_id: Option<i64>,
 }
 
 const USER_COLUMNS: &str = "u.id, u.name, u.email, u.role, u.status";
@@ -362,6 +365,15 @@ impl Store {
         Ok(Ok(()))
     }
 
+    /// Takes a successful attempt back out of every limit it was counted against.
+    pub async fn release_attempt(&self, attempt_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM failed_attempts WHERE attempt_id = $1")
+            .bind(attempt_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Starts a sign-in session (and ends the one it replaces, if any), with its audit event.
     /// The attempt that led here no longer counts against any limit.
     pub async fn start_sign_in(
@@ -402,7 +414,7 @@ impl Store {
         token_digest: &str,
     ) -> Result<Option<SignInRecord>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at \
+            "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, s.impersonation_id \
              FROM sign_in_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_digest = $1"
         ))
         .bind(token_digest)
@@ -413,6 +425,7 @@ impl Store {
                 user: user_from_row(&row)?,
                 created_at: row.try_get("created_at")?,
                 last_seen_at: row.try_get("last_seen_at")?,
+                impersonation_id: row.try_get("impersonation_id")?,
             })
         })
         .transpose()
@@ -861,6 +874,393 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// What a start needs to know, gathered inside its transaction.
+pub struct StartFacts {
+    pub actor: Actor,
+    pub target: Target,
+}
+
+/// A session that started: its id and the sign-in token digest that now carries it.
+#[derive(Clone, Debug)]
+pub struct StartedSession {
+    pub id: i64,
+    pub plan: SessionPlan,
+}
+
+/// A start request: who, as whom, why, on what authority, with which new sign-in token.
+pub struct StartRequest<'a> {
+    pub actor_token_digest: &'a str,
+    pub new_token_digest: &'a str,
+    pub target_id: i64,
+    pub reason: &'a str,
+    /// A support code already matched (outside the lock, it costs Argon2 time) to this id.
+    pub support_code_id: Option<i64>,
+}
+
+/// Impersonation sessions: started and ended atomically with the checks that allow them.
+impl Store {
+    /// Starts a session if `decide` allows it on facts read inside the same locked
+    /// transaction, so no concurrent start, revoke or exit can slip between check and insert.
+    /// A refusal is recorded as `impersonation_denied` with the rule that refused.
+    pub async fn start_impersonation(
+        &self,
+        request: StartRequest<'_>,
+        sign_in_expires_at: impl FnOnce(i64, i64) -> i64,
+        decide: impl FnOnce(&StartFacts, Authority) -> Result<SessionPlan, StartRefusal>,
+        now: i64,
+    ) -> Result<Result<StartedSession, StartRefusal>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let actor_row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, \
+             (SELECT COUNT(*) FROM impersonators i WHERE i.user_id = u.id) AS allowed \
+             FROM sign_in_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_digest = $1"
+        ))
+        .bind(request.actor_token_digest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(actor_row) = actor_row else {
+            return Ok(Err(StartRefusal::NotOnAllowList));
+        };
+        let actor_user = user_from_row(&actor_row)?;
+        Self::end_expired_sessions(&mut tx, actor_user.id, request.target_id, now).await?;
+
+        let allowed: i64 = actor_row.try_get("allowed")?;
+        let holds_session: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM impersonation_sessions WHERE actor_id = $1 AND ended_at IS NULL",
+        )
+        .bind(actor_user.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let actor = Actor {
+            id: actor_user.id,
+            role: actor_user.role,
+            status: actor_user.status,
+            on_allow_list: allowed > 0,
+            sign_in_expires_at: sign_in_expires_at(
+                actor_row.try_get("created_at")?,
+                actor_row.try_get("last_seen_at")?,
+            ),
+            holds_session: holds_session.is_some(),
+        };
+        let target_row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+        ))
+        .bind(request.target_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(target_user) = target_row.map(|row| user_from_row(&row)).transpose()? else {
+            return Ok(Err(StartRefusal::TargetNotMember));
+        };
+        let held_by: Option<String> = sqlx::query_scalar(
+            "SELECT u.name FROM impersonation_sessions s JOIN users u ON u.id = s.actor_id \
+             WHERE s.target_id = $1 AND s.ended_at IS NULL",
+        )
+        .bind(target_user.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let target = Target {
+            id: target_user.id,
+            role: target_user.role,
+            status: target_user.status,
+            consent: Self::consent_on(&mut tx, target_user.id).await?,
+            held_by,
+        };
+
+        let authority = match request.support_code_id {
+            Some(code_id) => {
+                let scope: Option<String> = sqlx::query_scalar(
+                    "SELECT scope FROM support_codes WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3",
+                )
+                .bind(code_id)
+                .bind(target.id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match scope.as_deref().and_then(Scope::parse) {
+                    Some(scope) => Authority::SupportCode(scope),
+                    // Used or expired since it was matched: as good as no code.
+                    None => {
+                        return Ok(Err(self
+                            .deny(tx, &actor, &target, StartRefusal::NoConsent, now)
+                            .await?))
+                    }
+                }
+            }
+            None => Authority::Consent,
+        };
+        let facts = StartFacts { actor, target };
+        let plan = match decide(&facts, authority) {
+            Ok(plan) => plan,
+            Err(refusal) => {
+                return Ok(Err(self
+                    .deny(tx, &facts.actor, &facts.target, refusal, now)
+                    .await?))
+            }
+        };
+
+        let via = if request.support_code_id.is_some() {
+            "support_code"
+        } else {
+            "consent"
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO impersonation_sessions (actor_id, target_id, reason, scope, via, started_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(facts.actor.id)
+        .bind(facts.target.id)
+        .bind(request.reason)
+        .bind(plan.scope.as_str())
+        .bind(via)
+        .bind(now)
+        .bind(plan.expires_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        if let Some(code_id) = request.support_code_id {
+            sqlx::query("UPDATE support_codes SET used_at = $1, used_by = $2 WHERE id = $3")
+                .bind(now)
+                .bind(facts.actor.id)
+                .bind(code_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // The sign-in's id is rotated as it takes on the act-as marker.
+        sqlx::query("UPDATE sign_in_sessions SET token_digest = $1, impersonation_id = $2 WHERE token_digest = $3")
+            .bind(request.new_token_digest)
+            .bind(id)
+            .bind(request.actor_token_digest)
+            .execute(&mut *tx)
+            .await?;
+        let mut started = NewEvent::new(EventKind::ImpersonationStarted)
+            .actor(facts.actor.id)
+            .subject(facts.target.id)
+            .detail(json!({
+                "reason": request.reason,
+                "scope": plan.scope.as_str(),
+                "via": via,
+                "expires_at": plan.expires_at,
+            }));
+        started.impersonation_id = Some(id);
+        Self::append_event(&mut tx, started, now).await?;
+        tx.commit().await?;
+        Ok(Ok(StartedSession { id, plan }))
+    }
+
+    async fn deny(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        target: &Target,
+        refusal: StartRefusal,
+        now: i64,
+    ) -> Result<StartRefusal, StoreError> {
+        let denied = NewEvent::new(EventKind::ImpersonationDenied)
+            .actor(actor.id)
+            .subject(target.id)
+            .detail(json!({"rule": refusal.rule(), "message": refusal.to_string()}));
+        Self::append_event(&mut tx, denied, now).await?;
+        tx.commit().await?;
+        Ok(refusal)
+    }
+
+    /// Records the end of live sessions of this actor or on this target that have expired.
+    async fn end_expired_sessions(
+        conn: &mut AnyConnection,
+        actor_id: i64,
+        target_id: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let expired: Vec<AnyRow> = sqlx::query(
+            "SELECT id, actor_id, target_id FROM impersonation_sessions \
+             WHERE ended_at IS NULL AND expires_at <= $1 AND (actor_id = $2 OR target_id = $3)",
+        )
+        .bind(now)
+        .bind(actor_id)
+        .bind(target_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in expired {
+            let id: i64 = row.try_get("id")?;
+            Self::end_session_on(
+                conn,
+                id,
+                row.try_get("actor_id")?,
+                row.try_get("target_id")?,
+                EndReason::Expired,
+                None,
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Ends a live session once: the first caller records `impersonation_ended` with its
+    /// reason; later callers find it ended and record nothing. The administrator's sign-in
+    /// drops the act-as marker, and its id is rotated when `new_token_digest` is given.
+    async fn end_session_on(
+        conn: &mut AnyConnection,
+        id: i64,
+        actor_id: i64,
+        target_id: i64,
+        reason: EndReason,
+        new_token_digest: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let ended = sqlx::query(
+            "UPDATE impersonation_sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason.as_str())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+            > 0;
+        if !ended {
+            return Ok(false);
+        }
+        match new_token_digest {
+            Some(digest) => {
+                sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL, token_digest = $1 WHERE impersonation_id = $2")
+                    .bind(digest)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?
+            }
+            None => {
+                sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL WHERE impersonation_id = $1")
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?
+            }
+        };
+        let mut event = NewEvent::new(EventKind::ImpersonationEnded)
+            .actor(actor_id)
+            .subject(target_id)
+            .detail(json!({"end_reason": reason.as_str()}));
+        event.impersonation_id = Some(id);
+        Self::append_event(conn, event, now).await?;
+        Ok(true)
+    }
+
+    /// The administrator ends their own session (`exited`); the sign-in id is rotated.
+    pub async fn exit_impersonation(
+        &self,
+        actor_token_digest: &str,
+        new_token_digest: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let live = sqlx::query(
+            "SELECT s.id, s.actor_id, s.target_id FROM sign_in_sessions g \
+             JOIN impersonation_sessions s ON s.id = g.impersonation_id \
+             WHERE g.token_digest = $1 AND s.ended_at IS NULL",
+        )
+        .bind(actor_token_digest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(live) = live else {
+            return Ok(false);
+        };
+        let ended = Self::end_session_on(
+            &mut tx,
+            live.try_get("id")?,
+            live.try_get("actor_id")?,
+            live.try_get("target_id")?,
+            EndReason::Exited,
+            Some(new_token_digest),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// The member's support codes that could still be redeemed at `now`.
+    pub async fn redeemable_support_codes(
+        &self,
+        user_id: i64,
+        now: i64,
+    ) -> Result<Vec<StoredSupportCode>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, code_hash, scope, issued_at, expires_at, used_at FROM support_codes \
+             WHERE user_id = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let scope: String = row.try_get("scope")?;
+                Ok(StoredSupportCode {
+                    id: row.try_get("id")?,
+                    code_hash: row.try_get("code_hash")?,
+                    code: SupportCode {
+                        issued_at: row.try_get("issued_at")?,
+                        expires_at: row.try_get("expires_at")?,
+                        used_at: row.try_get("used_at")?,
+                        scope: Scope::parse(&scope).ok_or(StoreError::Corrupt {
+                            column: "support_codes.scope",
+                            value: scope,
+                        })?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the account holds the right to impersonate.
+    pub async fn is_impersonator(&self, user_id: i64) -> Result<bool, StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT user_id FROM impersonators WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// A session as the member's history and the tests see it.
+    pub async fn impersonation_session(
+        &self,
+        id: i64,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT actor_id, target_id, scope, expires_at, ended_at, end_reason FROM impersonation_sessions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let scope: String = row.try_get("scope")?;
+            Ok(SessionRecord {
+                actor_id: row.try_get("actor_id")?,
+                target_id: row.try_get("target_id")?,
+                scope: Scope::parse(&scope).ok_or(StoreError::Corrupt {
+                    column: "impersonation_sessions.scope",
+                    value: scope,
+                })?,
+                expires_at: row.try_get("expires_at")?,
+                ended_at: row.try_get("ended_at")?,
+                end_reason: row.try_get("end_reason")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// One impersonation session as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub actor_id: i64,
+    pub target_id: i64,
+    pub scope: Scope,
+    pub expires_at: i64,
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<String>,
 }
 
 fn consent_from_row(row: &AnyRow) -> Result<Consent, StoreError> {

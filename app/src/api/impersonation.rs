@@ -1,0 +1,139 @@
+//! Starting and ending impersonation (SPEC.md §3). Every rule is checked on the server, in the
+//! transaction that inserts or ends the session; nothing the client sends is trusted.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{app_state, now_ms, session_cookie, signed_in};
+
+/// Starts acting as the member `target_id`, for `reason`; on standing consent, or on the
+/// `support_code` the member read out.
+#[server(endpoint = "start_impersonation")]
+pub async fn start_impersonation(
+    target_id: i64,
+    reason: String,
+    support_code: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::audit::{EventKind, NewEvent};
+    use crate::ssr::consent::{redeem_support_code, SUPPORT_CODE_ATTEMPTS};
+    use crate::ssr::credentials::{hashing, new_token, token_digest, verify_password};
+    use crate::ssr::impersonation::{check_start, Reason, StartRefusal};
+    use crate::ssr::rules::{retry_message, SignInTimes};
+    use crate::ssr::store::StartRequest;
+
+    let current = signed_in()?;
+    let state = app_state()?;
+    let store = &state.store;
+    let now = now_ms();
+    let deny = |refusal: &StartRefusal| {
+        NewEvent::new(EventKind::ImpersonationDenied)
+            .actor(current.user.id)
+            .subject(target_id)
+            .detail(serde_json::json!({"rule": refusal.rule(), "message": refusal.to_string()}))
+    };
+    // Nobody without the grant learns anything here, not even whether a code is right.
+    if !store.is_impersonator(current.user.id).await? {
+        store
+            .record(deny(&StartRefusal::NotOnAllowList), now)
+            .await?;
+        return Err(StartRefusal::NotOnAllowList.into());
+    }
+    let reason = match Reason::parse(&reason) {
+        Ok(reason) => reason,
+        Err(refusal) => {
+            store.record(deny(&refusal), now).await?;
+            return Err(refusal.into());
+        }
+    };
+
+    let support_code_id = match support_code.filter(|code| !code.trim().is_empty()) {
+        None => None,
+        Some(code) => {
+            let attempt = new_token();
+            let bucket = [(
+                format!("support_code:{}", current.user.id),
+                SUPPORT_CODE_ATTEMPTS,
+            )];
+            if let Err(wait_ms) = store.reserve_attempt(&bucket, &attempt, now).await? {
+                return Err(AppError::TooManyAttempts(retry_message(wait_ms)));
+            }
+            let stored = store.redeemable_support_codes(target_id, now).await?;
+            let matched = hashing(move || {
+                redeem_support_code(&code, &stored, now, |entered, hash| {
+                    verify_password(entered, hash)
+                })
+            })
+            .await;
+            match matched {
+                Ok(id) => {
+                    store.release_attempt(&attempt).await?;
+                    Some(id)
+                }
+                Err(refusal) => {
+                    let denied = NewEvent::new(EventKind::ImpersonationDenied)
+                        .actor(current.user.id)
+                        .subject(target_id)
+                        .detail(serde_json::json!({"rule": "support_code", "message": refusal.to_string()}));
+                    store.record(denied, now).await?;
+                    return Err(AppError::Invalid(refusal.to_string()));
+                }
+            }
+        }
+    };
+
+    let new = new_token();
+    let lifetime = state.settings.sign_in;
+    let max_session_ms = state.settings.max_session_ms;
+    let request = StartRequest {
+        actor_token_digest: &current.token_digest,
+        new_token_digest: &token_digest(&new),
+        target_id,
+        reason: reason.as_str(),
+        support_code_id,
+    };
+    let started = store
+        .start_impersonation(
+            request,
+            |created_at, last_seen_at| {
+                lifetime.expires_at(SignInTimes {
+                    created_at,
+                    last_seen_at,
+                })
+            },
+            |facts, authority| {
+                check_start(&facts.actor, &facts.target, authority, max_session_ms, now)
+            },
+            now,
+        )
+        .await?;
+    started?;
+    expect_context::<leptos_axum::ResponseOptions>().insert_header(
+        http::header::SET_COOKIE,
+        session_cookie(Some(&new), &state.settings),
+    );
+    Ok(())
+}
+
+/// Ends the administrator's own session (`exited`) and returns them to their own view.
+#[server(endpoint = "exit_impersonation")]
+pub async fn exit_impersonation() -> Result<(), AppError> {
+    use crate::ssr::credentials::{new_token, token_digest};
+    let current = signed_in()?;
+    let state = app_state()?;
+    let new = new_token();
+    let ended = state
+        .store
+        .exit_impersonation(&current.token_digest, &token_digest(&new), now_ms())
+        .await?;
+    if !ended {
+        return Err(AppError::Invalid(
+            "You are not impersonating anyone.".into(),
+        ));
+    }
+    expect_context::<leptos_axum::ResponseOptions>().insert_header(
+        http::header::SET_COOKIE,
+        session_cookie(Some(&new), &state.settings),
+    );
+    Ok(())
+}
