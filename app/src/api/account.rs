@@ -6,7 +6,7 @@ use crate::model::{Payout, Profile, Project};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::ssr::{app_state, member_account::*, now_ms, signed_in_member};
+use crate::ssr::{app_state, effective_member, member_account::*, not_while_acting, now_ms};
 
 #[cfg(feature = "ssr")]
 fn invalid(message: String) -> AppError {
@@ -15,10 +15,10 @@ fn invalid(message: String) -> AppError {
 
 #[server(endpoint = "get_profile")]
 pub async fn get_profile() -> Result<Profile, AppError> {
-    let member = signed_in_member()?;
-    let stored = app_state()?.store.profile(member.user.id).await?;
+    let member = effective_member()?;
+    let stored = app_state()?.store.profile(member.owner.id).await?;
     Ok(stored.unwrap_or(Profile {
-        display_name: member.user.name,
+        display_name: member.owner.name,
         phone: String::new(),
         time_zone: "UTC".into(),
     }))
@@ -30,41 +30,44 @@ pub async fn update_profile(
     phone: String,
     time_zone: String,
 ) -> Result<Profile, AppError> {
-    let member = signed_in_member()?;
+    let member = effective_member()?;
+    member.may_change()?;
     let profile = parse_profile(&display_name, &phone, &time_zone).map_err(invalid)?;
     app_state()?
         .store
-        .update_profile(member.user.id, member.user.id, &profile, now_ms())
+        .update_profile(member.owner.id, member.by, &profile, now_ms())
         .await?;
     Ok(profile)
 }
 
 #[server(endpoint = "list_projects")]
 pub async fn list_projects() -> Result<Vec<Project>, AppError> {
-    let member = signed_in_member()?;
-    Ok(app_state()?.store.projects(member.user.id).await?)
+    let member = effective_member()?;
+    Ok(app_state()?.store.projects(member.owner.id).await?)
 }
 
 #[server(endpoint = "create_project")]
 pub async fn create_project(name: String) -> Result<(), AppError> {
-    let member = signed_in_member()?;
+    let member = effective_member()?;
+    member.may_change()?;
     let name = ProjectName::parse(&name).map_err(invalid)?;
     app_state()?
         .store
-        .create_project(member.user.id, member.user.id, name.as_str(), now_ms())
+        .create_project(member.owner.id, member.by, name.as_str(), now_ms())
         .await?;
     Ok(())
 }
 
 #[server(endpoint = "rename_project")]
 pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppError> {
-    let member = signed_in_member()?;
+    let member = effective_member()?;
+    member.may_change()?;
     let name = ProjectName::parse(&name).map_err(invalid)?;
-    let renamed = app_state()?
-        .store
+    let store = app_state()?.store;
+    let renamed = store
         .rename_project(
-            member.user.id,
-            member.user.id,
+            member.owner.id,
+            member.by,
             project_id,
             name.as_str(),
             now_ms(),
@@ -75,10 +78,11 @@ pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppErro
 
 #[server(endpoint = "archive_project")]
 pub async fn archive_project(project_id: i64) -> Result<(), AppError> {
-    let member = signed_in_member()?;
+    let member = effective_member()?;
+    member.may_change()?;
     let archived = app_state()?
         .store
-        .archive_project(member.user.id, member.user.id, project_id, now_ms())
+        .archive_project(member.owner.id, member.by, project_id, now_ms())
         .await?;
     archived.then_some(()).ok_or_else(no_such_project)
 }
@@ -89,24 +93,27 @@ fn no_such_project() -> AppError {
     AppError::Invalid("There is no such active project in your account.".into())
 }
 
+/// The masked IBAN: an administrator acting as the member sees what the member sees.
 #[server(endpoint = "get_payout")]
 pub async fn get_payout() -> Result<Option<Payout>, AppError> {
-    let member = signed_in_member()?;
-    let stored = app_state()?.store.payout_iban(member.user.id).await?;
+    let member = effective_member()?;
+    let stored = app_state()?.store.payout_iban(member.owner.id).await?;
     Ok(stored.map(|(iban, updated_at)| Payout {
         masked_iban: mask_iban(&iban),
         updated_at,
     }))
 }
 
+/// Payout details are the member's alone to change: never while an administrator acts.
 #[server(endpoint = "update_payout")]
 pub async fn update_payout(iban: String) -> Result<Payout, AppError> {
-    let member = signed_in_member()?;
+    not_while_acting()?;
+    let member = effective_member()?;
     let iban = Iban::parse(&iban).map_err(invalid)?;
     let now = now_ms();
     app_state()?
         .store
-        .update_payout(member.user.id, member.user.id, iban.as_str(), now)
+        .update_payout(member.owner.id, member.by, iban.as_str(), now)
         .await?;
     Ok(Payout {
         masked_iban: mask_iban(iban.as_str()),

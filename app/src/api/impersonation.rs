@@ -5,7 +5,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::ssr::{app_state, now_ms, session_cookie, signed_in};
+use crate::ssr::{app_state, not_while_acting, now_ms, session_cookie, signed_in};
 
 /// Starts acting as the member `target_id`, for `reason`; on standing consent, or on the
 /// `support_code` the member read out.
@@ -22,7 +22,7 @@ pub async fn start_impersonation(
     use crate::ssr::rules::{retry_message, SignInTimes};
     use crate::ssr::store::StartRequest;
 
-    let current = signed_in()?;
+    let current = not_while_acting()?;
     let state = app_state()?;
     let store = &state.store;
     let now = now_ms();

@@ -9,7 +9,9 @@ use crate::model::{Me, UserPage};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::ssr::{accounts, app_state, now_ms, request_parts, session_cookie, signed_in};
+use crate::ssr::{
+    accounts, app_state, not_while_acting, now_ms, request_parts, request_person, session_cookie,
+};
 
 /// Signs in with email and password; on success the browser is sent to `next` or the
 /// person's landing page.
@@ -33,7 +35,7 @@ pub async fn sign_in(
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip());
-    let replaces = signed_in().ok().map(|current| current.token_digest);
+    let replaces = request_person().ok().map(|current| current.token_digest);
     let new = accounts::sign_in(
         &state.store,
         &email,
@@ -56,7 +58,7 @@ pub async fn sign_in(
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     let state = app_state()?;
-    if let Ok(current) = signed_in() {
+    if let Ok(current) = request_person() {
         accounts::sign_out(&state.store, &current, now_ms()).await?;
     }
     let response = expect_context::<leptos_axum::ResponseOptions>();
@@ -71,13 +73,22 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// Who is signed in, if anyone.
 #[server(endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<Me>, AppError> {
-    Ok(signed_in().ok().map(|current| current.me()))
+    // While acting, pages show the member's view; after a session ended, one's own.
+    Ok(request_person().ok().map(|person| match &person.acting {
+        Some(acting) => crate::model::Me {
+            id: acting.member.id,
+            name: acting.member.name.clone(),
+            email: acting.member.email.clone(),
+            role: acting.member.role,
+        },
+        None => person.me(),
+    }))
 }
 
 /// One page of the user list, for staff only.
 #[server(endpoint = "list_users")]
 pub async fn list_users(search: String, page: u32) -> Result<UserPage, AppError> {
-    let current = signed_in()?;
+    let current = not_while_acting()?;
     if !crate::ssr::rules::may_view_admin_pages(current.user.role) {
         return Err(AppError::Forbidden(
             "This page is for administrators.".into(),

@@ -2,9 +2,10 @@
 
 use super::audit::{EventKind, NewEvent};
 use super::credentials;
+use super::impersonation::{self, EndReason};
 use super::rules::{self, AttemptLimit, SignInEnded, SignInLifetime, SignInTimes};
 use super::store::{Store, StoreError};
-use crate::model::{Me, UserSummary};
+use crate::model::{Me, Scope, UserSummary};
 use serde_json::json;
 use std::net::IpAddr;
 
@@ -39,9 +40,22 @@ impl EmailAddress {
 #[derive(Clone, Debug)]
 pub struct SignedIn {
     pub token_digest: String,
+    /// The person who signed in: during impersonation, the administrator (the actor).
     pub user: UserSummary,
-    /// The act-as marker: the impersonation session this sign-in acts in, if any.
-    pub impersonation_id: Option<i64>,
+    /// The member this request acts as, while an impersonation session is live.
+    pub acting: Option<ActingAs>,
+    /// The impersonation session this sign-in was acting in ended; this request is refused
+    /// with the reason, and the next one is the administrator's own again.
+    pub ended: Option<EndReason>,
+}
+
+/// The act-as marker, resolved and re-checked against the database for this request.
+#[derive(Clone, Debug)]
+pub struct ActingAs {
+    pub session_id: i64,
+    pub member: UserSummary,
+    pub scope: Scope,
+    pub expires_at: i64,
 }
 
 impl SignedIn {
@@ -178,6 +192,11 @@ pub async fn resolve(
         Ok(()) => None,
     };
     if let Some(reason) = ended {
+        if let Some(session_id) = record.impersonation_id {
+            store
+                .end_session(session_id, EndReason::ActorSignedOut, now)
+                .await?;
+        }
         let event = NewEvent::new(EventKind::SignOut)
             .actor(record.user.id)
             .subject(record.user.id)
@@ -188,15 +207,59 @@ pub async fn resolve(
     if lifetime.should_touch(times, now) {
         store.touch_sign_in(&token_digest, now).await?;
     }
+    let (acting, ended) = match record.impersonation_id {
+        None => (None, None),
+        Some(session_id) => resolve_acting(store, &token_digest, session_id, now).await?,
+    };
     Ok(Some(SignedIn {
-        impersonation_id: record.impersonation_id,
         token_digest,
         user: record.user,
+        acting,
+        ended,
     }))
+}
+
+/// Re-checks the session a sign-in acts in, against the database, for this request. A session
+/// found ended (now, or earlier by another action) is recorded once and its marker cleared.
+async fn resolve_acting(
+    store: &Store,
+    token_digest: &str,
+    session_id: i64,
+    now: i64,
+) -> Result<(Option<ActingAs>, Option<EndReason>), StoreError> {
+    let Some(live) = store.live_session(session_id).await? else {
+        store.clear_marker(token_digest).await?;
+        return Ok((None, None));
+    };
+    let verdict = match live.ended {
+        Some(reason) => Err(reason),
+        None => impersonation::check_live(&live.facts, now),
+    };
+    match verdict {
+        Ok(()) => {
+            let acting = ActingAs {
+                session_id,
+                member: live.target,
+                scope: live.scope,
+                expires_at: live.facts.expires_at,
+            };
+            Ok((Some(acting), None))
+        }
+        Err(reason) => {
+            store.end_session(session_id, reason, now).await?;
+            store.clear_marker(token_digest).await?;
+            Ok((None, Some(reason)))
+        }
+    }
 }
 
 /// Signs out: ends the sign-in session, audited once.
 pub async fn sign_out(store: &Store, signed_in: &SignedIn, now: i64) -> Result<(), StoreError> {
+    if let Some(acting) = &signed_in.acting {
+        store
+            .end_session(acting.session_id, EndReason::ActorSignedOut, now)
+            .await?;
+    }
     let event = NewEvent::new(EventKind::SignOut)
         .actor(signed_in.user.id)
         .subject(signed_in.user.id)

@@ -66,6 +66,13 @@ impl EventKind {
     }
 }
 
+/// Who made a change: the person, and the impersonation session they acted in, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct By {
+    pub actor_id: i64,
+    pub impersonation_id: Option<i64>,
+}
+
 /// An event as a caller describes it, before it gets its place in the chain.
 #[derive(Clone, Debug)]
 pub struct NewEvent {
@@ -95,6 +102,12 @@ impl NewEvent {
 
     pub fn actor(mut self, id: i64) -> Self {
         self.actor_id = Some(id);
+        self
+    }
+
+    pub fn by(mut self, by: By) -> Self {
+        self.actor_id = Some(by.actor_id);
+        self.impersonation_id = by.impersonation_id;
         self
     }
 

@@ -102,8 +102,8 @@ pub fn request_parts() -> Result<http::request::Parts, AppError> {
     })
 }
 
-/// Who made this request, as resolved by the sign-in middleware.
-pub fn signed_in() -> Result<SignedIn, AppError> {
+/// The person behind the sign-in cookie, whatever state an impersonation of theirs is in.
+pub fn request_person() -> Result<SignedIn, AppError> {
     request_parts()?
         .extensions
         .get::<SignedIn>()
@@ -111,16 +111,85 @@ pub fn signed_in() -> Result<SignedIn, AppError> {
         .ok_or(AppError::SignInRequired)
 }
 
-/// The signed-in member: consent and the member's own account are for members only (staff
-/// accounts can never be impersonated, so they have no consent to give).
+/// Who made this request (the administrator, while acting). The one request that finds the
+/// administrator's impersonation session ended is refused, saying why; the next is theirs.
+pub fn signed_in() -> Result<SignedIn, AppError> {
+    let person = request_person()?;
+    match person.ended {
+        Some(reason) => Err(AppError::Forbidden(format!(
+            "Your impersonation session has ended ({}). You are back in your own account.",
+            reason.as_str()
+        ))),
+        None => Ok(person),
+    }
+}
+
+/// SPEC.md §3's answer to what an administrator may not do while acting.
+pub const NOT_WHILE_ACTING: &str = "Not allowed during impersonation";
+
+/// Who made this request, refused while they act as someone else.
+pub fn not_while_acting() -> Result<SignedIn, AppError> {
+    let person = signed_in()?;
+    if person.acting.is_some() {
+        return Err(AppError::Forbidden(NOT_WHILE_ACTING.into()));
+    }
+    Ok(person)
+}
+
+/// The member themself, never an administrator acting as them: consent and support codes
+/// are for members only (staff accounts can never be impersonated, so they have none).
 pub fn signed_in_member() -> Result<SignedIn, AppError> {
-    let current = signed_in()?;
+    let current = not_while_acting()?;
     if current.user.role == crate::model::Role::Member {
         Ok(current)
     } else {
         Err(AppError::Forbidden(
             "This page is for members: staff accounts cannot be impersonated.".into(),
         ))
+    }
+}
+
+/// The member account a request works on, and who is working on it.
+#[derive(Clone, Debug)]
+pub struct Effective {
+    pub owner: crate::model::UserSummary,
+    pub by: audit::By,
+    /// The session's scope while an administrator acts; `None` for the member themself.
+    pub scope: Option<crate::model::Scope>,
+}
+
+impl Effective {
+    /// Changes are refused in a `View only` session.
+    pub fn may_change(&self) -> Result<(), AppError> {
+        if self.scope == Some(crate::model::Scope::ViewOnly) {
+            return Err(AppError::Forbidden("View only session".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The member's own account, or the account of the member an administrator acts as, with
+/// the member's permissions.
+pub fn effective_member() -> Result<Effective, AppError> {
+    let current = signed_in()?;
+    let by = |impersonation_id| audit::By {
+        actor_id: current.user.id,
+        impersonation_id,
+    };
+    match &current.acting {
+        Some(acting) => Ok(Effective {
+            owner: acting.member.clone(),
+            by: by(Some(acting.session_id)),
+            scope: Some(acting.scope),
+        }),
+        None if current.user.role == crate::model::Role::Member => Ok(Effective {
+            owner: current.user.clone(),
+            by: by(None),
+            scope: None,
+        }),
+        None => Err(AppError::Forbidden(
+            "This page is for members: staff accounts cannot be impersonated.".into(),
+        )),
     }
 }
 

@@ -5,9 +5,11 @@
 //! Every change is written in one transaction together with its audit event: if the event
 //! cannot be written, the change does not happen.
 
-use super::audit::{BrokenLink, ChainVerifier, EventKind, NewEvent, StoredEvent};
+use super::audit::{BrokenLink, By, ChainVerifier, EventKind, NewEvent, StoredEvent};
 use super::consent::{Consent, StoredSupportCode, SupportCode};
-use super::impersonation::{Actor, Authority, EndReason, SessionPlan, StartRefusal, Target};
+use super::impersonation::{
+    Actor, Authority, EndReason, LiveSession, SessionPlan, StartRefusal, Target,
+};
 use super::rules::AttemptLimit;
 use crate::model::{
     Profile, Project, Role, Scope, UserPage, UserStatus, UserSummary, USERS_PER_PAGE,
@@ -697,7 +699,7 @@ impl Store {
     pub async fn update_profile(
         &self,
         owner_id: i64,
-        actor_id: i64,
+        by: By,
         profile: &Profile,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -715,7 +717,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let event = NewEvent::new(EventKind::ProfileUpdated)
-            .actor(actor_id)
+            .by(by)
             .subject(owner_id)
             .detail(json!({
                 "display_name": profile.display_name,
@@ -750,7 +752,7 @@ impl Store {
     pub async fn create_project(
         &self,
         owner_id: i64,
-        actor_id: i64,
+        by: By,
         name: &str,
         now: i64,
     ) -> Result<i64, StoreError> {
@@ -764,7 +766,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let event = NewEvent::new(EventKind::ProjectCreated)
-            .actor(actor_id)
+            .by(by)
             .subject(owner_id)
             .detail(json!({"project_id": id, "name": name}));
         Self::append_event(&mut tx, event, now).await?;
@@ -776,7 +778,7 @@ impl Store {
     pub async fn rename_project(
         &self,
         owner_id: i64,
-        actor_id: i64,
+        by: By,
         project_id: i64,
         name: &str,
         now: i64,
@@ -799,7 +801,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let event = NewEvent::new(EventKind::ProjectRenamed)
-            .actor(actor_id)
+            .by(by)
             .subject(owner_id)
             .detail(json!({"project_id": project_id, "from": old_name, "to": name}));
         Self::append_event(&mut tx, event, now).await?;
@@ -811,7 +813,7 @@ impl Store {
     pub async fn archive_project(
         &self,
         owner_id: i64,
-        actor_id: i64,
+        by: By,
         project_id: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
@@ -830,7 +832,7 @@ impl Store {
             return Ok(false);
         }
         let event = NewEvent::new(EventKind::ProjectArchived)
-            .actor(actor_id)
+            .by(by)
             .subject(owner_id)
             .detail(json!({"project_id": project_id}));
         Self::append_event(&mut tx, event, now).await?;
@@ -851,7 +853,7 @@ impl Store {
     pub async fn update_payout(
         &self,
         owner_id: i64,
-        actor_id: i64,
+        by: By,
         iban: &str,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -867,7 +869,7 @@ impl Store {
         .await?;
         // The IBAN itself never enters the audit trail (and would be redacted if it did).
         let event = NewEvent::new(EventKind::PayoutUpdated)
-            .actor(actor_id)
+            .by(by)
             .subject(owner_id)
             .detail(json!({"changed": ["iban"]}));
         Self::append_event(&mut tx, event, now).await?;
@@ -1098,8 +1100,7 @@ impl Store {
     }
 
     /// Ends a live session once: the first caller records `impersonation_ended` with its
-    /// reason; later callers find it ended and record nothing. The administrator's sign-in
-    /// drops the act-as marker, and its id is rotated when `new_token_digest` is given.
+    /// reason; later callers find it ended and record nothing.
     async fn end_session_on(
         conn: &mut AnyConnection,
         id: i64,
@@ -1122,21 +1123,16 @@ impl Store {
         if !ended {
             return Ok(false);
         }
-        match new_token_digest {
-            Some(digest) => {
-                sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL, token_digest = $1 WHERE impersonation_id = $2")
-                    .bind(digest)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?
-            }
-            None => {
-                sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL WHERE impersonation_id = $1")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?
-            }
-        };
+        // The administrator's own exit clears the act-as marker (and rotates the sign-in id).
+        // Any other end leaves it, so the administrator's next request finds the session
+        // ended, is refused with the reason, and clears it.
+        if let Some(digest) = new_token_digest {
+            sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL, token_digest = $1 WHERE impersonation_id = $2")
+                .bind(digest)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
         let mut event = NewEvent::new(EventKind::ImpersonationEnded)
             .actor(actor_id)
             .subject(target_id)
@@ -1177,6 +1173,84 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(ended)
+    }
+
+    /// Everything a request needs to re-check the session it acts in.
+    pub async fn live_session(&self, id: i64) -> Result<Option<LiveSessionRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.actor_id, s.scope, s.via, s.expires_at, s.ended_at, s.end_reason, \
+             a.status AS actor_status, (SELECT COUNT(*) FROM impersonators i WHERE i.user_id = s.actor_id) AS allowed \
+             FROM impersonation_sessions s JOIN users u ON u.id = s.target_id JOIN users a ON a.id = s.actor_id \
+             WHERE s.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let target = user_from_row(&row)?;
+        let scope: String = row.try_get("scope")?;
+        let via: String = row.try_get("via")?;
+        let actor_status: String = row.try_get("actor_status")?;
+        let allowed: i64 = row.try_get("allowed")?;
+        let end_reason: Option<String> = row.try_get("end_reason")?;
+        Ok(Some(LiveSessionRow {
+            id,
+            scope: Scope::parse(&scope).ok_or(StoreError::Corrupt {
+                column: "impersonation_sessions.scope",
+                value: scope,
+            })?,
+            ended: end_reason.as_deref().and_then(EndReason::parse),
+            facts: LiveSession {
+                expires_at: row.try_get("expires_at")?,
+                on_consent: via == "consent",
+                consent: Self::consent(self, target.id).await?,
+                target_status: target.status,
+                actor_status: UserStatus::parse(&actor_status).ok_or(StoreError::Corrupt {
+                    column: "users.status",
+                    value: actor_status,
+                })?,
+                actor_on_allow_list: allowed > 0,
+                actor_signed_in: true,
+            },
+            target,
+        }))
+    }
+
+    /// Ends a session for `reason`, recorded once whoever observes it first.
+    pub async fn end_session(
+        &self,
+        id: i64,
+        reason: EndReason,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row =
+            sqlx::query("SELECT actor_id, target_id FROM impersonation_sessions WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(row) = row else { return Ok(false) };
+        let ended = Self::end_session_on(
+            &mut tx,
+            id,
+            row.try_get("actor_id")?,
+            row.try_get("target_id")?,
+            reason,
+            None,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// Drops the act-as marker from a sign-in once its session was found ended.
+    pub async fn clear_marker(&self, token_digest: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL WHERE token_digest = $1")
+            .bind(token_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The member's support codes that could still be redeemed at `now`.
@@ -1250,6 +1324,17 @@ impl Store {
         })
         .transpose()
     }
+}
+
+/// A session as each request re-reads it: the member acted as, and the facts `check_live` judges.
+#[derive(Clone, Debug)]
+pub struct LiveSessionRow {
+    pub id: i64,
+    pub target: UserSummary,
+    pub scope: Scope,
+    /// Set once the session has ended, with the reason it was recorded with.
+    pub ended: Option<EndReason>,
+    pub facts: LiveSession,
 }
 
 /// One impersonation session as stored.

@@ -1,0 +1,289 @@
+//! Acting as a member: the act-as marker resolved on every request, the member's view with
+//! the member's permissions, SPEC.md §3's restrictions, and each way a session ends, observed
+//! by the administrator's next request. SQLite and PostgreSQL.
+
+mod common;
+
+use common::{spawn_app, spawn_app_with, Db, TestApp};
+use reqwest::StatusCode;
+
+on_both_databases!(
+    an_administrator_acts_on_the_members_projects_and_it_is_recorded_as_theirs,
+    a_view_only_session_refuses_every_change,
+    what_an_administrator_cannot_do_while_acting_is_refused,
+    a_revoked_consent_refuses_the_next_request_and_then_returns_the_admin,
+    expiry_suspension_permission_and_sign_out_each_end_the_session_once,
+);
+
+/// Mia grants consent; Ada starts acting as her. Returns Ada's client and the session id.
+async fn acting(app: &TestApp, scope: &str) -> (reqwest::Client, i64) {
+    let mia = app.signed_in("mia@example.com").await;
+    app.call(
+        &mia,
+        "grant_consent",
+        &[("duration", "24"), ("scope", scope)],
+    )
+    .await;
+    app.call(&mia, "create_project", &[("name", "Mia's garden")])
+        .await;
+    let mia_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'mia@example.com'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let ada = app.signed_in("ada@example.com").await;
+    let started = app
+        .call(
+            &ada,
+            "start_impersonation",
+            &[
+                ("target_id", &mia_id.to_string()),
+                ("reason", "TICKET-77 garden"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status(), StatusCode::OK);
+    let session = app.events("impersonation_started").await[0]
+        .impersonation_id
+        .unwrap();
+    (ada, session)
+}
+
+async fn projects(app: &TestApp, client: &reqwest::Client) -> reqwest::Response {
+    app.call(client, "list_projects", &[]).await
+}
+
+async fn an_administrator_acts_on_the_members_projects_and_it_is_recorded_as_theirs(db: Db) {
+    let app = spawn_app(db).await;
+    let (ada, session) = acting(&app, "full_access").await;
+
+    let seen: Vec<app::model::Project> = projects(&app, &ada).await.json().await.unwrap();
+    assert_eq!(
+        seen.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["Mia's garden"]
+    );
+    let me: Option<app::model::Me> = app.call(&ada, "whoami", &[]).await.json().await.unwrap();
+    assert_eq!(
+        me.unwrap().email,
+        "mia@example.com",
+        "pages show the member's view"
+    );
+
+    assert_eq!(
+        app.call(&ada, "create_project", &[("name", "Fixed by support")])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let created = app.events("project_created").await;
+    let by_support = created
+        .iter()
+        .find(|event| event.detail.contains("Fixed by support"))
+        .unwrap();
+    let (ada_id, mia_id): (i64, i64) = (
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'ada@example.com'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap(),
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'mia@example.com'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        (
+            by_support.actor_id,
+            by_support.subject_id,
+            by_support.impersonation_id
+        ),
+        (Some(ada_id), Some(mia_id), Some(session)),
+        "done by Ada, to Mia's account, in this session"
+    );
+    let mias: Vec<app::model::Project> = projects(&app, &app.signed_in("mia@example.com").await)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mias.len(), 2, "the project is in Mia's account");
+}
+
+async fn a_view_only_session_refuses_every_change(db: Db) {
+    let app = spawn_app(db).await;
+    let (ada, _) = acting(&app, "view_only").await;
+    assert_eq!(
+        projects(&app, &ada).await.status(),
+        StatusCode::OK,
+        "looking is allowed"
+    );
+    for (function, form) in [
+        ("create_project", vec![("name", "Nope")]),
+        (
+            "update_profile",
+            vec![
+                ("display_name", "Hacked"),
+                ("phone", ""),
+                ("time_zone", "UTC"),
+            ],
+        ),
+    ] {
+        let response = app.call(&ada, function, &form).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{function}");
+        assert!(
+            response.text().await.unwrap().contains("View only session"),
+            "{function}"
+        );
+    }
+    assert_eq!(
+        app.events("project_created").await.len(),
+        1,
+        "only Mia's own project"
+    );
+    assert!(app.events("profile_updated").await.is_empty());
+}
+
+async fn what_an_administrator_cannot_do_while_acting_is_refused(db: Db) {
+    let app = spawn_app(db).await;
+    let (ada, _) = acting(&app, "full_access").await;
+    let max_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'max@example.com'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let max_id = max_id.to_string();
+    let refused: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (
+            "update_payout",
+            vec![("iban", "DE89 3704 0044 0532 0130 00")],
+        ),
+        ("consent_status", vec![]),
+        (
+            "grant_consent",
+            vec![("duration", "72"), ("scope", "full_access")],
+        ),
+        ("revoke_consent", vec![]),
+        ("generate_support_code", vec![("scope", "full_access")]),
+        ("list_users", vec![("search", ""), ("page", "1")]),
+        (
+            "start_impersonation",
+            vec![
+                ("target_id", max_id.as_str()),
+                ("reason", "TICKET-78 chaining"),
+            ],
+        ),
+    ];
+    for (function, form) in refused {
+        let response = app.call(&ada, function, &form).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{function}");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("Not allowed during impersonation"),
+            "{function}"
+        );
+    }
+    let page = app.get(&ada, "/admin/users").await;
+    assert_eq!(
+        page.status(),
+        StatusCode::FORBIDDEN,
+        "no admin page is reachable"
+    );
+    assert_eq!(
+        app.call(&ada, "get_payout", &[]).await.status(),
+        StatusCode::OK,
+        "the masked IBAN may be seen"
+    );
+    assert!(app.events("payout_updated").await.is_empty());
+    assert_eq!(
+        app.events("consent_granted").await.len(),
+        1,
+        "only Mia's own grant"
+    );
+}
+
+async fn ended_with(app: &TestApp, session: i64) -> Option<String> {
+    app.store
+        .impersonation_session(session)
+        .await
+        .unwrap()
+        .unwrap()
+        .end_reason
+}
+
+async fn a_revoked_consent_refuses_the_next_request_and_then_returns_the_admin(db: Db) {
+    let app = spawn_app(db).await;
+    let (ada, session) = acting(&app, "full_access").await;
+    let mia = app.signed_in("mia@example.com").await;
+    assert_eq!(
+        app.call(&mia, "revoke_consent", &[]).await.status(),
+        StatusCode::OK
+    );
+
+    let next = projects(&app, &ada).await;
+    assert_eq!(next.status(), StatusCode::FORBIDDEN);
+    assert!(next
+        .text()
+        .await
+        .unwrap()
+        .contains("Your impersonation session has ended (consent revoked)."));
+    assert_eq!(
+        ended_with(&app, session).await.as_deref(),
+        Some("consent revoked")
+    );
+
+    // The marker is gone: Ada is herself again.
+    assert_eq!(
+        app.call(&ada, "list_users", &[("search", ""), ("page", "1")])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        projects(&app, &ada).await.status(),
+        StatusCode::FORBIDDEN,
+        "staff have no projects of their own"
+    );
+    assert_eq!(
+        app.events("impersonation_ended").await.len(),
+        1,
+        "the end is recorded once"
+    );
+}
+
+async fn expiry_suspension_permission_and_sign_out_each_end_the_session_once(db: Db) {
+    // Expiry, with a one-second cap.
+    let app = spawn_app_with(db, |config| config.max_session_seconds = 1).await;
+    let (ada, session) = acting(&app, "full_access").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let late = projects(&app, &ada).await;
+    assert!(late.text().await.unwrap().contains("(expired)"));
+    assert_eq!(ended_with(&app, session).await.as_deref(), Some("expired"));
+
+    for (cause, reason) in [
+        ("UPDATE users SET status = 'suspended' WHERE email = 'mia@example.com'", "user suspended"),
+        (
+            "DELETE FROM impersonators WHERE user_id = (SELECT id FROM users WHERE email = 'ada@example.com')",
+            "permission removed",
+        ),
+    ] {
+        let app = spawn_app(db).await;
+        let (ada, session) = acting(&app, "full_access").await;
+        sqlx::query(cause).execute(app.store.pool()).await.unwrap();
+        let next = projects(&app, &ada).await;
+        assert_eq!(next.status(), StatusCode::FORBIDDEN, "{reason}");
+        assert!(next.text().await.unwrap().contains(reason));
+        assert_eq!(ended_with(&app, session).await.as_deref(), Some(reason));
+        assert_eq!(app.events("impersonation_ended").await.len(), 1);
+    }
+
+    let app = spawn_app(db).await;
+    let (ada, session) = acting(&app, "full_access").await;
+    assert_eq!(
+        app.call(&ada, "sign_out", &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        ended_with(&app, session).await.as_deref(),
+        Some("actor signed out")
+    );
+    assert_eq!(app.events("impersonation_ended").await.len(), 1);
+}
