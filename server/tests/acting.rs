@@ -217,6 +217,11 @@ async fn a_revoked_consent_refuses_the_next_request_and_then_returns_the_admin(d
         app.call(&mia, "revoke_consent", &[]).await.status(),
         StatusCode::OK
     );
+    assert_eq!(
+        ended_with(&app, session).await.as_deref(),
+        Some("consent revoked"),
+        "ended in the revocation's own transaction, before Ada asks anything"
+    );
 
     let next = projects(&app, &ada).await;
     assert_eq!(next.status(), StatusCode::FORBIDDEN);

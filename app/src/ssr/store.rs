@@ -636,6 +636,8 @@ impl Store {
                 "expires_at": removed.expires_at,
             }));
         Self::append_event(&mut tx, revoked, now).await?;
+        // Takes effect at once: every live session on this account ends with the revocation.
+        Self::end_sessions_on_member(&mut tx, user_id, EndReason::ConsentRevoked, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -1065,6 +1067,33 @@ impl Store {
         Self::append_event(&mut tx, denied, now).await?;
         tx.commit().await?;
         Ok(refusal)
+    }
+
+    /// Ends every live session on the member's account for `reason`, each recorded once.
+    async fn end_sessions_on_member(
+        conn: &mut AnyConnection,
+        member_id: i64,
+        reason: EndReason,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let live: Vec<AnyRow> =
+            sqlx::query("SELECT id, actor_id FROM impersonation_sessions WHERE target_id = $1 AND ended_at IS NULL")
+                .bind(member_id)
+                .fetch_all(&mut *conn)
+                .await?;
+        for row in live {
+            Self::end_session_on(
+                conn,
+                row.try_get("id")?,
+                row.try_get("actor_id")?,
+                member_id,
+                reason,
+                None,
+                now,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Records the end of live sessions of this actor or on this target that have expired.
