@@ -1,13 +1,71 @@
 //! Pieces shared by several pages.
 
+use crate::api::impersonation::ExitImpersonation;
 use crate::error::AppError;
-use crate::model::Role;
+use crate::model::{format_countdown, ActingView, Me, Role};
 use crate::use_session;
 use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos::server_fn::ServerFn;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_location, use_query_map};
+
+/// The impersonation banner, on every page while an administrator acts as a member.
+#[component]
+pub fn ImpersonationBanner() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.me.await {
+                    Ok(Some(Me { name, email, acting: Some(acting), .. })) => {
+                        view! { <Banner name email acting/> }.into_any()
+                    }
+                    _ => ().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
+    let exit = ServerAction::<ExitImpersonation>::new();
+    // Counted from the server's expiry and the server's clock at render; the browser only
+    // ticks the seconds away, so a wrong client clock changes nothing.
+    let remaining = RwSignal::new(acting.expires_at - acting.server_now);
+    Effect::new(move |_| {
+        let tick = set_interval_with_handle(
+            move || remaining.update(|left| *left -= 1000),
+            std::time::Duration::from_secs(1),
+        );
+        on_cleanup(move || {
+            if let Ok(tick) = tick {
+                tick.clear();
+            }
+        });
+    });
+    // At zero the page leaves the session by itself (the server has ended it regardless);
+    // after an exit, the administrator's own view is loaded afresh.
+    Effect::new(move |_| {
+        let exited = matches!(exit.value().get(), Some(Ok(())));
+        if exited || remaining.get() <= 0 {
+            let _ = window().location().set_href("/admin/users");
+        }
+    });
+    view! {
+        <div class="impersonation-banner" role="region" aria-label="Impersonation">
+            <p>
+                <strong>{format!("You are impersonating {name} ({email})")}</strong>
+                <span class="scope">{acting.scope.label()}</span>
+                <span role="timer" aria-label="Time left">{move || format_countdown(remaining.get())}</span>
+            </p>
+            <ActionForm action=exit attr:class="inline">
+                <SubmitButton label="Exit impersonation" class="banner-button" pending=exit.pending()/>
+            </ActionForm>
+        </div>
+    }
+}
 
 /// The bar on every page: the product, the signed-in person's links and `Sign out`.
 #[component]
@@ -21,17 +79,21 @@ pub fn TopBar() -> impl IntoView {
                     match session.me.await {
                         Ok(Some(me)) => {
                             let staff = me.role.is_staff();
+                            // An administrator acting as the member may not see their consent.
+                            let own_settings = me.acting.is_none();
                             view! {
                                 <nav aria-label="Main">
                                     <A href="/account">"Account"</A>
                                     <Show
                                         when=move || staff
-                                        fallback=|| {
+                                        fallback=move || {
                                             view! {
                                                 <A href="/profile">"Profile"</A>
                                                 <A href="/projects">"Projects"</A>
                                                 <A href="/payout">"Payout"</A>
-                                                <A href="/settings/impersonation">"Impersonation"</A>
+                                                <Show when=move || own_settings>
+                                                    <A href="/settings/impersonation">"Impersonation"</A>
+                                                </Show>
                                             }
                                         }
                                     >

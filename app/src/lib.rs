@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/actas.css"/>
         <Title text="Actas"/>
         <Router>
+            <components::ImpersonationBanner/>
             <components::TopBar/>
             <main id="main">
                 <Routes fallback=pages::NotFound>

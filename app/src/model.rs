@@ -115,13 +115,52 @@ impl Scope {
     }
 }
 
-/// The signed-in person, as pages see them.
+/// The person pages are for: the signed-in person, or while an administrator acts, the member.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
     pub id: i64,
     pub name: String,
     pub email: String,
     pub role: Role,
+    /// Set while an administrator acts as this member: what the banner shows.
+    pub acting: Option<ActingView>,
+}
+
+/// The banner's facts, from the server: the countdown is `expires_at - server_now`, so a
+/// wrong client clock changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActingView {
+    pub actor_name: String,
+    pub scope: Scope,
+    pub expires_at: i64,
+    pub server_now: i64,
+}
+
+/// `mm:ss`, or `h:mm:ss` from an hour up: the banner's countdown.
+pub fn format_countdown(remaining_ms: i64) -> String {
+    let seconds = remaining_ms.max(0) / 1000;
+    let (hours, minutes, seconds) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if hours > 0 {
+        format!("{hours}:{minutes:02}:{seconds:02}")
+    } else {
+        format!("{minutes:02}:{seconds:02}")
+    }
+}
+
+/// Why `Impersonate user` cannot start a session for a row, if it cannot (shown as its title).
+/// The server checks the same rules again, atomically, when a start is asked for.
+pub fn impersonation_blocker(row: &UserRow, viewer_id: i64) -> Option<String> {
+    if row.user.id == viewer_id {
+        Some("You cannot impersonate yourself.".into())
+    } else if row.user.role != Role::Member {
+        Some("Only members can be impersonated.".into())
+    } else if row.user.status != UserStatus::Active {
+        Some("This account is suspended or deleted.".into())
+    } else {
+        row.held_by
+            .as_ref()
+            .map(|holder| format!("{holder} is already impersonating this member."))
+    }
 }
 
 /// A row of the admin user list.
@@ -193,10 +232,22 @@ pub const TIME_ZONES: [&str; 16] = [
     "America/Los_Angeles",
 ];
 
+/// A row of the admin user list, with what impersonation needs to know about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub user: UserSummary,
+    pub consent: Option<ActiveConsent>,
+    /// Who holds a live session on this account, if anyone.
+    pub held_by: Option<String>,
+}
+
 /// One page of the admin user list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {
-    pub users: Vec<UserSummary>,
+    pub users: Vec<UserRow>,
+    /// Whether the viewer holds the right to impersonate (the controls are shown only then).
+    pub may_impersonate: bool,
+    pub viewer_id: i64,
     /// 1-based page number actually shown (clamped to the last page).
     pub page: u32,
     pub page_count: u32,
@@ -237,6 +288,15 @@ mod tests {
         assert!(Role::Owner.is_staff());
         assert!(Role::Admin.is_staff());
         assert!(!Role::Member.is_staff());
+    }
+
+    #[test]
+    fn the_countdown_reads_mm_ss_then_h_mm_ss() {
+        assert_eq!(format_countdown(0), "00:00");
+        assert_eq!(format_countdown(-5), "00:00");
+        assert_eq!(format_countdown(59_999), "00:59");
+        assert_eq!(format_countdown(30 * 60_000), "30:00");
+        assert_eq!(format_countdown(3_600_000 + 61_000), "1:01:01");
     }
 
     #[test]

@@ -30,7 +30,7 @@ test("an admin lands on the user list and searches it without reloading the page
   await signIn(page, "ada@example.com");
   await expect(page).toHaveURL(/\/admin\/users$/);
   const table = page.getByRole("table");
-  await expect(table.getByRole("columnheader")).toHaveText(["Name", "Email", "Role", "Status"]);
+  await expect(table.getByRole("columnheader")).toHaveText(["Name", "Email", "Role", "Status", "Consent", "Actions"]);
   await expect(table.getByRole("row")).toHaveCount(6); // header + 5 demo accounts
   await screenshot(page, "user-list");
 

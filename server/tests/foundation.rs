@@ -324,7 +324,7 @@ async fn staff_see_the_user_list_searchable_and_paginated(db: Db) {
         found
             .users
             .iter()
-            .map(|u| u.name.as_str())
+            .map(|u| u.user.name.as_str())
             .collect::<Vec<_>>(),
         ["Mia Member"]
     );

@@ -80,6 +80,12 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
             name: acting.member.name.clone(),
             email: acting.member.email.clone(),
             role: acting.member.role,
+            acting: Some(crate::model::ActingView {
+                actor_name: person.user.name.clone(),
+                scope: acting.scope,
+                expires_at: acting.expires_at,
+                server_now: now_ms(),
+            }),
         },
         None => person.me(),
     }))
@@ -95,5 +101,9 @@ pub async fn list_users(search: String, page: u32) -> Result<UserPage, AppError>
         ));
     }
     let search: String = search.trim().chars().take(200).collect();
-    Ok(app_state()?.store.list_users(&search, page).await?)
+    let users = app_state()?
+        .store
+        .list_users(&search, page, current.user.id, now_ms())
+        .await?;
+    Ok(users)
 }

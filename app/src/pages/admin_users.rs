@@ -1,6 +1,9 @@
+use crate::api::impersonation::StartImpersonation;
 use crate::api::list_users;
-use crate::components::{encode_query_value, role_label, when_loaded};
-use crate::model::{UserPage, UserStatus};
+use crate::components::{
+    action_error, encode_query_value, role_label, when_loaded, ErrorNote, SubmitButton,
+};
+use crate::model::{format_utc, impersonation_blocker, Role, UserPage, UserRow, UserStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -58,6 +61,9 @@ pub fn AdminUsersPage() -> impl IntoView {
     }
 }
 
+/// The member an `Impersonate user` dialog is open for.
+type DialogTarget = RwSignal<Option<UserRow>>;
+
 #[component]
 fn UserTable(page: UserPage, search: String) -> impl IntoView {
     let link = move |to: u32| format!("/admin/users?q={}&page={to}", encode_query_value(&search));
@@ -66,16 +72,23 @@ fn UserTable(page: UserPage, search: String) -> impl IntoView {
         1 => "1 user".to_string(),
         n => format!("{n} users"),
     };
+    let may_impersonate = page.may_impersonate;
+    let viewer_id = page.viewer_id;
+    let dialog: DialogTarget = RwSignal::new(None);
     let rows = page
         .users
         .into_iter()
-        .map(|user| {
+        .map(|row| {
+            let menu = (may_impersonate && row.user.role == Role::Member)
+                .then(|| view! { <RowMenu row=row.clone() viewer_id dialog/> }.into_any());
             view! {
                 <tr>
-                    <td>{user.name}</td>
-                    <td>{user.email}</td>
-                    <td>{role_label(user.role)}</td>
-                    <td>{status_label(user.status)}</td>
+                    <td>{row.user.name.clone()}</td>
+                    <td>{row.user.email.clone()}</td>
+                    <td>{role_label(row.user.role)}</td>
+                    <td>{status_label(row.user.status)}</td>
+                    <td>{consent_label(&row)}</td>
+                    {may_impersonate.then(|| view! { <td>{menu}</td> })}
                 </tr>
             }
         })
@@ -90,6 +103,8 @@ fn UserTable(page: UserPage, search: String) -> impl IntoView {
                         <th scope="col">"Email"</th>
                         <th scope="col">"Role"</th>
                         <th scope="col">"Status"</th>
+                        <th scope="col">"Consent"</th>
+                        {may_impersonate.then(|| view! { <th scope="col">"Actions"</th> })}
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -100,6 +115,110 @@ fn UserTable(page: UserPage, search: String) -> impl IntoView {
             <span>{format!("Page {} of {}", page.page, page.page_count)}</span>
             {(page.page < page.page_count).then(|| view! { <A href=link(page.page + 1)>"Next page"</A> })}
         </nav>
+        {move || dialog.get().map(|row| view! { <ImpersonateDialog row dialog/> })}
+    }
+}
+
+fn consent_label(row: &UserRow) -> String {
+    match &row.consent {
+        Some(consent) => format!(
+            "Active until {}, {}",
+            format_utc(consent.expires_at),
+            consent.scope.label()
+        ),
+        None if row.user.role == Role::Member => "No consent".to_string(),
+        None => "—".to_string(),
+    }
+}
+
+/// The row's menu: `Impersonate user`, disabled with the reason when a session cannot start.
+#[component]
+fn RowMenu(row: UserRow, viewer_id: i64, dialog: DialogTarget) -> impl IntoView {
+    let blocker = impersonation_blocker(&row, viewer_id);
+    let disabled = blocker.is_some();
+    let label = format!("Actions for {}", row.user.name);
+    view! {
+        <details class="row-menu">
+            <summary aria-label=label>"Actions"</summary>
+            <div class="menu" role="menu">
+                <button
+                    type="button"
+                    role="menuitem"
+                    class="secondary"
+                    disabled=disabled
+                    title=blocker
+                    on:click=move |_| dialog.set(Some(row.clone()))
+                >
+                    "Impersonate user"
+                </button>
+            </div>
+        </details>
+    }
+}
+
+/// The confirmation dialog: a required reason, and a support code where there is no consent.
+#[component]
+fn ImpersonateDialog(row: UserRow, dialog: DialogTarget) -> impl IntoView {
+    let start = ServerAction::<StartImpersonation>::new();
+    let reason_field = NodeRef::<leptos::html::Textarea>::new();
+    // Focus moves into the dialog as it opens.
+    Effect::new(move |_| {
+        if let Some(field) = reason_field.get() {
+            let _ = field.focus();
+        }
+    });
+    // Once started, load the member's view afresh: every part of the page changes hands.
+    Effect::new(move |_| {
+        if matches!(start.value().get(), Some(Ok(()))) {
+            let _ = window().location().set_href("/account");
+        }
+    });
+    let close = move || dialog.set(None);
+    let needs_code = row.consent.is_none();
+    let message = format!(
+        "You will temporarily act as {} and have their permissions. To return to your account, use Exit impersonation in the banner.",
+        row.user.name
+    );
+    view! {
+        <div class="backdrop">
+            <div
+                class="dialog"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="impersonate-title"
+                aria-describedby="impersonate-message"
+                on:keydown=move |event| {
+                    if event.key() == "Escape" {
+                        close();
+                    }
+                }
+            >
+                <h2 id="impersonate-title">"Impersonate user"</h2>
+                <p id="impersonate-message">{message}</p>
+                <ActionForm action=start attr:class="stack">
+                    <input type="hidden" name="target_id" value=row.user.id.to_string()/>
+                    <label for="impersonate-reason">"Reason"</label>
+                    <textarea
+                        id="impersonate-reason"
+                        name="reason"
+                        required
+                        minlength="10"
+                        maxlength="500"
+                        placeholder="Ticket number and what you will check"
+                        node_ref=reason_field
+                    ></textarea>
+                    <Show when=move || needs_code>
+                        <label for="impersonate-code">"Support code"</label>
+                        <input id="impersonate-code" name="support_code" autocomplete="off" required/>
+                    </Show>
+                    <ErrorNote message=Signal::derive(action_error(start))/>
+                    <div class="dialog-buttons">
+                        <button type="button" class="secondary" on:click=move |_| close()>"Cancel"</button>
+                        <SubmitButton label="Impersonate user" pending=start.pending()/>
+                    </div>
+                </ActionForm>
+            </div>
+        </div>
     }
 }
 

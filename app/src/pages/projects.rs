@@ -23,7 +23,7 @@ pub fn ProjectsPage() -> impl IntoView {
     let changes = ProjectChanges { rename, archive };
     view! {
         <Title text="Projects · Actas"/>
-        <section class="card" aria-labelledby="projects-heading">
+        <section class="card wide" aria-labelledby="projects-heading">
             <h1 id="projects-heading">"Projects"</h1>
             <ActionForm action=create attr:class="search">
                 <label for="new-project">"New project name"</label>

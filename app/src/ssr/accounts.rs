@@ -65,6 +65,7 @@ impl SignedIn {
             name: self.user.name.clone(),
             email: self.user.email.clone(),
             role: self.user.role,
+            acting: None,
         }
     }
 }

@@ -12,7 +12,8 @@ use super::impersonation::{
 };
 use super::rules::AttemptLimit;
 use crate::model::{
-    Profile, Project, Role, Scope, UserPage, UserStatus, UserSummary, USERS_PER_PAGE,
+    ActiveConsent, Profile, Project, Role, Scope, UserPage, UserRow, UserStatus, UserSummary,
+    USERS_PER_PAGE,
 };
 use serde_json::json;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -467,7 +468,13 @@ impl Store {
     }
 
     /// One page of users whose name or email contains `search` (case-insensitive), by name.
-    pub async fn list_users(&self, search: &str, page: u32) -> Result<UserPage, StoreError> {
+    pub async fn list_users(
+        &self,
+        search: &str,
+        page: u32,
+        viewer_id: i64,
+        now: i64,
+    ) -> Result<UserPage, StoreError> {
         let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
         let filter =
             "WHERE lower(u.name) LIKE $1 ESCAPE '\\' OR lower(u.email) LIKE $1 ESCAPE '\\'";
@@ -479,16 +486,39 @@ impl Store {
         let page_count = (total.div_ceil(u64::from(USERS_PER_PAGE)) as u32).max(1);
         let page = page.clamp(1, page_count);
         let rows = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users u {filter} ORDER BY u.name, u.id LIMIT $2 OFFSET $3"
+            "SELECT {USER_COLUMNS}, c.scope AS consent_scope, c.expires_at AS consent_expires_at, \
+             (SELECT a.name FROM impersonation_sessions s JOIN users a ON a.id = s.actor_id \
+              WHERE s.target_id = u.id AND s.ended_at IS NULL AND s.expires_at > $4) AS held_by \
+             FROM users u LEFT JOIN consents c ON c.user_id = u.id AND c.expires_at > $4 \
+             {filter} ORDER BY u.name, u.id LIMIT $2 OFFSET $3"
         ))
         .bind(&pattern)
         .bind(i64::from(USERS_PER_PAGE))
         .bind(i64::from((page - 1) * USERS_PER_PAGE))
+        .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        let users = rows.iter().map(user_from_row).collect::<Result<_, _>>()?;
+        let users = rows
+            .iter()
+            .map(|row| {
+                let scope: Option<String> = row.try_get("consent_scope")?;
+                let expires_at: Option<i64> = row.try_get("consent_expires_at")?;
+                let consent = match (scope.as_deref().and_then(Scope::parse), expires_at) {
+                    (Some(scope), Some(expires_at)) => Some(ActiveConsent { scope, expires_at }),
+                    _ => None,
+                };
+                Ok(UserRow {
+                    user: user_from_row(row)?,
+                    consent,
+                    held_by: row.try_get("held_by")?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let may_impersonate = self.is_impersonator(viewer_id).await?;
         Ok(UserPage {
             users,
+            may_impersonate,
+            viewer_id,
             page,
             page_count,
             total,

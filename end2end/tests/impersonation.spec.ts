@@ -1,0 +1,67 @@
+import { test, expect } from "@playwright/test";
+import { open, signIn, screenshot } from "./helpers";
+
+test("a member grants consent; an allowed admin impersonates, sees the banner and exits", async ({ browser }) => {
+  const memberContext = await browser.newContext();
+  const member = await memberContext.newPage();
+  await signIn(member, "mia@example.com");
+  await open(member, "/settings/impersonation");
+  await member.getByLabel("24 hours").check();
+  await member.getByRole("group", { name: "Scope" }).first().getByLabel("Full access").check();
+  await member.getByRole("button", { name: "Enable impersonation" }).click();
+  await expect(member.getByRole("heading", { name: "Status: Active" })).toBeVisible();
+  await open(member, "/projects");
+  await member.getByLabel("New project name").fill("Mia's greenhouse");
+  await member.getByRole("button", { name: "Create project" }).click();
+  await expect(member.getByRole("row", { name: /Mia's greenhouse/ })).toBeVisible();
+
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signIn(admin, "ada@example.com");
+  const row = admin.getByRole("row", { name: /Mia Member/ });
+  await expect(row).toContainText(/Active until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC, Full access/);
+  await row.getByLabel("Actions for Mia Member").click();
+  await row.getByRole("menuitem", { name: "Impersonate user" }).click();
+
+  const dialog = admin.getByRole("dialog", { name: "Impersonate user" });
+  await expect(dialog).toContainText(
+    "You will temporarily act as Mia Member and have their permissions. To return to your account, use Exit impersonation in the banner.",
+  );
+  await expect(dialog.getByLabel("Reason")).toBeFocused();
+  await expect(dialog.getByLabel("Support code")).toHaveCount(0);
+  await screenshot(admin, "impersonate-dialog");
+  await dialog.getByLabel("Reason").fill("TICKET-4242 greenhouse missing");
+  await dialog.getByRole("button", { name: "Impersonate user" }).click();
+
+  await expect(admin).toHaveURL(/\/account$/);
+  const banner = admin.getByRole("region", { name: "Impersonation" });
+  await expect(banner).toContainText("You are impersonating Mia Member (mia@example.com)");
+  await expect(banner).toContainText("Full access");
+  const timer = banner.getByRole("timer", { name: "Time left" });
+  const first = await timer.textContent();
+  expect(first).toMatch(/^(29|30):\d{2}$/);
+  await expect(timer).not.toHaveText(first!, { timeout: 3_000 }); // it ticks
+  await expect(admin.getByRole("link", { name: "Impersonation" })).toHaveCount(0);
+  await open(admin, "/projects");
+  await expect(admin.getByRole("row", { name: /Mia's greenhouse/ })).toBeVisible();
+  await screenshot(admin, "banner");
+
+  await admin.getByRole("button", { name: "Exit impersonation" }).click();
+  await expect(admin).toHaveURL(/\/admin\/users$/);
+  await expect(admin.getByRole("region", { name: "Impersonation" })).toHaveCount(0);
+  await expect(admin.getByRole("heading", { name: "Users" })).toBeVisible();
+
+  await memberContext.close();
+  await adminContext.close();
+});
+
+test("an admin without the grant sees no Impersonate user and the endpoint answers 403", async ({ page }) => {
+  await signIn(page, "sam@example.com");
+  await expect(page.getByRole("table")).toBeVisible();
+  await expect(page.getByRole("columnheader", { name: "Actions" })).toHaveCount(0);
+  await expect(page.getByRole("menuitem", { name: "Impersonate user" })).toHaveCount(0);
+  const response = await page.request.post("/api/start_impersonation", {
+    form: { target_id: "4", reason: "TICKET-1 trying anyway" },
+  });
+  expect(response.status()).toBe(403);
+});
