@@ -1,6 +1,6 @@
 //! Pieces shared by several pages.
 
-use crate::api::impersonation::ExitImpersonation;
+use crate::api::impersonation::{EndSession, ExitImpersonation};
 use crate::error::AppError;
 use crate::model::{format_countdown, ActingView, Me, Role};
 use crate::use_session;
@@ -63,6 +63,44 @@ fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
             <ActionForm action=exit attr:class="inline">
                 <SubmitButton label="Exit impersonation" class="banner-button" pending=exit.pending()/>
             </ActionForm>
+        </div>
+    }
+}
+
+/// On the member's own pages while an administrator acts on their account.
+#[component]
+pub fn SupportNotice() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.me.await {
+                    Ok(Some(Me { support_acting: Some(actor), .. })) => view! { <SupportActing actor/> }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SupportActing(actor: String) -> impl IntoView {
+    let end = ServerAction::<EndSession>::new();
+    Effect::new(move |_| {
+        if matches!(end.value().get(), Some(Ok(()))) {
+            let _ = window().location().reload();
+        }
+    });
+    view! {
+        <div class="support-notice" role="status">
+            <p>
+                <strong>"Support is acting on your account"</strong>
+                {format!(": {actor} can see what you see.")}
+            </p>
+            <ActionForm action=end attr:class="inline">
+                <SubmitButton label="End session" class="danger" pending=end.pending()/>
+            </ActionForm>
+            <ErrorNote message=Signal::derive(action_error(end))/>
         </div>
     }
 }

@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <components::ImpersonationBanner/>
             <components::TopBar/>
+            <components::SupportNotice/>
             <main id="main">
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("") view=pages::Home ssr=SsrMode::Async/>

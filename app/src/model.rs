@@ -124,6 +124,8 @@ pub struct Me {
     pub role: Role,
     /// Set while an administrator acts as this member: what the banner shows.
     pub acting: Option<ActingView>,
+    /// For the member themself: the administrator acting on their account right now, if any.
+    pub support_acting: Option<String>,
 }
 
 /// The banner's facts, from the server: the countdown is `expires_at - server_now`, so a

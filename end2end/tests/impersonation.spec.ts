@@ -65,3 +65,42 @@ test("an admin without the grant sees no Impersonate user and the endpoint answe
   });
   expect(response.status()).toBe(403);
 });
+
+test("the member sees who is acting and ends the session; the admin's next request says why", async ({ browser }) => {
+  const memberContext = await browser.newContext();
+  const member = await memberContext.newPage();
+  await signIn(member, "max@example.com");
+  await open(member, "/settings/impersonation");
+  await member.getByLabel("1 hour", { exact: true }).check();
+  await member.getByRole("button", { name: "Enable impersonation" }).click();
+  await expect(member.getByRole("heading", { name: "Status: Active" })).toBeVisible();
+
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signIn(admin, "owner@example.com");
+  const row = admin.getByRole("row", { name: /Max Member/ });
+  await row.getByLabel("Actions for Max Member").click();
+  await row.getByRole("menuitem", { name: "Impersonate user" }).click();
+  const dialog = admin.getByRole("dialog", { name: "Impersonate user" });
+  await dialog.getByLabel("Reason").press("Escape");
+  await expect(dialog).toHaveCount(0);
+  await row.getByRole("menuitem", { name: "Impersonate user" }).click();
+  await dialog.getByLabel("Reason").fill("TICKET-5151 settings check");
+  await dialog.getByRole("button", { name: "Impersonate user" }).click();
+  await expect(admin.getByRole("region", { name: "Impersonation" })).toContainText("View only");
+
+  await open(member, "/account");
+  const notice = member.getByRole("status").filter({ hasText: "Support is acting on your account" });
+  await expect(notice).toContainText("Olivia Owner");
+  await notice.getByRole("button", { name: "End session" }).click();
+  await expect(member.getByText("Support is acting on your account")).toHaveCount(0);
+
+  await open(admin, "/projects");
+  await expect(admin.getByRole("main")).toContainText("Your impersonation session has ended (ended by user).");
+  await open(admin, "/admin/users");
+  await expect(admin.getByRole("heading", { name: "Users" })).toBeVisible();
+  await expect(admin.getByRole("region", { name: "Impersonation" })).toHaveCount(0);
+
+  await memberContext.close();
+  await adminContext.close();
+});

@@ -13,6 +13,7 @@ on_both_databases!(
     what_an_administrator_cannot_do_while_acting_is_refused,
     a_revoked_consent_refuses_the_next_request_and_then_returns_the_admin,
     expiry_suspension_permission_and_sign_out_each_end_the_session_once,
+    the_member_sees_who_acts_and_ends_the_session,
 );
 
 /// Mia grants consent; Ada starts acting as her. Returns Ada's client and the session id.
@@ -290,5 +291,30 @@ async fn expiry_suspension_permission_and_sign_out_each_end_the_session_once(db:
         ended_with(&app, session).await.as_deref(),
         Some("actor signed out")
     );
+    assert_eq!(app.events("impersonation_ended").await.len(), 1);
+}
+
+async fn the_member_sees_who_acts_and_ends_the_session(db: Db) {
+    let app = spawn_app(db).await;
+    let (ada, session) = acting(&app, "full_access").await;
+    let mia = app.signed_in("mia@example.com").await;
+    let me: Option<app::model::Me> = app.call(&mia, "whoami", &[]).await.json().await.unwrap();
+    assert_eq!(me.unwrap().support_acting.as_deref(), Some("Ada Admin"));
+    let page = app.get(&mia, "/account").await.text().await.unwrap();
+    assert!(page.contains("Support is acting on your account") && page.contains("End session"));
+
+    assert_eq!(
+        app.call(&mia, "end_session", &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        ended_with(&app, session).await.as_deref(),
+        Some("ended by user")
+    );
+    let next = projects(&app, &ada).await;
+    assert_eq!(next.status(), StatusCode::FORBIDDEN);
+    assert!(next.text().await.unwrap().contains("(ended by user)"));
+    let again = app.call(&mia, "end_session", &[]).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.events("impersonation_ended").await.len(), 1);
 }

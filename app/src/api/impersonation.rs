@@ -142,3 +142,20 @@ pub async fn exit_impersonation() -> Result<(), AppError> {
     );
     Ok(())
 }
+
+/// The member ends the session an administrator holds on their account (`ended by user`).
+#[server(endpoint = "end_session")]
+pub async fn end_session() -> Result<(), AppError> {
+    let member = crate::ssr::signed_in_member()?;
+    let ended = app_state()?
+        .store
+        .end_sessions_by_member(member.user.id, now_ms())
+        .await?;
+    if ended {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(
+            "Nobody is acting on your account.".into(),
+        ))
+    }
+}

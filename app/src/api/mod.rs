@@ -70,12 +70,14 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
-/// Who is signed in, if anyone.
+/// Who the pages are for: the signed-in person, or the member an administrator acts as.
 #[server(endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<Me>, AppError> {
-    // While acting, pages show the member's view; after a session ended, one's own.
-    Ok(request_person().ok().map(|person| match &person.acting {
-        Some(acting) => crate::model::Me {
+    let Ok(person) = request_person() else {
+        return Ok(None);
+    };
+    let me = match &person.acting {
+        Some(acting) => Me {
             id: acting.member.id,
             name: acting.member.name.clone(),
             email: acting.member.email.clone(),
@@ -86,9 +88,17 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
                 expires_at: acting.expires_at,
                 server_now: now_ms(),
             }),
+            support_acting: None,
         },
-        None => person.me(),
-    }))
+        None => Me {
+            support_acting: app_state()?
+                .store
+                .live_session_holder(person.user.id, now_ms())
+                .await?,
+            ..person.me()
+        },
+    };
+    Ok(Some(me))
 }
 
 /// One page of the user list, for staff only.

@@ -66,6 +66,7 @@ impl SignedIn {
             email: self.user.email.clone(),
             role: self.user.role,
             acting: None,
+            support_acting: None,
         }
     }
 }

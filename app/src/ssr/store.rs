@@ -1346,6 +1346,40 @@ impl Store {
             .collect()
     }
 
+    /// The name of the administrator acting on this member's account right now, if any.
+    pub async fn live_session_holder(
+        &self,
+        member_id: i64,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT a.name FROM impersonation_sessions s JOIN users a ON a.id = s.actor_id \
+             WHERE s.target_id = $1 AND s.ended_at IS NULL AND s.expires_at > $2",
+        )
+        .bind(member_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The member ends every session on their account (`ended by user`). False if none was live.
+    pub async fn end_sessions_by_member(
+        &self,
+        member_id: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let live: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM impersonation_sessions WHERE target_id = $1 AND ended_at IS NULL",
+        )
+        .bind(member_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        Self::end_sessions_on_member(&mut tx, member_id, EndReason::EndedByUser, now).await?;
+        tx.commit().await?;
+        Ok(live.is_some())
+    }
+
     /// Whether the account holds the right to impersonate.
     pub async fn is_impersonator(&self, user_id: i64) -> Result<bool, StoreError> {
         let found: Option<i64> =
