@@ -10,6 +10,32 @@ use leptos::server_fn::ServerFn;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_location, use_query_map};
 
+/// Listens on the live channel (server-sent events) for `event`, calling `on_message` with its
+/// data, for as long as the calling component lives. Does nothing on the server.
+pub fn listen_live(event: &'static str, on_message: impl Fn(String) + 'static) {
+    #[cfg(feature = "hydrate")]
+    let on_message = std::rc::Rc::new(on_message);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use send_wrapper::SendWrapper;
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let Ok(source) = web_sys::EventSource::new("/api/live") else {
+            return;
+        };
+        let callback = Closure::<dyn FnMut(web_sys::MessageEvent)>::new({
+            let on_message = on_message.clone();
+            move |message: web_sys::MessageEvent| {
+                on_message(message.data().as_string().unwrap_or_default())
+            }
+        });
+        let _ = source.add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
+        let held = SendWrapper::new((source, callback));
+        on_cleanup(move || held.take().0.close());
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (event, on_message);
+}
+
 /// The impersonation banner, on every page while an administrator acts as a member.
 #[component]
 pub fn ImpersonationBanner() -> impl IntoView {
@@ -53,18 +79,48 @@ fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
             let _ = window().location().set_href("/admin/users");
         }
     });
+    // The server says at once (within 2 seconds) when the session ends for any other reason.
+    let ended = RwSignal::new(None::<String>);
+    listen_live("ended", move |reason| ended.set(Some(reason)));
+    let title = format!("You are impersonating {name} ({email})");
+    let scope = acting.scope.label();
     view! {
-        <div class="impersonation-banner" role="region" aria-label="Impersonation">
-            <p>
-                <strong>{format!("You are impersonating {name} ({email})")}</strong>
-                <span class="scope">{acting.scope.label()}</span>
-                <span role="timer" aria-label="Time left">{move || format_countdown(remaining.get())}</span>
-            </p>
-            <ActionForm action=exit attr:class="inline">
-                <SubmitButton label="Exit impersonation" class="banner-button" pending=exit.pending()/>
-            </ActionForm>
-        </div>
+        <Show
+            when=move || ended.get().is_none()
+            fallback=move || {
+                let reason = ended.get().unwrap_or_default();
+                view! {
+                    <div class="impersonation-ended" role="alert">
+                        <p>
+                            {format!(
+                                "Your impersonation session has ended ({reason}). You are back in your own account.",
+                            )}
+                        </p>
+                        <a href="/admin/users">"Back to your account"</a>
+                    </div>
+                }
+            }
+        >
+            <div class="impersonation-banner" role="region" aria-label="Impersonation">
+                <p>
+                    <strong>{title.clone()}</strong>
+                    <span class="scope">{scope}</span>
+                    <span role="timer" aria-label="Time left">{move || format_countdown(remaining.get())}</span>
+                </p>
+                <ActionForm action=exit attr:class="inline">
+                    <SubmitButton label="Exit impersonation" class="banner-button" pending=exit.pending()/>
+                </ActionForm>
+            </div>
+        </Show>
     }
+}
+
+/// For a member's open page: when support starts or stops acting on the account, the notice
+/// follows at once.
+#[component]
+fn MemberLive() -> impl IntoView {
+    let me = use_session().me;
+    listen_live("support", move |_| me.refetch());
 }
 
 /// On the member's own pages while an administrator acts on their account.
@@ -143,6 +199,9 @@ pub fn TopBar() -> impl IntoView {
                                     <span class="role">{role_label(me.role)}</span>
                                 </span>
                                 <SignOutButton/>
+                                <Show when=move || !staff && own_settings>
+                                    <MemberLive/>
+                                </Show>
                             }
                                 .into_any()
                         }

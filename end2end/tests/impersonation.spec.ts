@@ -104,3 +104,47 @@ test("the member sees who is acting and ends the session; the admin's next reque
   await memberContext.close();
   await adminContext.close();
 });
+
+test("live: the member sees support arrive; on revoke the admin's banner goes within 2 seconds", async ({ browser }) => {
+  const memberContext = await browser.newContext();
+  const member = await memberContext.newPage();
+  await signIn(member, "mia@example.com");
+  await open(member, "/settings/impersonation");
+  await member.getByLabel("72 hours").check();
+  await member.getByRole("button", { name: "Enable impersonation" }).click();
+  await expect(member.getByRole("heading", { name: "Status: Active" })).toBeVisible();
+
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signIn(admin, "ada@example.com");
+  const row = admin.getByRole("row", { name: /Mia Member/ });
+  await row.getByLabel("Actions for Mia Member").click();
+  await row.getByRole("menuitem", { name: "Impersonate user" }).click();
+  const dialog = admin.getByRole("dialog", { name: "Impersonate user" });
+  await dialog.getByLabel("Reason").fill("TICKET-6000 live check");
+  await dialog.getByRole("button", { name: "Impersonate user" }).click();
+  await expect(admin.getByRole("region", { name: "Impersonation" })).toBeVisible();
+  await open(admin, "/projects");
+
+  // The member's open page learns of it without a reload.
+  await expect(member.getByText("Support is acting on your account")).toBeVisible({ timeout: 2_000 });
+  await expect(member.getByRole("status").filter({ hasText: "Support is acting" })).toContainText("Ada Admin");
+
+  const revokedAt = Date.now();
+  await member.getByRole("button", { name: "Revoke consent" }).click();
+  await expect(admin.getByRole("alert")).toContainText(
+    "Your impersonation session has ended (consent revoked).",
+    { timeout: 2_000 },
+  );
+  const elapsed = Date.now() - revokedAt;
+  console.log(`revoke to banner gone: ${elapsed} ms`);
+  await expect(admin.getByRole("region", { name: "Impersonation" })).toHaveCount(0);
+
+  // The admin's next action is refused.
+  await admin.getByLabel("New project name").fill("Too late");
+  await admin.getByRole("button", { name: "Create project" }).click();
+  await expect(admin.getByRole("alert").last()).toContainText("Your impersonation session has ended (consent revoked).");
+
+  await memberContext.close();
+  await adminContext.close();
+});

@@ -1,6 +1,7 @@
 //! The Actas server: start-up, the router and its middleware, and the command-line tools.
 
 pub mod config;
+pub mod live;
 pub mod middleware;
 
 use app::model::Role;
@@ -123,6 +124,7 @@ pub fn router(state: AppState) -> Router {
     let routes = route_list();
     let leptos_options = state.leptos_options.clone();
     Router::new()
+        .route("/api/live", axum::routing::get(live::live))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(

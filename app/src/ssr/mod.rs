@@ -5,6 +5,7 @@ pub mod audit;
 pub mod consent;
 pub mod credentials;
 pub mod impersonation;
+pub mod live;
 pub mod member_account;
 pub mod rules;
 pub mod store;
