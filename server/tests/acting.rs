@@ -14,6 +14,7 @@ on_both_databases!(
     a_revoked_consent_refuses_the_next_request_and_then_returns_the_admin,
     expiry_suspension_permission_and_sign_out_each_end_the_session_once,
     the_member_sees_who_acts_and_ends_the_session,
+    no_change_lands_after_the_revoke_that_ended_the_session,
 );
 
 /// Mia grants consent; Ada starts acting as her. Returns Ada's client and the session id.
@@ -317,4 +318,61 @@ async fn the_member_sees_who_acts_and_ends_the_session(db: Db) {
     let again = app.call(&mia, "end_session", &[]).await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.events("impersonation_ended").await.len(), 1);
+}
+
+async fn no_change_lands_after_the_revoke_that_ended_the_session(db: Db) {
+    let app = std::sync::Arc::new(spawn_app(db).await);
+    let (ada, session) = acting(&app, "full_access").await;
+    let mia = app.signed_in("mia@example.com").await;
+    let changes = (0..30).map(|i| {
+        let (app, ada) = (app.clone(), ada.clone());
+        tokio::spawn(async move {
+            let name = format!("race {i}");
+            app.call(&ada, "create_project", &[("name", name.as_str())])
+                .await
+                .status()
+        })
+    });
+    let changes: Vec<_> = changes.collect();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert_eq!(
+        app.call(&mia, "revoke_consent", &[]).await.status(),
+        StatusCode::OK
+    );
+    for change in changes {
+        let status = change.await.unwrap();
+        assert!(
+            status == StatusCode::OK || status == StatusCode::FORBIDDEN,
+            "{status}"
+        );
+    }
+
+    let revoked_at = app.events("consent_revoked").await[0].seq;
+    let made_by_support: Vec<_> = app
+        .events("project_created")
+        .await
+        .into_iter()
+        .filter(|event| event.impersonation_id == Some(session))
+        .collect();
+    for event in &made_by_support {
+        assert!(
+            event.seq < revoked_at,
+            "event {} landed after the revocation ({revoked_at})",
+            event.seq
+        );
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE name LIKE 'race %'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        stored as usize,
+        made_by_support.len(),
+        "every change has its record, and only those"
+    );
+    assert_eq!(
+        ended_with(&app, session).await.as_deref(),
+        Some("consent revoked")
+    );
+    assert!(app.store.verify_audit_chain().await.unwrap().is_ok());
 }

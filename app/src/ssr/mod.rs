@@ -203,6 +203,11 @@ pub fn set_page_status(status: http::StatusCode) {
 
 impl From<store::StoreError> for AppError {
     fn from(error: store::StoreError) -> Self {
+        if matches!(error, store::StoreError::SessionEnded) {
+            return AppError::Forbidden(
+                "Your impersonation session has ended. Nothing was changed.".into(),
+            );
+        }
         tracing::error!(%error, "store failure");
         AppError::Internal
     }

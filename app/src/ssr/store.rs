@@ -35,6 +35,8 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error("the impersonation session this change was made in has ended")]
+    SessionEnded,
     #[error("unexpected value {value:?} in column {column}")]
     Corrupt { column: &'static str, value: String },
 }
@@ -179,6 +181,26 @@ impl Store {
                 tx
             }
         })
+    }
+
+    /// A write made by `by`: when that is an administrator acting as the member, the session
+    /// is re-checked inside the locked transaction, so no change lands after the revocation
+    /// (or any other end) that was committed before it.
+    async fn begin_write_by(&self, by: By, now: i64) -> Result<Tx, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if let Some(session_id) = by.impersonation_id {
+            let live: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM impersonation_sessions WHERE id = $1 AND ended_at IS NULL AND expires_at > $2",
+            )
+            .bind(session_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if live.is_none() {
+                return Err(StoreError::SessionEnded);
+            }
+        }
+        Ok(tx)
     }
 
     /// Appends an event to the chain inside the caller's transaction. Updating the head row
@@ -735,7 +757,7 @@ impl Store {
         profile: &Profile,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_by(by, now).await?;
         sqlx::query(
             "INSERT INTO profiles (user_id, display_name, phone, time_zone, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, phone = excluded.phone, \
@@ -788,7 +810,7 @@ impl Store {
         name: &str,
         now: i64,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_by(by, now).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO projects (owner_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
@@ -815,7 +837,7 @@ impl Store {
         name: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_by(by, now).await?;
         let old_name: Option<String> = sqlx::query_scalar(
             "SELECT name FROM projects WHERE id = $1 AND owner_id = $2 AND archived_at IS NULL",
         )
@@ -849,7 +871,7 @@ impl Store {
         project_id: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_by(by, now).await?;
         let archived = sqlx::query(
             "UPDATE projects SET archived_at = $1 WHERE id = $2 AND owner_id = $3 AND archived_at IS NULL",
         )
@@ -889,7 +911,7 @@ impl Store {
         iban: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_by(by, now).await?;
         sqlx::query(
             "INSERT INTO payout_details (user_id, iban, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id) DO UPDATE SET iban = excluded.iban, updated_at = excluded.updated_at",
