@@ -4,6 +4,9 @@ import { defineConfig } from "@playwright/test";
 // with the demo accounts' password fixed so tests can sign in.
 const port = Number(process.env.ACTAS_E2E_PORT ?? 3100);
 export const demoPassword = "e2e-demo-password";
+/** The instance with a 6-second session cap. */
+export const shortPort = Number(process.env.ACTAS_E2E_SHORT_PORT ?? 3101);
+export const shortBase = `http://127.0.0.1:${shortPort}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -31,19 +34,37 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: "rm -rf target/e2e && exec target/debug/actas",
-    cwd: "..",
-    url: `http://127.0.0.1:${port}/sign-in`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "pipe",
-    env: {
-      ACTAS_ADDR: `127.0.0.1:${port}`,
-      DATABASE_URL: "sqlite://target/e2e/actas.db",
-      ACTAS_DEMO_PASSWORD: demoPassword,
-      LEPTOS_SITE_ROOT: "target/site",
-      RUST_LOG: "warn",
+  webServer: [
+    {
+      command: "rm -rf target/e2e && exec target/debug/actas",
+      cwd: "..",
+      url: `http://127.0.0.1:${port}/sign-in`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      env: {
+        ACTAS_ADDR: `127.0.0.1:${port}`,
+        DATABASE_URL: "sqlite://target/e2e/actas.db",
+        ACTAS_DEMO_PASSWORD: demoPassword,
+        LEPTOS_SITE_ROOT: "target/site",
+        RUST_LOG: "warn",
+      },
     },
-  },
+    {
+      // A second instance whose sessions last seconds, for expiry (a setting, not a sleep).
+      command: "rm -rf target/e2e-short && exec target/debug/actas",
+      cwd: "..",
+      url: `http://127.0.0.1:${shortPort}/sign-in`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        ACTAS_ADDR: `127.0.0.1:${shortPort}`,
+        DATABASE_URL: "sqlite://target/e2e-short/actas.db",
+        ACTAS_DEMO_PASSWORD: demoPassword,
+        ACTAS_MAX_SESSION_SECONDS: "6",
+        LEPTOS_SITE_ROOT: "target/site",
+        RUST_LOG: "warn",
+      },
+    },
+  ],
 });
