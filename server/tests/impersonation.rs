@@ -293,18 +293,14 @@ async fn wrong_support_codes_are_refused_and_rate_limited(db: Db) {
     .await;
     let mia = user_id(&app, "mia@example.com").await;
     let ada = app.signed_in("ada@example.com").await;
+    let form = [
+        ("target_id", mia.as_str()),
+        ("reason", "Phone call 11:02"),
+        ("support_code", "AAAA2222"),
+    ];
+    let wrong_code = || app.call(&ada, "start_impersonation", &form);
     for _ in 0..5 {
-        let response = app
-            .call(
-                &ada,
-                "start_impersonation",
-                &[
-                    ("target_id", &mia),
-                    ("reason", "Phone call 11:02"),
-                    ("support_code", "AAAA2222"),
-                ],
-            )
-            .await;
+        let response = wrong_code().await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(response
             .text()
@@ -312,17 +308,7 @@ async fn wrong_support_codes_are_refused_and_rate_limited(db: Db) {
             .unwrap()
             .contains("This support code is not valid."));
     }
-    let locked = app
-        .call(
-            &ada,
-            "start_impersonation",
-            &[
-                ("target_id", &mia),
-                ("reason", "Phone call 11:02"),
-                ("support_code", "AAAA2222"),
-            ],
-        )
-        .await;
+    let locked = wrong_code().await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(app.events("impersonation_denied").await.len(), 5);
     assert_eq!(live_sessions(&app).await, 0);
