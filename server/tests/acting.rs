@@ -15,6 +15,7 @@ on_both_databases!(
     expiry_suspension_permission_and_sign_out_each_end_the_session_once,
     the_member_sees_who_acts_and_ends_the_session,
     no_change_lands_after_the_revoke_that_ended_the_session,
+    starts_revokes_and_exits_at_once_leave_no_session_outliving_its_consent,
 );
 
 /// Mia grants consent; Ada starts acting as her. Returns Ada's client and the session id.
@@ -374,5 +375,103 @@ async fn no_change_lands_after_the_revoke_that_ended_the_session(db: Db) {
         ended_with(&app, session).await.as_deref(),
         Some("consent revoked")
     );
+    assert!(app.store.verify_audit_chain().await.unwrap().is_ok());
+}
+
+async fn starts_revokes_and_exits_at_once_leave_no_session_outliving_its_consent(db: Db) {
+    let app = std::sync::Arc::new(spawn_app(db).await);
+    let mia = app.signed_in("mia@example.com").await;
+    let mia_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'mia@example.com'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let admins = [
+        app.signed_in("ada@example.com").await,
+        app.signed_in("owner@example.com").await,
+    ];
+    let mut tasks = Vec::new();
+    for round in 0..8 {
+        let (app_m, mia) = (app.clone(), mia.clone());
+        tasks.push(tokio::spawn(async move {
+            let function = if round % 2 == 0 {
+                "grant_consent"
+            } else {
+                "revoke_consent"
+            };
+            app_m
+                .call(
+                    &mia,
+                    function,
+                    &[("duration", "1"), ("scope", "full_access")],
+                )
+                .await
+                .status()
+        }));
+        for admin in &admins {
+            let (app_a, admin) = (app.clone(), admin.clone());
+            let target = mia_id.to_string();
+            tasks.push(tokio::spawn(async move {
+                let form = [
+                    ("target_id", target.as_str()),
+                    ("reason", "TICKET-99 storm of calls"),
+                ];
+                let started = app_a
+                    .call(&admin, "start_impersonation", &form)
+                    .await
+                    .status();
+                if round % 3 == 0 {
+                    app_a.call(&admin, "exit_impersonation", &[]).await;
+                }
+                started
+            }));
+        }
+    }
+    for task in tasks {
+        assert!(
+            !task.await.unwrap().is_server_error(),
+            "no request failed on the server"
+        );
+    }
+
+    // Read the history in chain order: a session started on consent must end no later than
+    // the revocation that ended that consent (in the same transaction, so right after it).
+    let mut events: Vec<_> = Vec::new();
+    for kind in [
+        "impersonation_started",
+        "impersonation_ended",
+        "consent_revoked",
+        "consent_granted",
+    ] {
+        events.extend(app.events(kind).await);
+    }
+    events.sort_by_key(|event| event.seq);
+    let mut live: Option<i64> = None;
+    for event in &events {
+        match event.kind.as_str() {
+            "impersonation_started" => {
+                assert!(
+                    live.is_none(),
+                    "two live sessions on one member at event {}",
+                    event.seq
+                );
+                live = event.impersonation_id;
+            }
+            "impersonation_ended" if live == event.impersonation_id => live = None,
+            "consent_revoked" if event.detail.contains("revoked by member") => {
+                // The very next event must end any live session.
+                let next = events.iter().find(|later| later.seq > event.seq);
+                if let Some(session) = live {
+                    let next = next.expect("an end follows the revocation");
+                    assert_eq!(
+                        (next.kind.as_str(), next.impersonation_id),
+                        ("impersonation_ended", Some(session)),
+                        "session {session} outlived the revocation at event {}",
+                        event.seq
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
     assert!(app.store.verify_audit_chain().await.unwrap().is_ok());
 }
