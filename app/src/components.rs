@@ -23,8 +23,12 @@ pub fn listen_live(event: &'static str, on_message: impl Fn(String) + 'static) {
             return;
         };
         let callback = Closure::<dyn FnMut(web_sys::MessageEvent)>::new({
-            let on_message = on_message.clone();
+            let (on_message, source) = (on_message.clone(), source.clone());
             move |message: web_sys::MessageEvent| {
+                // An ended session is said once: stop listening, so nothing reconnects.
+                if event == "ended" {
+                    source.close();
+                }
                 on_message(message.data().as_string().unwrap_or_default())
             }
         });

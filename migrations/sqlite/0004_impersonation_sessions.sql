@@ -19,3 +19,4 @@ CREATE INDEX impersonation_sessions_by_target ON impersonation_sessions (target_
 
 -- The act-as marker: the administrator's own sign-in carries the session it acts in.
 ALTER TABLE sign_in_sessions ADD COLUMN impersonation_id INTEGER REFERENCES impersonation_sessions (id);
+CREATE INDEX sign_in_sessions_by_impersonation ON sign_in_sessions (impersonation_id);

@@ -195,9 +195,13 @@ pub async fn resolve(
     };
     if let Some(reason) = ended {
         if let Some(session_id) = record.impersonation_id {
-            store
-                .end_session(session_id, EndReason::ActorSignedOut, now)
-                .await?;
+            // A suspended administrator lost the right; otherwise their sign-in simply ended.
+            let why = if rules::may_sign_in(record.user.status) {
+                EndReason::ActorSignedOut
+            } else {
+                EndReason::PermissionRemoved
+            };
+            store.end_session(session_id, why, now).await?;
         }
         let event = NewEvent::new(EventKind::SignOut)
             .actor(record.user.id)

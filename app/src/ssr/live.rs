@@ -4,7 +4,7 @@
 //! allows, with no instance-to-instance messaging to keep in step.
 
 use super::accounts::SignedIn;
-use super::impersonation::EndReason;
+use super::impersonation::check_live;
 use super::store::{Store, StoreError};
 use std::time::Duration;
 
@@ -21,19 +21,25 @@ pub struct LiveEvent {
 #[derive(Clone, Debug)]
 pub enum Watch {
     /// An administrator acting in this session: tell them when (and why) it ends.
-    Acting {
-        session_id: i64,
-    },
+    Acting { session_id: i64 },
     /// A member: tell them who acts on their account (empty when nobody does).
     Member {
         member_id: i64,
         last_holder: Option<String>,
     },
+    /// Nothing to watch for this person: the channel answers 204, which tells the browser
+    /// not to reconnect.
     Nothing,
+    /// The session ended and the page was told; the stream stays open and quiet until the
+    /// page closes it, so the browser does not reconnect.
+    Done,
 }
 
 impl Watch {
     pub fn for_person(person: &SignedIn) -> Watch {
+        if person.ended.is_some() {
+            return Watch::Done;
+        }
         match (&person.acting, person.user.role) {
             (Some(acting), _) => Watch::Acting {
                 session_id: acting.session_id,
@@ -46,30 +52,28 @@ impl Watch {
         }
     }
 
-    /// Looks once; returns the event to send, if anything changed. An acting session found
-    /// past its expiry is ended here (recorded once, whoever notices first).
+    /// Looks once; returns the event to send, if anything changed. A session found over by
+    /// the same check every request makes is ended here (recorded once, whoever notices first).
     pub async fn poll(&mut self, store: &Store, now: i64) -> Result<Option<LiveEvent>, StoreError> {
         match self {
             Watch::Acting { session_id } => {
-                let Some(session) = store.impersonation_session(*session_id).await? else {
+                let Some(live) = store.live_session(*session_id).await? else {
                     return Ok(None);
                 };
-                let reason = match session.end_reason.as_deref().and_then(EndReason::parse) {
-                    Some(reason) => Some(reason),
-                    None if now >= session.expires_at => {
-                        store
-                            .end_session(*session_id, EndReason::Expired, now)
-                            .await?;
-                        Some(EndReason::Expired)
-                    }
-                    None => None,
+                let verdict = match live.ended {
+                    Some(reason) => Err(reason),
+                    None => check_live(&live.facts, now),
                 };
-                Ok(reason.map(|reason| {
-                    *self = Watch::Nothing;
-                    LiveEvent {
-                        event: "ended",
-                        data: reason.as_str().to_string(),
-                    }
+                let Err(reason) = verdict else {
+                    return Ok(None);
+                };
+                if live.ended.is_none() {
+                    store.end_session(*session_id, reason, now).await?;
+                }
+                *self = Watch::Done;
+                Ok(Some(LiveEvent {
+                    event: "ended",
+                    data: reason.as_str().to_string(),
                 }))
             }
             Watch::Member {
@@ -86,7 +90,7 @@ impl Watch {
                     data: holder.unwrap_or_default(),
                 }))
             }
-            Watch::Nothing => Ok(None),
+            Watch::Nothing | Watch::Done => Ok(None),
         }
     }
 }

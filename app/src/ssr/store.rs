@@ -417,6 +417,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if let Some(old) = replaces {
+            // Signing in again ends the old sign-in, and any session it was acting in with it.
+            let acting: Option<Option<i64>> = sqlx::query_scalar(
+                "SELECT impersonation_id FROM sign_in_sessions WHERE token_digest = $1",
+            )
+            .bind(old)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(session_id) = acting.flatten() {
+                Self::end_session_by_id(&mut tx, session_id, EndReason::ActorSignedOut, now)
+                    .await?;
+            }
             sqlx::query("DELETE FROM sign_in_sessions WHERE token_digest = $1")
                 .bind(old)
                 .execute(&mut *tx)
@@ -638,6 +649,9 @@ impl Store {
                     "expires_at": previous.expires_at,
                 }));
             Self::append_event(&mut tx, replaced, now).await?;
+            // A session runs on the consent it started with: a new scope or expiry is a new
+            // consent, which a new session must be started on.
+            Self::end_sessions_on_member(&mut tx, user_id, EndReason::ConsentRevoked, now).await?;
         }
         sqlx::query(
             "INSERT INTO consents (user_id, scope, granted_at, expires_at) VALUES ($1, $2, $3, $4) \
@@ -1191,6 +1205,21 @@ impl Store {
         new_token_digest: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
+        // A session already past its expiry ended by expiring, whatever noticed it first.
+        let expires_at: Option<i64> = sqlx::query_scalar(
+            "SELECT expires_at FROM impersonation_sessions WHERE id = $1 AND ended_at IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(expires_at) = expires_at else {
+            return Ok(false);
+        };
+        let reason = if now >= expires_at {
+            EndReason::Expired
+        } else {
+            reason
+        };
         let ended = sqlx::query(
             "UPDATE impersonation_sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL",
         )
@@ -1305,14 +1334,25 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
+        let ended = Self::end_session_by_id(&mut tx, id, reason, now).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    async fn end_session_by_id(
+        conn: &mut AnyConnection,
+        id: i64,
+        reason: EndReason,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let row =
             sqlx::query("SELECT actor_id, target_id FROM impersonation_sessions WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *conn)
                 .await?;
         let Some(row) = row else { return Ok(false) };
-        let ended = Self::end_session_on(
-            &mut tx,
+        Self::end_session_on(
+            conn,
             id,
             row.try_get("actor_id")?,
             row.try_get("target_id")?,
@@ -1320,9 +1360,7 @@ impl Store {
             None,
             now,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(ended)
+        .await
     }
 
     /// Drops the act-as marker from a sign-in once its session was found ended.
