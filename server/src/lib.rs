@@ -132,6 +132,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            middleware::audit_refusals_while_acting,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::resolve_sign_in,
         ))
         .layer(axum::middleware::from_fn(middleware::refuse_cross_site))

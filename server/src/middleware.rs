@@ -1,6 +1,8 @@
 //! What every request passes through before a page or server function sees it.
 
 use app::error::AppError;
+use app::ssr::accounts::SignedIn;
+use app::ssr::audit::{By, EventKind, NewEvent};
 use app::ssr::{accounts, now_ms, session_cookie, session_token, AppState};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -134,6 +136,51 @@ pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = error.status();
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// SPEC.md §3: what an administrator may not do while acting is refused *and audited*. Every
+/// refusal (403) of a request made under a live session is recorded as an `action` event with
+/// the method, path, status and the words the administrator was given.
+pub async fn audit_refusals_while_acting(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let acting = request.extensions().get::<SignedIn>().and_then(|person| {
+        let acting = person.acting.as_ref()?;
+        Some((person.user.id, acting.session_id, acting.member.id))
+    });
+    let (method, path) = (
+        request.method().to_string(),
+        request.uri().path().to_string(),
+    );
+    let response = next.run(request).await;
+    let Some((actor_id, session_id, member_id)) =
+        acting.filter(|_| response.status() == StatusCode::FORBIDDEN)
+    else {
+        return response;
+    };
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = serde_json::from_slice::<AppError>(&bytes)
+        .map(|error| error.to_string())
+        .ok();
+    let by = By {
+        actor_id,
+        impersonation_id: Some(session_id),
+    };
+    let event = NewEvent::new(EventKind::Action)
+        .by(by)
+        .subject(member_id)
+        .request(&method, &path, StatusCode::FORBIDDEN.as_u16())
+        .detail(serde_json::json!({"refused": message.unwrap_or_else(|| "Not allowed during impersonation".into())}));
+    if let Err(error) = state.store.record(event, now_ms()).await {
+        // The refusal stands either way; the missing record is logged loudly.
+        tracing::error!(%error, "could not audit a refusal made while acting");
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -190,6 +190,20 @@ async fn what_an_administrator_cannot_do_while_acting_is_refused(db: Db) {
         StatusCode::FORBIDDEN,
         "no admin page is reachable"
     );
+    let refusals: Vec<_> = app
+        .events("action")
+        .await
+        .into_iter()
+        .filter(|event| event.status == Some(403))
+        .collect();
+    assert_eq!(refusals.len(), 8, "every refusal is on record");
+    assert!(refusals
+        .iter()
+        .all(|event| event.impersonation_id.is_some() && event.subject_id.is_some()));
+    assert!(refusals
+        .iter()
+        .any(|event| event.path.as_deref() == Some("/api/update_payout")
+            && event.detail.contains("Not allowed during impersonation")));
     assert_eq!(
         app.call(&ada, "get_payout", &[]).await.status(),
         StatusCode::OK,
