@@ -103,10 +103,18 @@ pub async fn resolve_sign_in(
         }
     };
     let stale_cookie = signed_in.is_none();
+    let rotated = signed_in
+        .as_ref()
+        .and_then(|person| person.rotated_token.clone());
     if let Some(signed_in) = signed_in {
         request.extensions_mut().insert(signed_in);
     }
     let mut response = next.run(request).await;
+    if let Some(token) = rotated.filter(|_| !response.headers().contains_key(SET_COOKIE)) {
+        response
+            .headers_mut()
+            .append(SET_COOKIE, session_cookie(Some(&token), &state.settings));
+    }
     // Clear a dead cookie, unless this very response signs someone in.
     if stale_cookie && !response.headers().contains_key(SET_COOKIE) {
         response

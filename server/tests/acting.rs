@@ -242,6 +242,10 @@ async fn a_revoked_consent_refuses_the_next_request_and_then_returns_the_admin(d
 
     let next = projects(&app, &ada).await;
     assert_eq!(next.status(), StatusCode::FORBIDDEN);
+    assert!(
+        next.headers().contains_key("set-cookie"),
+        "the sign-in id rotates as the session ends"
+    );
     assert!(next
         .text()
         .await

@@ -47,6 +47,9 @@ pub struct SignedIn {
     /// The impersonation session this sign-in was acting in ended; this request is refused
     /// with the reason, and the next one is the administrator's own again.
     pub ended: Option<EndReason>,
+    /// The sign-in's new token when this request rotated it (at the end of an impersonation);
+    /// the response must carry it in the cookie.
+    pub rotated_token: Option<String>,
 }
 
 /// The act-as marker, resolved and re-checked against the database for this request.
@@ -215,10 +218,22 @@ pub async fn resolve(
     }
     let (acting, ended) = match record.impersonation_id {
         None => (None, None),
-        Some(session_id) => resolve_acting(store, &token_digest, session_id, now).await?,
+        Some(session_id) => resolve_acting(store, session_id, now).await?,
+    };
+    // Leaving a session the marker is cleared and the sign-in gets a new id.
+    let rotated_token =
+        (record.impersonation_id.is_some() && acting.is_none()).then(credentials::new_token);
+    let token_digest = match &rotated_token {
+        Some(token) => {
+            let new_digest = credentials::token_digest(token);
+            store.clear_marker(&token_digest, &new_digest).await?;
+            new_digest
+        }
+        None => token_digest,
     };
     Ok(Some(SignedIn {
         token_digest,
+        rotated_token,
         user: record.user,
         acting,
         ended,
@@ -229,12 +244,10 @@ pub async fn resolve(
 /// found ended (now, or earlier by another action) is recorded once and its marker cleared.
 async fn resolve_acting(
     store: &Store,
-    token_digest: &str,
     session_id: i64,
     now: i64,
 ) -> Result<(Option<ActingAs>, Option<EndReason>), StoreError> {
     let Some(live) = store.live_session(session_id).await? else {
-        store.clear_marker(token_digest).await?;
         return Ok((None, None));
     };
     let verdict = match live.ended {
@@ -253,7 +266,6 @@ async fn resolve_acting(
         }
         Err(reason) => {
             store.end_session(session_id, reason, now).await?;
-            store.clear_marker(token_digest).await?;
             Ok((None, Some(reason)))
         }
     }

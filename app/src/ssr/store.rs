@@ -1363,9 +1363,15 @@ impl Store {
         .await
     }
 
-    /// Drops the act-as marker from a sign-in once its session was found ended.
-    pub async fn clear_marker(&self, token_digest: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL WHERE token_digest = $1")
+    /// Drops the act-as marker from a sign-in once its session was found ended,
+    /// and rotates the sign-in's id, as at every end of an impersonation (SPEC.md §6).
+    pub async fn clear_marker(
+        &self,
+        token_digest: &str,
+        new_token_digest: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL, token_digest = $1 WHERE token_digest = $2")
+            .bind(new_token_digest)
             .bind(token_digest)
             .execute(&self.pool)
             .await?;
