@@ -3,7 +3,7 @@
 use app::error::AppError;
 use app::ssr::accounts::SignedIn;
 use app::ssr::audit::{By, EventKind, NewEvent};
-use app::ssr::{accounts, now_ms, session_cookie, session_token, AppState};
+use app::ssr::{accounts, now_ms, session_cookie, session_token, AppState, NOT_WHILE_ACTING};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -135,17 +135,21 @@ pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    // Error bodies are a few dozen bytes; anything larger is not ours to interpret.
-    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.").into_response()
-        }
+    let Some((bytes, error)) = read_app_error(body).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.").into_response();
     };
-    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+    if let Some(error) = error {
         parts.status = error.status();
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Reads a refused response's body and the `AppError` it carries, if it is one. Error bodies
+/// are a few dozen bytes; anything over 64 KiB is not ours to interpret (`None`).
+async fn read_app_error(body: Body) -> Option<(axum::body::Bytes, Option<AppError>)> {
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.ok()?;
+    let error = serde_json::from_slice::<AppError>(&bytes).ok();
+    Some((bytes, error))
 }
 
 /// SPEC.md §3: what an administrator may not do while acting is refused *and audited*. Every
@@ -171,12 +175,8 @@ pub async fn audit_refusals_while_acting(
         return response;
     };
     let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let message = serde_json::from_slice::<AppError>(&bytes)
-        .map(|error| error.to_string())
-        .ok();
+    let (bytes, error) = read_app_error(body).await.unwrap_or_default();
+    let message = error.map(|error| error.to_string());
     let by = By {
         actor_id,
         impersonation_id: Some(session_id),
@@ -185,7 +185,7 @@ pub async fn audit_refusals_while_acting(
         .by(by)
         .subject(member_id)
         .request(&method, &path, StatusCode::FORBIDDEN.as_u16())
-        .detail(serde_json::json!({"refused": message.unwrap_or_else(|| "Not allowed during impersonation".into())}));
+        .detail(serde_json::json!({"refused": message.unwrap_or_else(|| NOT_WHILE_ACTING.into())}));
     if let Err(error) = state.store.record(event, now_ms()).await {
         // The refusal stands either way; the missing record is logged loudly.
         tracing::error!(%error, "could not audit a refusal made while acting");

@@ -144,10 +144,13 @@ pub fn signed_in_member() -> Result<SignedIn, AppError> {
     if current.user.role == crate::model::Role::Member {
         Ok(current)
     } else {
-        Err(AppError::Forbidden(
-            "This page is for members: staff accounts cannot be impersonated.".into(),
-        ))
+        Err(members_only())
     }
+}
+
+/// Consent and the member's account belong to members: staff accounts are never impersonated.
+fn members_only() -> AppError {
+    AppError::Forbidden("This page is for members: staff accounts cannot be impersonated.".into())
 }
 
 /// The member account a request works on, and who is working on it.
@@ -188,9 +191,7 @@ pub fn effective_member() -> Result<Effective, AppError> {
             by: by(None),
             scope: None,
         }),
-        None => Err(AppError::Forbidden(
-            "This page is for members: staff accounts cannot be impersonated.".into(),
-        )),
+        None => Err(members_only()),
     }
 }
 
