@@ -132,7 +132,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            middleware::audit_refusals_while_acting,
+            middleware::audit_while_acting,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -2,15 +2,16 @@
 
 use app::error::AppError;
 use app::ssr::accounts::SignedIn;
-use app::ssr::audit::{By, EventKind, NewEvent};
+use app::ssr::audit::{request_arguments, ActingRequest};
 use app::ssr::{accounts, now_ms, session_cookie, session_token, AppState, NOT_WHILE_ACTING};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::header::{HOST, ORIGIN, SET_COOKIE};
+use http::header::{CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
 use http::{Method, StatusCode};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+use std::sync::Arc;
 
 /// Refuses state changes that a browser made on behalf of another site.
 ///
@@ -152,45 +153,72 @@ async fn read_app_error(body: Body) -> Option<(axum::body::Bytes, Option<AppErro
     Some((bytes, error))
 }
 
-/// SPEC.md §3: what an administrator may not do while acting is refused *and audited*. Every
-/// refusal (403) of a request made under a live session is recorded as an `action` event with
-/// the method, path, status and the words the administrator was given.
-pub async fn audit_refusals_while_acting(
+/// SPEC.md §5: every request an administrator makes while acting is an `action` event
+/// (method, path, status, redacted arguments), refused and failed ones included. A change
+/// writes the event in its own transaction (see `Store::commit_by`); anything else is recorded
+/// here once its answer is known, before the answer leaves. If the record cannot be written,
+/// the answer is withheld: nothing is done in a member's name off the record.
+pub async fn audit_while_acting(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
     let acting = request.extensions().get::<SignedIn>().and_then(|person| {
         let acting = person.acting.as_ref()?;
-        Some((person.user.id, acting.session_id, acting.member.id))
+        Some((person.user.id, acting.member.id, acting.session_id))
     });
-    let (method, path) = (
-        request.method().to_string(),
-        request.uri().path().to_string(),
-    );
-    let response = next.run(request).await;
-    let Some((actor_id, session_id, member_id)) =
-        acting.filter(|_| response.status() == StatusCode::FORBIDDEN)
-    else {
-        return response;
+    let Some((actor_id, member_id, session_id)) = acting else {
+        return next.run(request).await;
     };
-    let (parts, body) = response.into_parts();
-    let (bytes, error) = read_app_error(body).await.unwrap_or_default();
-    let message = error.map(|error| error.to_string());
-    let by = By {
+    let (mut parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, crate::MAX_REQUEST_BYTES).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
+    };
+    let content_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    let arguments = request_arguments(parts.uri.query(), content_type, &body);
+    let record = Arc::new(ActingRequest::new(
         actor_id,
-        impersonation_id: Some(session_id),
-    };
-    let event = NewEvent::new(EventKind::Action)
-        .by(by)
-        .subject(member_id)
-        .request(&method, &path, StatusCode::FORBIDDEN.as_u16())
-        .detail(serde_json::json!({"refused": message.unwrap_or_else(|| NOT_WHILE_ACTING.into())}));
-    if let Err(error) = state.store.record(event, now_ms()).await {
-        // The refusal stands either way; the missing record is logged loudly.
-        tracing::error!(%error, "could not audit a refusal made while acting");
+        member_id,
+        session_id,
+        parts.method.as_str(),
+        parts.uri.path(),
+        arguments,
+    ));
+    parts.extensions.insert(Arc::clone(&record));
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    if record.is_recorded() {
+        return response;
     }
-    Response::from_parts(parts, Body::from(bytes))
+
+    let status = response.status();
+    let (response, refused) = if response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        let (parts, body) = response.into_parts();
+        let (bytes, error) = read_app_error(body).await.unwrap_or_default();
+        let refused = error.map(|error| error.to_string());
+        (Response::from_parts(parts, Body::from(bytes)), refused)
+    } else if status == StatusCode::FORBIDDEN {
+        (response, Some(NOT_WHILE_ACTING.to_string()))
+    } else {
+        (response, None)
+    };
+    match state
+        .store
+        .record(record.event(status.as_u16(), refused), now_ms())
+        .await
+    {
+        Ok(_) => response,
+        Err(error) => {
+            tracing::error!(%error, "could not audit a request made while acting; withheld");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "This could not be recorded in the audit log, so it was not done. Please try again shortly.",
+            )
+                .into_response()
+        }
+    }
 }
 
 fn is_static_asset(path: &str) -> bool {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{spawn_app, spawn_app_with, Db, TestApp};
+use common::{acting, spawn_app, spawn_app_with, Db, TestApp};
 use reqwest::StatusCode;
 
 on_both_databases!(
@@ -17,39 +17,6 @@ on_both_databases!(
     no_change_lands_after_the_revoke_that_ended_the_session,
     starts_revokes_and_exits_at_once_leave_no_session_outliving_its_consent,
 );
-
-/// Mia grants consent; Ada starts acting as her. Returns Ada's client and the session id.
-async fn acting(app: &TestApp, scope: &str) -> (reqwest::Client, i64) {
-    let mia = app.signed_in("mia@example.com").await;
-    app.call(
-        &mia,
-        "grant_consent",
-        &[("duration", "24"), ("scope", scope)],
-    )
-    .await;
-    app.call(&mia, "create_project", &[("name", "Mia's garden")])
-        .await;
-    let mia_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'mia@example.com'")
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
-    let ada = app.signed_in("ada@example.com").await;
-    let started = app
-        .call(
-            &ada,
-            "start_impersonation",
-            &[
-                ("target_id", &mia_id.to_string()),
-                ("reason", "TICKET-77 garden"),
-            ],
-        )
-        .await;
-    assert_eq!(started.status(), StatusCode::OK);
-    let session = app.events("impersonation_started").await[0]
-        .impersonation_id
-        .unwrap();
-    (ada, session)
-}
 
 async fn projects(app: &TestApp, client: &reqwest::Client) -> reqwest::Response {
     app.call(client, "list_projects", &[]).await

@@ -129,7 +129,12 @@ pub async fn exit_impersonation() -> Result<(), AppError> {
     let new = new_token();
     let ended = state
         .store
-        .exit_impersonation(&current.token_digest, &token_digest(&new), now_ms())
+        .exit_impersonation(
+            &current.token_digest,
+            &token_digest(&new),
+            crate::ssr::acting_request().as_deref(),
+            now_ms(),
+        )
         .await?;
     if !ended {
         return Err(AppError::Invalid(

@@ -2,9 +2,11 @@
 //! verifier. The store writes and reads the rows; everything that decides what a row holds
 //! or whether the chain is whole lives here, where it is unit-tested without a database.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// `prev_hash` of the first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -67,10 +69,113 @@ impl EventKind {
 }
 
 /// Who made a change: the person, and the impersonation session they acted in, if any.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct By {
     pub actor_id: i64,
     pub impersonation_id: Option<i64>,
+    /// The request made while acting that asks for the change: its `action` event is written
+    /// in the change's own transaction.
+    pub request: Option<Arc<ActingRequest>>,
+}
+
+/// A request an administrator made while acting (SPEC.md §5: every one is an `action`
+/// event). The change it makes records it in its own transaction; a request that changes
+/// nothing is recorded once its answer is known.
+#[derive(Debug)]
+pub struct ActingRequest {
+    pub actor_id: i64,
+    pub member_id: i64,
+    pub session_id: i64,
+    pub method: String,
+    pub path: String,
+    /// What the request carried (query and form fields); redacted when the event is sealed.
+    pub arguments: Value,
+    recorded: AtomicBool,
+}
+
+impl ActingRequest {
+    pub fn new(
+        actor_id: i64,
+        member_id: i64,
+        session_id: i64,
+        method: &str,
+        path: &str,
+        arguments: Value,
+    ) -> Self {
+        ActingRequest {
+            actor_id,
+            member_id,
+            session_id,
+            method: method.to_string(),
+            path: path.to_string(),
+            arguments,
+            recorded: AtomicBool::new(false),
+        }
+    }
+
+    /// The `action` event for this request answered with `status`; `refused` is what the
+    /// administrator was told when it was refused or failed.
+    pub fn event(&self, status: u16, refused: Option<String>) -> NewEvent {
+        let mut detail = Map::new();
+        detail.insert("arguments".into(), self.arguments.clone());
+        if let Some(refused) = refused {
+            detail.insert("refused".into(), Value::String(refused));
+        }
+        NewEvent::new(EventKind::Action)
+            .actor(self.actor_id)
+            .subject(self.member_id)
+            .session(self.session_id)
+            .request(&self.method, &self.path, status)
+            .detail(Value::Object(detail))
+    }
+
+    /// Its event is committed: nothing else may record the request again.
+    pub fn mark_recorded(&self) {
+        self.recorded.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_recorded(&self) -> bool {
+        self.recorded.load(Ordering::SeqCst)
+    }
+}
+
+/// The arguments of a request as the audit keeps them: query and form fields by name
+/// (a repeated name keeps every value), a JSON body as sent, and only the size of anything
+/// else. Secrets among them are redacted when the event is sealed.
+pub fn request_arguments(query: Option<&str>, content_type: Option<&str>, body: &[u8]) -> Value {
+    fn add_pairs(args: &mut Map<String, Value>, encoded: &[u8]) {
+        for (key, value) in form_urlencoded::parse(encoded) {
+            let value = Value::String(value.into_owned());
+            match args.get_mut(key.as_ref()) {
+                None => {
+                    args.insert(key.into_owned(), value);
+                }
+                Some(Value::Array(values)) => values.push(value),
+                Some(first) => *first = Value::Array(vec![first.take(), value]),
+            }
+        }
+    }
+    let mut args = Map::new();
+    if let Some(query) = query {
+        add_pairs(&mut args, query.as_bytes());
+    }
+    if !body.is_empty() {
+        let media_type = content_type
+            .and_then(|value| value.split(';').next())
+            .map(|value| value.trim().to_ascii_lowercase());
+        match media_type.as_deref() {
+            Some("application/x-www-form-urlencoded") => add_pairs(&mut args, body),
+            Some("application/json") => {
+                let body = serde_json::from_slice(body)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into()));
+                args.insert("body".into(), body);
+            }
+            _ => {
+                args.insert("body_bytes".into(), Value::from(body.len()));
+            }
+        }
+    }
+    Value::Object(args)
 }
 
 /// An event as a caller describes it, before it gets its place in the chain.
@@ -105,7 +210,7 @@ impl NewEvent {
         self
     }
 
-    pub fn by(mut self, by: By) -> Self {
+    pub fn by(mut self, by: &By) -> Self {
         self.actor_id = Some(by.actor_id);
         self.impersonation_id = by.impersonation_id;
         self
@@ -113,6 +218,11 @@ impl NewEvent {
 
     pub fn subject(mut self, id: i64) -> Self {
         self.subject_id = Some(id);
+        self
+    }
+
+    pub fn session(mut self, impersonation_id: i64) -> Self {
+        self.impersonation_id = Some(impersonation_id);
         self
     }
 
@@ -141,7 +251,7 @@ impl NewEvent {
             method: self.method.map(|m| clean_text(&m)),
             path: self.path.map(|p| clean_text(&p)),
             status: self.status,
-            detail: redact(self.detail).to_string(),
+            detail: bounded_detail(redact(self.detail)),
             prev_hash: prev_hash.to_string(),
             hash: String::new(),
         };
@@ -303,6 +413,19 @@ impl ChainVerifier {
         }
         Ok(last_seq as u64)
     }
+}
+
+/// The longest detail stored, in characters of its JSON text. Each string is capped already;
+/// this bounds the whole, so no request can bloat the log with thousands of fields.
+pub const MAX_DETAIL_CHARS: usize = 8_000;
+
+/// The detail's JSON text; past the bound, only its (already redacted) beginning is kept.
+fn bounded_detail(detail: Value) -> String {
+    let text = detail.to_string();
+    if text.chars().count() <= MAX_DETAIL_CHARS {
+        return text;
+    }
+    serde_json::json!({ "truncated": clean_text(&text) }).to_string()
 }
 
 /// Does this key hold a secret? SPEC.md §5: a fixed list of fragments, plus `code` and `*_code`.

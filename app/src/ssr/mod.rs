@@ -125,6 +125,15 @@ pub fn signed_in() -> Result<SignedIn, AppError> {
     }
 }
 
+/// The record of this request when it is made while acting (the server's audit middleware
+/// puts it there), for the change it asks for to write in its own transaction.
+pub fn acting_request() -> Option<Arc<audit::ActingRequest>> {
+    use_context::<http::request::Parts>()?
+        .extensions
+        .get::<Arc<audit::ActingRequest>>()
+        .cloned()
+}
+
 /// SPEC.md §3's answer to what an administrator may not do while acting.
 pub const NOT_WHILE_ACTING: &str = "Not allowed during impersonation";
 
@@ -179,6 +188,7 @@ pub fn effective_member() -> Result<Effective, AppError> {
     let by = |impersonation_id| audit::By {
         actor_id: current.user.id,
         impersonation_id,
+        request: acting_request(),
     };
     match &current.acting {
         Some(acting) => Ok(Effective {

@@ -5,7 +5,9 @@
 //! Every change is written in one transaction together with its audit event: if the event
 //! cannot be written, the change does not happen.
 
-use super::audit::{BrokenLink, By, ChainVerifier, EventKind, NewEvent, StoredEvent};
+use super::audit::{
+    ActingRequest, BrokenLink, By, ChainVerifier, EventKind, NewEvent, StoredEvent,
+};
 use super::consent::{Consent, StoredSupportCode, SupportCode};
 use super::impersonation::{
     Actor, Authority, EndReason, LiveSession, SessionPlan, StartRefusal, Target,
@@ -186,7 +188,7 @@ impl Store {
     /// A write made by `by`: when that is an administrator acting as the member, the session
     /// is re-checked inside the locked transaction, so no change lands after the revocation
     /// (or any other end) that was committed before it.
-    async fn begin_write_by(&self, by: By, now: i64) -> Result<Tx, StoreError> {
+    async fn begin_write_by(&self, by: &By, now: i64) -> Result<Tx, StoreError> {
         let mut tx = self.begin_write().await?;
         if let Some(session_id) = by.impersonation_id {
             let live: Option<i64> = sqlx::query_scalar(
@@ -203,6 +205,28 @@ impl Store {
         Ok(tx)
     }
 
+    /// Commits a change made by `by`, with the `action` event of the request that asked for it
+    /// when that request was made while acting: both land, or neither does.
+    async fn commit_by(tx: Tx, by: &By, now: i64) -> Result<(), StoreError> {
+        Self::commit_with_action(tx, by.request.as_deref(), now).await
+    }
+
+    async fn commit_with_action(
+        mut tx: Tx,
+        action: Option<&ActingRequest>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let action = action.filter(|action| !action.is_recorded());
+        if let Some(action) = action {
+            Self::append_event(&mut tx, action.event(200, None), now).await?;
+        }
+        tx.commit().await?;
+        if let Some(action) = action {
+            action.mark_recorded();
+        }
+        Ok(())
+    }
+
     /// Appends an event to the chain inside the caller's transaction. Updating the head row
     /// first holds the chain's lock until the transaction ends.
     pub async fn append_event(
@@ -211,13 +235,16 @@ impl Store {
         now: i64,
     ) -> Result<StoredEvent, StoreError> {
         let head = sqlx::query(
-            "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash",
+            "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash, last_at_ms",
         )
         .fetch_one(&mut *conn)
         .await?;
         let seq: i64 = head.try_get("last_seq")?;
         let prev_hash: String = head.try_get("last_hash")?;
-        let stored = event.seal(seq, now, &prev_hash);
+        // `now` was read before the lock was won; a writer that waited must not stamp its
+        // event earlier than the one before it.
+        let at_ms = now.max(head.try_get("last_at_ms")?);
+        let stored = event.seal(seq, at_ms, &prev_hash);
         sqlx::query(
             "INSERT INTO audit_events (seq, at_ms, kind, actor_id, subject_id, impersonation_id, \
              method, path, status, detail, prev_hash, hash) \
@@ -237,8 +264,9 @@ impl Store {
         .bind(&stored.hash)
         .execute(&mut *conn)
         .await?;
-        sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
+        sqlx::query("UPDATE audit_head SET last_hash = $1, last_at_ms = $2 WHERE id = 1")
             .bind(&stored.hash)
+            .bind(stored.at_ms)
             .execute(&mut *conn)
             .await?;
         Ok(stored)
@@ -771,7 +799,7 @@ impl Store {
         profile: &Profile,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write_by(by, now).await?;
+        let mut tx = self.begin_write_by(&by, now).await?;
         sqlx::query(
             "INSERT INTO profiles (user_id, display_name, phone, time_zone, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, phone = excluded.phone, \
@@ -785,7 +813,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let event = NewEvent::new(EventKind::ProfileUpdated)
-            .by(by)
+            .by(&by)
             .subject(owner_id)
             .detail(json!({
                 "display_name": profile.display_name,
@@ -793,7 +821,7 @@ impl Store {
                 "time_zone": profile.time_zone,
             }));
         Self::append_event(&mut tx, event, now).await?;
-        tx.commit().await?;
+        Self::commit_by(tx, &by, now).await?;
         Ok(())
     }
 
@@ -824,7 +852,7 @@ impl Store {
         name: &str,
         now: i64,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.begin_write_by(by, now).await?;
+        let mut tx = self.begin_write_by(&by, now).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO projects (owner_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
@@ -834,11 +862,11 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let event = NewEvent::new(EventKind::ProjectCreated)
-            .by(by)
+            .by(&by)
             .subject(owner_id)
             .detail(json!({"project_id": id, "name": name}));
         Self::append_event(&mut tx, event, now).await?;
-        tx.commit().await?;
+        Self::commit_by(tx, &by, now).await?;
         Ok(id)
     }
 
@@ -851,7 +879,7 @@ impl Store {
         name: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write_by(by, now).await?;
+        let mut tx = self.begin_write_by(&by, now).await?;
         let old_name: Option<String> = sqlx::query_scalar(
             "SELECT name FROM projects WHERE id = $1 AND owner_id = $2 AND archived_at IS NULL",
         )
@@ -869,11 +897,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let event = NewEvent::new(EventKind::ProjectRenamed)
-            .by(by)
+            .by(&by)
             .subject(owner_id)
             .detail(json!({"project_id": project_id, "from": old_name, "to": name}));
         Self::append_event(&mut tx, event, now).await?;
-        tx.commit().await?;
+        Self::commit_by(tx, &by, now).await?;
         Ok(true)
     }
 
@@ -885,7 +913,7 @@ impl Store {
         project_id: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write_by(by, now).await?;
+        let mut tx = self.begin_write_by(&by, now).await?;
         let archived = sqlx::query(
             "UPDATE projects SET archived_at = $1 WHERE id = $2 AND owner_id = $3 AND archived_at IS NULL",
         )
@@ -900,11 +928,11 @@ impl Store {
             return Ok(false);
         }
         let event = NewEvent::new(EventKind::ProjectArchived)
-            .by(by)
+            .by(&by)
             .subject(owner_id)
             .detail(json!({"project_id": project_id}));
         Self::append_event(&mut tx, event, now).await?;
-        tx.commit().await?;
+        Self::commit_by(tx, &by, now).await?;
         Ok(true)
     }
 
@@ -925,7 +953,7 @@ impl Store {
         iban: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write_by(by, now).await?;
+        let mut tx = self.begin_write_by(&by, now).await?;
         sqlx::query(
             "INSERT INTO payout_details (user_id, iban, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id) DO UPDATE SET iban = excluded.iban, updated_at = excluded.updated_at",
@@ -937,11 +965,11 @@ impl Store {
         .await?;
         // The IBAN itself never enters the audit trail (and would be redacted if it did).
         let event = NewEvent::new(EventKind::PayoutUpdated)
-            .by(by)
+            .by(&by)
             .subject(owner_id)
             .detail(json!({"changed": ["iban"]}));
         Self::append_event(&mut tx, event, now).await?;
-        tx.commit().await?;
+        Self::commit_by(tx, &by, now).await?;
         Ok(())
     }
 }
@@ -1257,6 +1285,7 @@ impl Store {
         &self,
         actor_token_digest: &str,
         new_token_digest: &str,
+        action: Option<&ActingRequest>,
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
@@ -1281,7 +1310,7 @@ impl Store {
             now,
         )
         .await?;
-        tx.commit().await?;
+        Self::commit_with_action(tx, action, now).await?;
         Ok(ended)
     }
 

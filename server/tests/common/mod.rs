@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use app::ssr::store::Store;
+use reqwest::StatusCode;
 use server::config::Config;
 use server::Server;
 use std::net::SocketAddr;
@@ -151,6 +152,48 @@ impl TestApp {
             .await
             .expect("read events")
     }
+}
+
+/// Mia grants consent; Ada starts acting as her. Returns Ada's client and the session id.
+pub async fn acting(app: &TestApp, scope: &str) -> (reqwest::Client, i64) {
+    let mia = app.signed_in("mia@example.com").await;
+    app.call(
+        &mia,
+        "grant_consent",
+        &[("duration", "24"), ("scope", scope)],
+    )
+    .await;
+    app.call(&mia, "create_project", &[("name", "Mia's garden")])
+        .await;
+    let mia_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'mia@example.com'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let ada = app.signed_in("ada@example.com").await;
+    let started = app
+        .call(
+            &ada,
+            "start_impersonation",
+            &[
+                ("target_id", &mia_id.to_string()),
+                ("reason", "TICKET-77 garden"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status(), StatusCode::OK);
+    let session = app.events("impersonation_started").await[0]
+        .impersonation_id
+        .unwrap();
+    (ada, session)
+}
+
+/// The id of the account with this email.
+pub async fn user_id(app: &TestApp, email: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap()
 }
 
 /// Runs each named test once on SQLite and once on PostgreSQL.
