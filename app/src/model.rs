@@ -258,6 +258,96 @@ pub struct UserPage {
 
 pub const USERS_PER_PAGE: u32 = 50;
 
+/// One impersonation session on the member's account, as their history shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionEntry {
+    pub id: i64,
+    pub started_at: i64,
+    /// When it ended; a session that ran out with nobody watching ended at its expiry.
+    pub ended_at: Option<i64>,
+    /// How long it lasted, or has lasted so far (measured by the server).
+    pub duration_ms: i64,
+    pub admin_name: String,
+    pub admin_email: String,
+    pub reason: String,
+    pub scope: Scope,
+    /// `None` while ongoing; otherwise the end reason (`consent revoked`, `expired`…).
+    pub end_reason: Option<String>,
+}
+
+/// How many sessions the member's history shows, newest first.
+pub const SESSIONS_SHOWN: usize = 100;
+
+/// One audit event as the pages and exports show it (already redacted when it was stored).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub kind: String,
+    /// `Name <email>` of the person who acted, if anyone.
+    pub actor: Option<String>,
+    /// `Name <email>` of the account it was about, if any.
+    pub subject: Option<String>,
+    pub impersonation_id: Option<i64>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub status: Option<i32>,
+    /// The event's detail as stored: JSON text.
+    pub detail: String,
+    pub hash: String,
+}
+
+/// The filters of the activity log, as typed (empty means any).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ActivityFilter {
+    pub actor: String,
+    pub subject: String,
+    pub kind: String,
+    /// `YYYY-MM-DD`, UTC, inclusive.
+    pub from: String,
+    /// `YYYY-MM-DD`, UTC, inclusive.
+    pub to: String,
+}
+
+/// One page of the activity log, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPage {
+    pub events: Vec<AuditEntry>,
+    /// The cursor for the next (older) page, when there is one.
+    pub older: Option<i64>,
+}
+
+pub const EVENTS_PER_PAGE: usize = 50;
+
+/// An account on the impersonator allow-list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowListEntry {
+    pub user: UserSummary,
+    pub granted_by: Option<String>,
+    pub granted_at: i64,
+    pub last_used: Option<i64>,
+    pub sessions: i64,
+}
+
+/// The allow-list, and the staff accounts that could be added to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowList {
+    pub holders: Vec<AllowListEntry>,
+    pub candidates: Vec<UserSummary>,
+}
+
+/// Formats a duration as SPEC.md §8 shows them: `1 h 30 min`, `45 min`, `under 1 min`.
+pub fn format_duration(ms: i64) -> String {
+    let minutes = ms.max(0) / 60_000;
+    match (minutes / 60, minutes % 60) {
+        (0, 0) => "under 1 min".to_string(),
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
 /// Formats a UTC instant in milliseconds as SPEC.md §8 shows times: `2026-11-21 10:30 UTC`.
 pub fn format_utc(at_ms: i64) -> String {
     match chrono::DateTime::from_timestamp_millis(at_ms) {
@@ -299,6 +389,16 @@ mod tests {
         assert_eq!(format_countdown(59_999), "00:59");
         assert_eq!(format_countdown(30 * 60_000), "30:00");
         assert_eq!(format_countdown(3_600_000 + 61_000), "1:01:01");
+    }
+
+    #[test]
+    fn durations_read_in_hours_and_minutes() {
+        assert_eq!(format_duration(0), "under 1 min");
+        assert_eq!(format_duration(59_999), "under 1 min");
+        assert_eq!(format_duration(45 * 60_000), "45 min");
+        assert_eq!(format_duration(60 * 60_000), "1 h");
+        assert_eq!(format_duration(90 * 60_000 + 59_999), "1 h 30 min");
+        assert_eq!(format_duration(-1), "under 1 min");
     }
 
     #[test]

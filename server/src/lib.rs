@@ -1,6 +1,7 @@
 //! The Actas server: start-up, the router and its middleware, and the command-line tools.
 
 pub mod config;
+pub mod exports;
 pub mod live;
 pub mod middleware;
 
@@ -125,6 +126,18 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/api/live", axum::routing::get(live::live))
+        .route(
+            "/settings/impersonation/audit-log.csv",
+            axum::routing::get(exports::member_csv),
+        )
+        .route(
+            "/settings/impersonation/audit-log.json",
+            axum::routing::get(exports::member_json),
+        )
+        .route(
+            "/admin/activity/export.csv",
+            axum::routing::get(exports::activity_csv),
+        )
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(

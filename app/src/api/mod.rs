@@ -3,6 +3,7 @@
 pub mod account;
 pub mod consent;
 pub mod impersonation;
+pub mod oversight;
 
 use crate::error::AppError;
 use crate::model::{Me, UserPage};
@@ -10,7 +11,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
-    accounts, app_state, not_while_acting, now_ms, request_parts, request_person, session_cookie,
+    accounts, app_state, now_ms, request_parts, request_person, session_cookie,
 };
 
 /// Signs in with email and password; on success the browser is sent to `next` or the
@@ -104,12 +105,7 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
 /// One page of the user list, for staff only.
 #[server(endpoint = "list_users")]
 pub async fn list_users(search: String, page: u32) -> Result<UserPage, AppError> {
-    let current = not_while_acting()?;
-    if !crate::ssr::rules::may_view_admin_pages(current.user.role) {
-        return Err(AppError::Forbidden(
-            "This page is for administrators.".into(),
-        ));
-    }
+    let current = crate::ssr::signed_in_staff()?;
     let search: String = search.trim().chars().take(200).collect();
     let users = app_state()?
         .store

@@ -42,6 +42,33 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    pub const ALL: [EventKind; 20] = [
+        EventKind::SignIn,
+        EventKind::SignInFailed,
+        EventKind::SignOut,
+        EventKind::ConsentGranted,
+        EventKind::ConsentRevoked,
+        EventKind::SupportCodeIssued,
+        EventKind::ImpersonationStarted,
+        EventKind::ImpersonationDenied,
+        EventKind::ImpersonationEnded,
+        EventKind::Action,
+        EventKind::ProfileUpdated,
+        EventKind::PayoutUpdated,
+        EventKind::RoleChanged,
+        EventKind::AllowlistGranted,
+        EventKind::AllowlistRevoked,
+        EventKind::UserSuspended,
+        EventKind::UserCreated,
+        EventKind::ProjectCreated,
+        EventKind::ProjectRenamed,
+        EventKind::ProjectArchived,
+    ];
+
+    pub fn parse(text: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::SignIn => "sign_in",
@@ -469,10 +496,15 @@ pub fn redact(value: Value) -> Value {
 /// Escapes control characters (so no value can start a new line in an export) and caps the
 /// length, escaping first so the escapes cannot push a value over the cap.
 pub fn clean_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_TEXT_CHARS + 16));
+    clean_text_within(text, MAX_TEXT_CHARS)
+}
+
+/// `clean_text` with another cap, in characters after escaping.
+pub fn clean_text_within(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars + 16));
     let mut chars = 0usize;
     for c in text.chars() {
-        if chars >= MAX_TEXT_CHARS {
+        if chars >= max_chars {
             out.push_str("…[truncated]");
             break;
         }

@@ -4,9 +4,11 @@ pub mod accounts;
 pub mod audit;
 pub mod consent;
 pub mod credentials;
+pub mod export;
 pub mod impersonation;
 pub mod live;
 pub mod member_account;
+pub mod oversight;
 pub mod rules;
 pub mod store;
 
@@ -115,14 +117,7 @@ pub fn request_person() -> Result<SignedIn, AppError> {
 /// Who made this request (the administrator, while acting). The one request that finds the
 /// administrator's impersonation session ended is refused, saying why; the next is theirs.
 pub fn signed_in() -> Result<SignedIn, AppError> {
-    let person = request_person()?;
-    match person.ended {
-        Some(reason) => Err(AppError::Forbidden(format!(
-            "Your impersonation session has ended ({}). You are back in your own account.",
-            reason.as_str()
-        ))),
-        None => Ok(person),
-    }
+    signed_in_as(request_parts()?.extensions.get::<SignedIn>())
 }
 
 /// The record of this request when it is made while acting (the server's audit middleware
@@ -139,21 +134,65 @@ pub const NOT_WHILE_ACTING: &str = "Not allowed during impersonation";
 
 /// Who made this request, refused while they act as someone else.
 pub fn not_while_acting() -> Result<SignedIn, AppError> {
-    let person = signed_in()?;
+    in_own_account(signed_in()?)
+}
+
+/// The member themself, never an administrator acting as them: consent and support codes
+/// are for members only (staff accounts can never be impersonated, so they have none).
+pub fn signed_in_member() -> Result<SignedIn, AppError> {
+    as_member(not_while_acting()?)
+}
+
+/// Staff (admins and owners) in their own account: the admin pages.
+pub fn signed_in_staff() -> Result<SignedIn, AppError> {
+    as_staff(not_while_acting()?)
+}
+
+/// Owners in their own account: the allow-list and suspensions.
+pub fn signed_in_owner() -> Result<SignedIn, AppError> {
+    let current = not_while_acting()?;
+    if current.user.role == crate::model::Role::Owner {
+        Ok(current)
+    } else {
+        Err(oversight::OversightRefusal::OwnersOnly.into())
+    }
+}
+
+// The same checks for handlers outside Leptos (the exports), given the resolved sign-in.
+
+pub fn signed_in_as(person: Option<&SignedIn>) -> Result<SignedIn, AppError> {
+    let person = person.cloned().ok_or(AppError::SignInRequired)?;
+    match person.ended {
+        Some(reason) => Err(AppError::Forbidden(format!(
+            "Your impersonation session has ended ({}). You are back in your own account.",
+            reason.as_str()
+        ))),
+        None => Ok(person),
+    }
+}
+
+pub fn in_own_account(person: SignedIn) -> Result<SignedIn, AppError> {
     if person.acting.is_some() {
         return Err(AppError::Forbidden(NOT_WHILE_ACTING.into()));
     }
     Ok(person)
 }
 
-/// The member themself, never an administrator acting as them: consent and support codes
-/// are for members only (staff accounts can never be impersonated, so they have none).
-pub fn signed_in_member() -> Result<SignedIn, AppError> {
-    let current = not_while_acting()?;
-    if current.user.role == crate::model::Role::Member {
-        Ok(current)
+pub fn as_member(person: SignedIn) -> Result<SignedIn, AppError> {
+    if person.user.role == crate::model::Role::Member {
+        Ok(person)
     } else {
         Err(members_only())
+    }
+}
+
+pub fn as_staff(person: SignedIn) -> Result<SignedIn, AppError> {
+    if rules::may_view_admin_pages(person.user.role) {
+        Ok(person)
+    } else {
+        Err(AppError::Forbidden(
+            "This page is for administrators.".into(),
+        ))
     }
 }
 
@@ -231,6 +270,21 @@ impl From<impersonation::StartRefusal> for AppError {
             NotOnAllowList | ActorNotActive => AppError::Forbidden(refusal.to_string()),
             _ => AppError::Invalid(refusal.to_string()),
         }
+    }
+}
+
+impl From<oversight::OversightRefusal> for AppError {
+    fn from(refusal: oversight::OversightRefusal) -> Self {
+        match refusal {
+            oversight::OversightRefusal::OwnersOnly => AppError::Forbidden(refusal.to_string()),
+            _ => AppError::Invalid(refusal.to_string()),
+        }
+    }
+}
+
+impl From<oversight::FilterError> for AppError {
+    fn from(error: oversight::FilterError) -> Self {
+        AppError::Invalid(error.to_string())
     }
 }
 

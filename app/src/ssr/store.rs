@@ -22,6 +22,10 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Row};
 use std::sync::Once;
 
+mod oversight;
+
+pub use oversight::{EventQuery, UserMatch, SESSION_EVENTS_SHOWN};
+
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 #[derive(Debug, thiserror::Error)]

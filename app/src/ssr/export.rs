@@ -1,0 +1,155 @@
+//! The audit log as a file: CSV (one line per event, whatever the event holds) and JSON.
+//! Values were redacted and cleaned when stored; the CSV writer escapes again anyway, so
+//! that no value (a name, a path) can start a line, forge a column or run as a formula.
+
+use super::audit::{clean_text_within, MAX_DETAIL_CHARS};
+use super::oversight::ActivityQuery;
+use super::store::{EventQuery, Store, UserMatch};
+use crate::error::AppError;
+use crate::model::{ActivityFilter, AuditEntry};
+use serde_json::{json, Value};
+
+/// The header line of a CSV export.
+pub const CSV_HEADER: &str =
+    "seq,time_utc,kind,actor,subject,impersonation_id,method,path,status,detail,hash\n";
+
+/// No field of a CSV line is longer than this, in characters, quotes and escapes included.
+pub const MAX_CSV_FIELD_CHARS: usize = 2 * MAX_DETAIL_CHARS + 32;
+
+/// An instant as exports write it: `2026-11-21T10:30:00.123Z`.
+pub fn export_time(at_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(at_ms)
+        .map(|at| at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
+/// One CSV field: control characters escaped (so it stays on its line), capped, a leading
+/// formula sign defused, and quoted.
+fn csv_field(text: &str) -> String {
+    let mut cleaned = clean_text_within(text, 2 * MAX_DETAIL_CHARS);
+    if cleaned.starts_with(['=', '+', '-', '@']) {
+        cleaned.insert(0, '\'');
+    }
+    format!("\"{}\"", cleaned.replace('"', "\"\""))
+}
+
+/// One event as one CSV line, ending in a newline.
+pub fn csv_line(entry: &AuditEntry) -> String {
+    let number = |value: Option<i64>| value.map(|n| n.to_string()).unwrap_or_default();
+    let fields = [
+        entry.seq.to_string(),
+        export_time(entry.at_ms),
+        entry.kind.clone(),
+        entry.actor.clone().unwrap_or_default(),
+        entry.subject.clone().unwrap_or_default(),
+        number(entry.impersonation_id),
+        entry.method.clone().unwrap_or_default(),
+        entry.path.clone().unwrap_or_default(),
+        number(entry.status.map(i64::from)),
+        entry.detail.clone(),
+        entry.hash.clone(),
+    ];
+    let mut line = fields
+        .iter()
+        .map(|field| csv_field(field))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
+}
+
+/// One event as a JSON object; the detail as the JSON it is.
+pub fn json_entry(entry: &AuditEntry) -> Value {
+    let detail = serde_json::from_str(&entry.detail).unwrap_or(Value::String(entry.detail.clone()));
+    json!({
+        "seq": entry.seq,
+        "time_utc": export_time(entry.at_ms),
+        "kind": entry.kind,
+        "actor": entry.actor,
+        "subject": entry.subject,
+        "impersonation_id": entry.impersonation_id,
+        "method": entry.method,
+        "path": entry.path,
+        "status": entry.status,
+        "detail": detail,
+        "hash": entry.hash,
+    })
+}
+
+/// The store's query for an activity-log filter as typed: `None` when it names an account
+/// that does not exist (nothing can match). An ambiguous name is refused with a message.
+pub async fn event_query(
+    store: &Store,
+    filter: &ActivityFilter,
+    before: Option<i64>,
+) -> Result<Option<EventQuery>, AppError> {
+    let query = ActivityQuery::parse(filter)?;
+    let mut resolved = EventQuery {
+        kind: query.kind,
+        from_ms: query.from_ms,
+        until_ms: query.until_ms,
+        before,
+        ..EventQuery::default()
+    };
+    for (text, id, role) in [
+        (&query.actor, &mut resolved.actor_id, "actor"),
+        (&query.subject, &mut resolved.subject_id, "subject"),
+    ] {
+        let Some(text) = text else { continue };
+        match store.match_user(text).await? {
+            UserMatch::One(found) => *id = Some(found),
+            UserMatch::None => return Ok(None),
+            UserMatch::Several => {
+                return Err(AppError::Invalid(format!(
+                    "Several accounts match the {role} “{text}”: type the full email."
+                )))
+            }
+        }
+    }
+    Ok(Some(resolved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(detail: &str, actor: &str) -> AuditEntry {
+        AuditEntry {
+            seq: 7,
+            at_ms: 1_795_257_000_123,
+            kind: "action".into(),
+            actor: Some(actor.into()),
+            subject: None,
+            impersonation_id: Some(3),
+            method: Some("POST".into()),
+            path: Some("/api/rename_project".into()),
+            status: Some(200),
+            detail: detail.into(),
+            hash: "ab".into(),
+        }
+    }
+
+    #[test]
+    fn a_csv_line_quotes_every_field_and_defuses_formulas() {
+        let line = csv_line(&entry(r#"{"name":"a, \"b\""}"#, "=HYPERLINK(\"x\")"));
+        assert_eq!(
+            line,
+            "\"7\",\"2026-11-21T10:30:00.123Z\",\"action\",\"'=HYPERLINK(\"\"x\"\")\",\"\",\"3\",\
+             \"POST\",\"/api/rename_project\",\"200\",\"{\"\"name\"\":\"\"a, \\\"\"b\\\"\"\"\"}\",\"ab\"\n"
+        );
+    }
+
+    #[test]
+    fn a_name_with_a_line_break_stays_on_its_line() {
+        let line = csv_line(&entry("{}", "Eve\r\nforged,line"));
+        assert_eq!(line.matches('\n').count(), 1);
+        assert!(line.contains("Eve\\u000d\\u000aforged,line"));
+    }
+
+    #[test]
+    fn the_json_export_keeps_the_detail_as_json() {
+        let value = json_entry(&entry(r#"{"n":1}"#, "Ada <ada@example.com>"));
+        assert_eq!(value["detail"]["n"], 1);
+        assert_eq!(value["time_utc"], "2026-11-21T10:30:00.123Z");
+    }
+}
