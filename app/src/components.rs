@@ -145,6 +145,21 @@ pub fn SupportNotice() -> impl IntoView {
 
 #[component]
 fn SupportActing(actor: String) -> impl IntoView {
+    view! {
+        <div class="support-notice" role="status">
+            <p>
+                <strong>"Support is acting on your account"</strong>
+                {format!(": {actor} can see what you see.")}
+            </p>
+            <EndSessionButton/>
+        </div>
+    }
+}
+
+/// The member's `End session`: ends the session on their account, then reloads the page,
+/// since every part of it (notice, history, consent) changes.
+#[component]
+pub fn EndSessionButton() -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
     Effect::new(move |_| {
         if matches!(end.value().get(), Some(Ok(()))) {
@@ -152,16 +167,10 @@ fn SupportActing(actor: String) -> impl IntoView {
         }
     });
     view! {
-        <div class="support-notice" role="status">
-            <p>
-                <strong>"Support is acting on your account"</strong>
-                {format!(": {actor} can see what you see.")}
-            </p>
-            <ActionForm action=end attr:class="inline">
-                <SubmitButton label="End session" class="danger" pending=end.pending()/>
-            </ActionForm>
-            <ErrorNote message=Signal::derive(action_error(end))/>
-        </div>
+        <ActionForm action=end attr:class="inline">
+            <SubmitButton label="End session" class="danger" pending=end.pending()/>
+        </ActionForm>
+        <ErrorNote message=Signal::derive(action_error(end))/>
     }
 }
 
@@ -177,6 +186,7 @@ pub fn TopBar() -> impl IntoView {
                     match session.me.await {
                         Ok(Some(me)) => {
                             let staff = me.role.is_staff();
+                            let owner = me.role == Role::Owner;
                             // An administrator acting as the member may not see their consent.
                             let own_settings = me.acting.is_none();
                             view! {
@@ -196,6 +206,10 @@ pub fn TopBar() -> impl IntoView {
                                         }
                                     >
                                         <A href="/admin/users">"Users"</A>
+                                        <A href="/admin/activity">"Activity"</A>
+                                        <Show when=move || owner>
+                                            <A href="/admin/impersonators">"Impersonators"</A>
+                                        </Show>
                                     </Show>
                                 </nav>
                                 <span class="who">
@@ -360,5 +374,14 @@ mod tests {
             super::encode_query_value("/admin/users?q=a b&page=2"),
             "/admin/users%3Fq%3Da%20b%26page%3D2"
         );
+    }
+}
+
+/// One audit event in a line: the request for an `action` (`POST /api/rename_project → 200`),
+/// the kind for anything else (`impersonation started`).
+pub fn describe_event(event: &crate::model::AuditEntry) -> String {
+    match (&event.method, &event.path, event.status) {
+        (Some(method), Some(path), Some(status)) => format!("{method} {path} → {status}"),
+        _ => event.kind.replace('_', " "),
     }
 }

@@ -93,6 +93,12 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/admin/users") view=pages::admin_users::AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/activity") view=pages::admin_activity::AdminActivityPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/admin/impersonators")
+                        view=pages::admin_impersonators::AdminImpersonatorsPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

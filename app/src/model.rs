@@ -249,6 +249,8 @@ pub struct UserPage {
     pub users: Vec<UserRow>,
     /// Whether the viewer holds the right to impersonate (the controls are shown only then).
     pub may_impersonate: bool,
+    /// Whether the viewer may suspend members (owners).
+    pub may_suspend: bool,
     pub viewer_id: i64,
     /// 1-based page number actually shown (clamped to the last page).
     pub page: u32,
@@ -319,6 +321,34 @@ pub struct ActivityPage {
 }
 
 pub const EVENTS_PER_PAGE: usize = 50;
+
+/// The kinds of audit event (SPEC.md §5), as stored and as the activity log's filter offers
+/// them; the server's `EventKind` names itself from this list.
+pub const AUDIT_EVENT_KINDS: [&str; 20] = [
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    "consent_granted",
+    "consent_revoked",
+    "support_code_issued",
+    "impersonation_started",
+    "impersonation_denied",
+    "impersonation_ended",
+    "action",
+    "profile_updated",
+    "payout_updated",
+    "role_changed",
+    "allowlist_granted",
+    "allowlist_revoked",
+    "user_suspended",
+    "user_created",
+    "project_created",
+    "project_renamed",
+    "project_archived",
+];
+
+/// The most events one session's log shows on the page (the export has them all).
+pub const SESSION_EVENTS_SHOWN: i64 = 500;
 
 /// An account on the impersonator allow-list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,9 +10,7 @@ use crate::model::{Me, UserPage};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::ssr::{
-    accounts, app_state, now_ms, request_parts, request_person, session_cookie,
-};
+use crate::ssr::{accounts, app_state, now_ms, request_parts, request_person, session_cookie};
 
 /// Signs in with email and password; on success the browser is sent to `next` or the
 /// person's landing page.
@@ -111,5 +109,8 @@ pub async fn list_users(search: String, page: u32) -> Result<UserPage, AppError>
         .store
         .list_users(&search, page, current.user.id, now_ms())
         .await?;
-    Ok(users)
+    Ok(UserPage {
+        may_suspend: current.user.role == crate::model::Role::Owner,
+        ..users
+    })
 }

@@ -1,5 +1,6 @@
 use crate::api::impersonation::StartImpersonation;
 use crate::api::list_users;
+use crate::api::oversight::SuspendUser;
 use crate::components::{
     action_error, encode_query_value, role_label, when_loaded, ErrorNote, SubmitButton,
 };
@@ -35,9 +36,10 @@ pub fn AdminUsersPage() -> impl IntoView {
             Default::default(),
         );
     };
+    let suspend = ServerAction::<SuspendUser>::new();
     let users = Resource::new(
-        move || (search(), page()),
-        |(search, page)| list_users(search, page),
+        move || (search(), page(), suspend.version().get()),
+        |(search, page, _)| list_users(search, page),
     );
 
     view! {
@@ -56,7 +58,8 @@ pub fn AdminUsersPage() -> impl IntoView {
                 />
                 <button type="submit">"Search"</button>
             </form>
-            {when_loaded(users, move |page| view! { <UserTable page search=search()/> })}
+            <ErrorNote message=Signal::derive(action_error(suspend))/>
+            {when_loaded(users, move |page| view! { <UserTable page search=search() suspend/> })}
         </section>
     }
 }
@@ -65,7 +68,7 @@ pub fn AdminUsersPage() -> impl IntoView {
 type DialogTarget = RwSignal<Option<UserRow>>;
 
 #[component]
-fn UserTable(page: UserPage, search: String) -> impl IntoView {
+fn UserTable(page: UserPage, search: String, suspend: ServerAction<SuspendUser>) -> impl IntoView {
     let link = move |to: u32| format!("/admin/users?q={}&page={to}", encode_query_value(&search));
     let summary = match page.total {
         0 => "No users match.".to_string(),
@@ -73,14 +76,18 @@ fn UserTable(page: UserPage, search: String) -> impl IntoView {
         n => format!("{n} users"),
     };
     let may_impersonate = page.may_impersonate;
+    let may_suspend = page.may_suspend;
+    let has_menu = may_impersonate || may_suspend;
     let viewer_id = page.viewer_id;
     let dialog: DialogTarget = RwSignal::new(None);
     let rows = page
         .users
         .into_iter()
         .map(|row| {
-            let menu = (may_impersonate && row.user.role == Role::Member)
-                .then(|| view! { <RowMenu row=row.clone() viewer_id dialog/> }.into_any());
+            let menu = (has_menu && row.user.role == Role::Member).then(|| {
+                view! { <RowMenu row=row.clone() viewer_id dialog may_impersonate may_suspend suspend/> }
+                    .into_any()
+            });
             view! {
                 <tr>
                     <td>{row.user.name.clone()}</td>
@@ -88,7 +95,7 @@ fn UserTable(page: UserPage, search: String) -> impl IntoView {
                     <td>{role_label(row.user.role)}</td>
                     <td>{status_label(row.user.status)}</td>
                     <td>{consent_label(&row)}</td>
-                    {may_impersonate.then(|| view! { <td>{menu}</td> })}
+                    {has_menu.then(|| view! { <td>{menu}</td> })}
                 </tr>
             }
         })
@@ -104,7 +111,7 @@ fn UserTable(page: UserPage, search: String) -> impl IntoView {
                         <th scope="col">"Role"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col">"Consent"</th>
-                        {may_impersonate.then(|| view! { <th scope="col">"Actions"</th> })}
+                        {has_menu.then(|| view! { <th scope="col">"Actions"</th> })}
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -131,26 +138,49 @@ fn consent_label(row: &UserRow) -> String {
     }
 }
 
-/// The row's menu: `Impersonate user`, disabled with the reason when a session cannot start.
+/// The row's menu: `Impersonate user`, disabled with the reason when a session cannot start;
+/// for owners, `Suspend user`, which also ends any session on the account.
 #[component]
-fn RowMenu(row: UserRow, viewer_id: i64, dialog: DialogTarget) -> impl IntoView {
+fn RowMenu(
+    row: UserRow,
+    viewer_id: i64,
+    dialog: DialogTarget,
+    may_impersonate: bool,
+    may_suspend: bool,
+    suspend: ServerAction<SuspendUser>,
+) -> impl IntoView {
     let blocker = impersonation_blocker(&row, viewer_id);
     let disabled = blocker.is_some();
     let label = format!("Actions for {}", row.user.name);
+    let active = row.user.status == UserStatus::Active;
+    let user_id = row.user.id.to_string();
     view! {
         <details class="row-menu">
             <summary aria-label=label>"Actions"</summary>
             <div class="menu" role="menu">
-                <button
-                    type="button"
-                    role="menuitem"
-                    class="secondary"
-                    disabled=disabled
-                    title=blocker
-                    on:click=move |_| dialog.set(Some(row.clone()))
-                >
-                    "Impersonate user"
-                </button>
+                {may_impersonate.then(|| view! {
+                    <button
+                        type="button"
+                        role="menuitem"
+                        class="secondary"
+                        disabled=disabled
+                        title=blocker.clone()
+                        on:click={
+                            let row = row.clone();
+                            move |_| dialog.set(Some(row.clone()))
+                        }
+                    >
+                        "Impersonate user"
+                    </button>
+                })}
+                {(may_suspend && active).then(|| view! {
+                    <ActionForm action=suspend attr:class="inline">
+                        <input type="hidden" name="user_id" value=user_id.clone()/>
+                        <button type="submit" role="menuitem" class="danger" disabled=move || suspend.pending().get()>
+                            "Suspend user"
+                        </button>
+                    </ActionForm>
+                })}
             </div>
         </details>
     }

@@ -1,6 +1,12 @@
 use crate::api::consent::{consent_status, GenerateSupportCode, GrantConsent, RevokeConsent};
-use crate::components::{action_error, when_loaded, ErrorNote, SubmitButton};
-use crate::model::{format_utc, ActiveConsent, Scope};
+use crate::api::oversight::{session_audit_log, session_history};
+use crate::components::{
+    action_error, describe_event, when_loaded, EndSessionButton, ErrorNote, SubmitButton,
+};
+use crate::model::{
+    format_duration, format_utc, ActiveConsent, AuditEntry, Scope, SessionEntry, SESSIONS_SHOWN,
+    SESSION_EVENTS_SHOWN,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -27,6 +33,147 @@ pub fn ImpersonationSettingsPage() -> impl IntoView {
         </section>
         <EnableForm grant/>
         <SupportCodeForm/>
+        <SessionHistory/>
+    }
+}
+
+/// SPEC.md §5: every session on the member's account, what was done in it, and the export.
+#[component]
+fn SessionHistory() -> impl IntoView {
+    let sessions = Resource::new(|| (), |_| session_history());
+    view! {
+        <section class="card wide" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Sessions"</h2>
+            <p class="exports">
+                <a href="/settings/impersonation/audit-log.csv" download>"Export audit log (CSV)"</a>
+                <a href="/settings/impersonation/audit-log.json" download>"Export audit log (JSON)"</a>
+            </p>
+            {when_loaded(sessions, |sessions| view! { <SessionTable sessions/> })}
+        </section>
+    }
+}
+
+#[component]
+fn SessionTable(sessions: Vec<SessionEntry>) -> impl IntoView {
+    if sessions.is_empty() {
+        return view! { <p class="muted">"Nobody has acted on your account yet."</p> }.into_any();
+    }
+    let capped = (sessions.len() >= SESSIONS_SHOWN).then(|| {
+        view! {
+            <p class="muted">
+                {format!("The {SESSIONS_SHOWN} most recent sessions; the export has every one.")}
+            </p>
+        }
+    });
+    let rows = sessions
+        .into_iter()
+        .map(|session| view! { <SessionRow session/> })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Started"</th>
+                        <th scope="col">"Ended"</th>
+                        <th scope="col">"Duration"</th>
+                        <th scope="col">"Impersonator"</th>
+                        <th scope="col">"Reason"</th>
+                        <th scope="col">"Scope"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Audit log"</th>
+                    </tr>
+                </thead>
+                {rows}
+            </table>
+        </div>
+        {capped}
+    }
+    .into_any()
+}
+
+/// One session, and its audit log once asked for (fetched then, not before).
+#[component]
+fn SessionRow(session: SessionEntry) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let id = session.id;
+    let log = Resource::new(
+        move || open.get(),
+        move |open| async move {
+            if open {
+                session_audit_log(id).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
+    let ongoing = session.end_reason.is_none();
+    let status = session
+        .end_reason
+        .clone()
+        .unwrap_or_else(|| "Ongoing".to_string());
+    let log_id = format!("session-log-{id}");
+    view! {
+        <tbody>
+            <tr>
+                <td>{format_utc(session.started_at)}</td>
+                <td>{session.ended_at.map(format_utc).unwrap_or_else(|| "—".into())}</td>
+                <td>{format_duration(session.duration_ms)}</td>
+                <td>{session.admin_name} <br/> <span class="muted">{session.admin_email}</span></td>
+                <td class="reason">{session.reason}</td>
+                <td>{session.scope.label()}</td>
+                <td>
+                    {status}
+                    {ongoing.then(|| view! { <EndSessionButton/> })}
+                </td>
+                <td>
+                    <button
+                        type="button"
+                        class="secondary"
+                        aria-expanded=move || open.get().to_string()
+                        aria-controls=log_id.clone()
+                        on:click=move |_| open.update(|open| *open = !*open)
+                    >
+                        {move || if open.get() { "Hide audit log" } else { "Show audit log" }}
+                    </button>
+                </td>
+            </tr>
+            <tr id=log_id.clone() hidden=move || !open.get()>
+                <td colspan="8">
+                    {when_loaded(log, |events| events.map(|events| view! { <SessionLog events/> }))}
+                </td>
+            </tr>
+        </tbody>
+    }
+}
+
+/// What was done in a session, oldest first.
+#[component]
+fn SessionLog(events: Vec<AuditEntry>) -> impl IntoView {
+    let capped = (events.len() as i64 >= SESSION_EVENTS_SHOWN).then(|| {
+        view! {
+            <p class="muted">
+                {format!("The first {SESSION_EVENTS_SHOWN} events; the export has every one.")}
+            </p>
+        }
+    });
+    let items = events
+        .into_iter()
+        .map(|event| {
+            view! {
+                <li>
+                    <time>{format_utc(event.at_ms)}</time>
+                    " "
+                    <strong>{describe_event(&event)}</strong>
+                    " "
+                    <code class="detail">{event.detail}</code>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <ol class="event-log" aria-label="Audit log of this session">{items}</ol>
+        {capped}
     }
 }
 

@@ -1,6 +1,8 @@
 //! One module per screen.
 
 pub mod account;
+pub mod admin_activity;
+pub mod admin_impersonators;
 pub mod admin_users;
 pub mod impersonation_settings;
 pub mod payout;

@@ -16,7 +16,8 @@ pub const MAX_TEXT_CHARS: usize = 1000;
 
 pub const REDACTED: &str = "[REDACTED]";
 
-/// The kinds of event SPEC.md §5 names. Stored as their snake_case name.
+/// The kinds of event SPEC.md §5 names. Stored as their snake_case name, in the order of
+/// `model::AUDIT_EVENT_KINDS`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
     SignIn,
@@ -66,32 +67,14 @@ impl EventKind {
     ];
 
     pub fn parse(text: &str) -> Option<EventKind> {
-        EventKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+        EventKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 
+    /// The stored name: the shared list is in declaration order.
     pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::SignIn => "sign_in",
-            EventKind::SignInFailed => "sign_in_failed",
-            EventKind::SignOut => "sign_out",
-            EventKind::ConsentGranted => "consent_granted",
-            EventKind::ConsentRevoked => "consent_revoked",
-            EventKind::SupportCodeIssued => "support_code_issued",
-            EventKind::ImpersonationStarted => "impersonation_started",
-            EventKind::ImpersonationDenied => "impersonation_denied",
-            EventKind::ImpersonationEnded => "impersonation_ended",
-            EventKind::Action => "action",
-            EventKind::ProfileUpdated => "profile_updated",
-            EventKind::PayoutUpdated => "payout_updated",
-            EventKind::RoleChanged => "role_changed",
-            EventKind::AllowlistGranted => "allowlist_granted",
-            EventKind::AllowlistRevoked => "allowlist_revoked",
-            EventKind::UserSuspended => "user_suspended",
-            EventKind::UserCreated => "user_created",
-            EventKind::ProjectCreated => "project_created",
-            EventKind::ProjectRenamed => "project_renamed",
-            EventKind::ProjectArchived => "project_archived",
-        }
+        crate::model::AUDIT_EVENT_KINDS[self as usize]
     }
 }
 
@@ -548,6 +531,16 @@ mod tests {
             }
         }
         verifier.finish(head_seq, head_hash)
+    }
+
+    #[test]
+    fn every_kind_has_its_own_name() {
+        assert_eq!(EventKind::ALL.len(), crate::model::AUDIT_EVENT_KINDS.len());
+        assert_eq!(EventKind::ProjectArchived.as_str(), "project_archived");
+        assert_eq!(EventKind::Action.as_str(), "action");
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        }
     }
 
     #[test]

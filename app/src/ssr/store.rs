@@ -24,7 +24,7 @@ use std::sync::Once;
 
 mod oversight;
 
-pub use oversight::{EventQuery, UserMatch, SESSION_EVENTS_SHOWN};
+pub use oversight::{EventQuery, UserMatch};
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -583,6 +583,7 @@ impl Store {
         Ok(UserPage {
             users,
             may_impersonate,
+            may_suspend: false,
             viewer_id,
             page,
             page_count,

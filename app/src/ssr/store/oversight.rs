@@ -4,6 +4,7 @@
 use super::{escape_like, user_from_row, Store, StoreError, Tx, USER_COLUMNS};
 use crate::model::{
     AllowList, AllowListEntry, AuditEntry, Scope, SessionEntry, UserSummary, SESSIONS_SHOWN,
+    SESSION_EVENTS_SHOWN,
 };
 use crate::ssr::audit::{EventKind, NewEvent};
 use crate::ssr::impersonation::EndReason;
@@ -24,7 +25,9 @@ fn entry_from_row(row: &AnyRow) -> Result<AuditEntry, StoreError> {
     let person = |name: &str, email: &str| -> Result<Option<String>, StoreError> {
         let name: Option<String> = row.try_get(name)?;
         let email: Option<String> = row.try_get(email)?;
-        Ok(name.zip(email).map(|(name, email)| format!("{name} <{email}>")))
+        Ok(name
+            .zip(email)
+            .map(|(name, email)| format!("{name} <{email}>")))
     };
     Ok(AuditEntry {
         seq: row.try_get("seq")?,
@@ -60,9 +63,6 @@ pub struct EventQuery {
     /// Only events older than this sequence number.
     pub before: Option<i64>,
 }
-
-/// The most events one session's log shows on the page (the export has them all).
-pub const SESSION_EVENTS_SHOWN: i64 = 500;
 
 impl Store {
     /// The member's impersonation sessions, newest first.
@@ -190,7 +190,9 @@ impl Store {
             .bind(from)
             .fetch_optional(&self.pool)
             .await?;
-            let Some(first) = first else { return Ok(vec![]) };
+            let Some(first) = first else {
+                return Ok(vec![]);
+            };
             binds.push(first);
             conditions.push(format!("e.seq >= ${}", binds.len()));
         }
@@ -277,10 +279,12 @@ impl Store {
     }
 
     async fn user_in(conn: &mut AnyConnection, id: i64) -> Result<Option<UserSummary>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
         row.map(|row| user_from_row(&row)).transpose()
     }
 
@@ -290,10 +294,12 @@ impl Store {
         owner_id: i64,
         user_id: i64,
     ) -> Result<(UserSummary, Option<UserSummary>, bool), StoreError> {
-        let owner = Self::user_in(tx, owner_id).await?.ok_or(StoreError::Corrupt {
-            column: "users.id",
-            value: owner_id.to_string(),
-        })?;
+        let owner = Self::user_in(tx, owner_id)
+            .await?
+            .ok_or(StoreError::Corrupt {
+                column: "users.id",
+                value: owner_id.to_string(),
+            })?;
         let target = Self::user_in(tx, user_id).await?;
         let on_list: Option<i64> =
             sqlx::query_scalar("SELECT user_id FROM impersonators WHERE user_id = $1")
@@ -315,12 +321,14 @@ impl Store {
         if let Err(refusal) = check_grant(&owner, target.as_ref(), on_list) {
             return Ok(Err(refusal));
         }
-        sqlx::query("INSERT INTO impersonators (user_id, granted_by, granted_at) VALUES ($1, $2, $3)")
-            .bind(user_id)
-            .bind(owner_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO impersonators (user_id, granted_by, granted_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(owner_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let event = NewEvent::new(EventKind::AllowlistGranted)
             .actor(owner_id)
             .subject(user_id);
