@@ -385,3 +385,60 @@ pub fn describe_event(event: &crate::model::AuditEntry) -> String {
         _ => event.kind.replace('_', " "),
     }
 }
+
+/// An event's detail in words: `name: Mia's orchard, project_id: 3`. The request's
+/// arguments read as the event's own fields; nothing at all reads as nothing.
+pub fn describe_detail(detail: &str) -> String {
+    use serde_json::Value;
+    fn flatten(prefix: &str, value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(fields) => {
+                for (key, value) in fields {
+                    let key = match (prefix, key.as_str()) {
+                        (_, "arguments") => prefix.to_string(),
+                        ("", key) => key.to_string(),
+                        (prefix, key) => format!("{prefix}.{key}"),
+                    };
+                    flatten(&key, value, out);
+                }
+            }
+            Value::String(text) => out.push(format!("{prefix}: {text}")),
+            // Instants are stored as milliseconds; people read them as times.
+            Value::Number(at) if prefix.ends_with("_at") && at.is_i64() => out.push(format!(
+                "{prefix}: {}",
+                crate::model::format_utc(at.as_i64().unwrap_or_default())
+            )),
+            other => out.push(format!("{prefix}: {other}")),
+        }
+    }
+    match serde_json::from_str::<Value>(detail) {
+        Ok(value) => {
+            let mut out = Vec::new();
+            flatten("", &value, &mut out);
+            out.join(", ")
+        }
+        Err(_) => detail.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_detail;
+
+    #[test]
+    fn details_read_as_fields() {
+        assert_eq!(describe_detail(r#"{"arguments":{}}"#), "");
+        assert_eq!(
+            describe_detail(
+                r#"{"arguments":{"name":"Orchard","project_id":"3"},"refused":"View only session"}"#
+            ),
+            "name: Orchard, project_id: 3, refused: View only session"
+        );
+        assert_eq!(describe_detail(r#"{"a":{"b":[1,2]}}"#), "a.b: [1,2]");
+        assert_eq!(
+            describe_detail(r#"{"expires_at":1795257059999}"#),
+            "expires_at: 2026-11-21 10:30 UTC"
+        );
+        assert_eq!(describe_detail("not json"), "not json");
+    }
+}

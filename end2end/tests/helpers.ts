@@ -26,3 +26,25 @@ export async function signIn(page: Page, email: string, password = demoPassword)
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: `../docs/screenshots/${name}.png`, fullPage: true });
 }
+
+/** The member gives consent for 24 hours with full access (replacing any they had). */
+export async function grantConsent(member: Page) {
+  await open(member, "/settings/impersonation");
+  await member.getByLabel("24 hours").check();
+  await member.getByRole("group", { name: "Scope" }).first().getByLabel("Full access").check();
+  await member.getByRole("button", { name: "Enable impersonation" }).click();
+  await expect(member.getByRole("heading", { name: "Status: Active" })).toBeVisible();
+}
+
+/** An admin on the user list starts acting as the member, and lands in the member's view. */
+export async function impersonate(admin: Page, memberName: string, reason: string) {
+  await open(admin, "/admin/users");
+  const row = admin.getByRole("row", { name: new RegExp(memberName) });
+  await row.getByLabel(`Actions for ${memberName}`).click();
+  await row.getByRole("menuitem", { name: "Impersonate user" }).click();
+  const dialog = admin.getByRole("dialog", { name: "Impersonate user" });
+  await dialog.getByLabel("Reason").fill(reason);
+  await dialog.getByRole("button", { name: "Impersonate user" }).click();
+  await expect(admin).toHaveURL(/\/account$/);
+  await expect(admin.getByRole("region", { name: "Impersonation" })).toBeVisible();
+}

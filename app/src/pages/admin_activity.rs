@@ -1,5 +1,5 @@
 use crate::api::oversight::activity_log;
-use crate::components::{describe_event, encode_query_value, when_loaded};
+use crate::components::{describe_detail, describe_event, encode_query_value, when_loaded};
 use crate::model::{format_utc, ActivityFilter, ActivityPage, AUDIT_EVENT_KINDS};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -100,12 +100,11 @@ fn ActivityTable(page: ActivityPage, filter: ActivityFilter, newest: bool) -> im
         .map(|event| {
             view! {
                 <tr>
-                    <td>{format_utc(event.at_ms)}</td>
-                    <td>{event.kind.replace('_', " ")}</td>
-                    <td>{event.actor.clone().unwrap_or_else(|| "—".into())}</td>
-                    <td>{event.subject.clone().unwrap_or_else(|| "—".into())}</td>
-                    <td>{describe_event(&event)}</td>
-                    <td><code class="detail">{event.detail}</code></td>
+                    <td class="when">{format_utc(event.at_ms)}</td>
+                    <td class="wrap">{describe_event(&event)}</td>
+                    <td class="wrap">{event.actor.clone().unwrap_or_else(|| "—".into())}</td>
+                    <td class="wrap">{event.subject.clone().unwrap_or_else(|| "—".into())}</td>
+                    <td class="wrap"><span class="detail">{describe_detail(&event.detail)}</span></td>
                 </tr>
             }
         })
@@ -116,10 +115,9 @@ fn ActivityTable(page: ActivityPage, filter: ActivityFilter, newest: bool) -> im
                 <thead>
                     <tr>
                         <th scope="col">"Time"</th>
-                        <th scope="col">"Kind"</th>
+                        <th scope="col">"Event"</th>
                         <th scope="col">"Actor"</th>
                         <th scope="col">"Subject"</th>
-                        <th scope="col">"What"</th>
                         <th scope="col">"Details"</th>
                     </tr>
                 </thead>

@@ -40,11 +40,11 @@ fn AllowListTable(
             view! {
                 <tr>
                     <td>{entry.user.name.clone()}</td>
-                    <td>{entry.user.email.clone()}</td>
+                    <td class="wrap">{entry.user.email.clone()}</td>
                     <td>{role_label(entry.user.role)}</td>
                     <td>{entry.granted_by.unwrap_or_else(|| "—".into())}</td>
-                    <td>{format_utc(entry.granted_at)}</td>
-                    <td>{entry.last_used.map(format_utc).unwrap_or_else(|| "Never".into())}</td>
+                    <td class="when">{format_utc(entry.granted_at)}</td>
+                    <td class="when">{entry.last_used.map(format_utc).unwrap_or_else(|| "Never".into())}</td>
                     <td>{entry.sessions}</td>
                     <td>
                         <ActionForm action=remove attr:class="inline">

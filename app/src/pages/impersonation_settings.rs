@@ -1,7 +1,8 @@
 use crate::api::consent::{consent_status, GenerateSupportCode, GrantConsent, RevokeConsent};
 use crate::api::oversight::{session_audit_log, session_history};
 use crate::components::{
-    action_error, describe_event, when_loaded, EndSessionButton, ErrorNote, SubmitButton,
+    action_error, describe_detail, describe_event, when_loaded, EndSessionButton, ErrorNote,
+    SubmitButton,
 };
 use crate::model::{
     format_duration, format_utc, ActiveConsent, AuditEntry, Scope, SessionEntry, SESSIONS_SHOWN,
@@ -116,11 +117,11 @@ fn SessionRow(session: SessionEntry) -> impl IntoView {
     view! {
         <tbody>
             <tr>
-                <td>{format_utc(session.started_at)}</td>
-                <td>{session.ended_at.map(format_utc).unwrap_or_else(|| "—".into())}</td>
+                <td class="when">{format_utc(session.started_at)}</td>
+                <td class="when">{session.ended_at.map(format_utc).unwrap_or_else(|| "—".into())}</td>
                 <td>{format_duration(session.duration_ms)}</td>
                 <td>{session.admin_name} <br/> <span class="muted">{session.admin_email}</span></td>
-                <td class="reason">{session.reason}</td>
+                <td class="wrap">{session.reason}</td>
                 <td>{session.scope.label()}</td>
                 <td>
                     {status}
@@ -139,7 +140,7 @@ fn SessionRow(session: SessionEntry) -> impl IntoView {
                 </td>
             </tr>
             <tr id=log_id.clone() hidden=move || !open.get()>
-                <td colspan="8">
+                <td colspan="8" class="log">
                     {when_loaded(log, |events| events.map(|events| view! { <SessionLog events/> }))}
                 </td>
             </tr>
@@ -166,7 +167,7 @@ fn SessionLog(events: Vec<AuditEntry>) -> impl IntoView {
                     " "
                     <strong>{describe_event(&event)}</strong>
                     " "
-                    <code class="detail">{event.detail}</code>
+                    <span class="detail">{describe_detail(&event.detail)}</span>
                 </li>
             }
         })
