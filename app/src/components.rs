@@ -366,17 +366,6 @@ pub fn encode_query_value(value: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn query_values_are_percent_encoded() {
-        assert_eq!(
-            super::encode_query_value("/admin/users?q=a b&page=2"),
-            "/admin/users%3Fq%3Da%20b%26page%3D2"
-        );
-    }
-}
-
 /// One audit event in a line: the request for an `action` (`POST /api/rename_project → 200`),
 /// the kind for anything else (`impersonation started`).
 pub fn describe_event(event: &crate::model::AuditEntry) -> String {
@@ -423,7 +412,15 @@ pub fn describe_detail(detail: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::describe_detail;
+    use super::{describe_detail, encode_query_value};
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            encode_query_value("/admin/users?q=a b&page=2"),
+            "/admin/users%3Fq%3Da%20b%26page%3D2"
+        );
+    }
 
     #[test]
     fn details_read_as_fields() {
