@@ -171,14 +171,15 @@ pub async fn audit_while_acting(
         return next.run(request).await;
     };
     let (mut parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, crate::MAX_REQUEST_BYTES).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
-    };
+    let body = axum::body::to_bytes(body, crate::MAX_REQUEST_BYTES).await;
     let content_type = parts
         .headers
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok());
-    let arguments = request_arguments(parts.uri.query(), content_type, &body);
+    let arguments = match &body {
+        Ok(body) => request_arguments(parts.uri.query(), content_type, body),
+        Err(_) => serde_json::json!({ "body": "over the size limit, not read" }),
+    };
     let record = Arc::new(ActingRequest::new(
         actor_id,
         member_id,
@@ -187,8 +188,13 @@ pub async fn audit_while_acting(
         parts.uri.path(),
         arguments,
     ));
-    parts.extensions.insert(Arc::clone(&record));
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let response = match body {
+        Ok(body) => {
+            parts.extensions.insert(Arc::clone(&record));
+            next.run(Request::from_parts(parts, Body::from(body))).await
+        }
+        Err(_) => (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response(),
+    };
     if record.is_recorded() {
         return response;
     }
@@ -221,8 +227,10 @@ pub async fn audit_while_acting(
     }
 }
 
+/// The site's own files (wasm, scripts, styles, icons): the same for everyone, so no sign-in
+/// is resolved for them and fetching them is no action taken in a member's name.
 fn is_static_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.ico"
+    path.starts_with("/pkg/") || path == "/favicon.ico" || path == "/favicon.svg"
 }
 
 /// A handler that panicked answers 500; the server goes on serving everyone else.

@@ -206,12 +206,29 @@ async fn the_chain_stays_whole_under_concurrent_appends_and_names_an_altered_row
             Ok(())
         });
     }
+    // An import of many events at once, racing the single appends.
+    let store = app.store.clone();
+    tasks.spawn(async move {
+        let batch = (0..1000)
+            .map(|n| {
+                (
+                    NewEvent::new(EventKind::RoleChanged).detail(serde_json::json!({"batch": n})),
+                    now_ms(),
+                )
+            })
+            .collect();
+        store.record_many(batch).await
+    });
     while let Some(done) = tasks.join_next().await {
         done.unwrap().unwrap();
     }
 
     let last = app.store.verify_audit_chain().await.unwrap();
-    assert_eq!(last, Ok(before + 48), "48 appends, one unbroken chain");
+    assert_eq!(
+        last,
+        Ok(before + 48 + 1000),
+        "every append, one unbroken chain"
+    );
     let times: Vec<i64> = sqlx::query_scalar("SELECT at_ms FROM audit_events ORDER BY seq")
         .fetch_all(app.store.pool())
         .await

@@ -249,31 +249,89 @@ impl Store {
         // event earlier than the one before it.
         let at_ms = now.max(head.try_get("last_at_ms")?);
         let stored = event.seal(seq, at_ms, &prev_hash);
-        sqlx::query(
-            "INSERT INTO audit_events (seq, at_ms, kind, actor_id, subject_id, impersonation_id, \
-             method, path, status, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(stored.seq)
-        .bind(stored.at_ms)
-        .bind(&stored.kind)
-        .bind(stored.actor_id)
-        .bind(stored.subject_id)
-        .bind(stored.impersonation_id)
-        .bind(&stored.method)
-        .bind(&stored.path)
-        .bind(stored.status)
-        .bind(&stored.detail)
-        .bind(&stored.prev_hash)
-        .bind(&stored.hash)
-        .execute(&mut *conn)
-        .await?;
+        Self::insert_events(conn, std::slice::from_ref(&stored)).await?;
         sqlx::query("UPDATE audit_head SET last_hash = $1, last_at_ms = $2 WHERE id = 1")
             .bind(&stored.hash)
             .bind(stored.at_ms)
             .execute(&mut *conn)
             .await?;
         Ok(stored)
+    }
+
+    /// Writes sealed events, many rows to a statement.
+    async fn insert_events(
+        conn: &mut AnyConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), StoreError> {
+        // 12 values a row; 400 rows stay under every driver's limit on bound values.
+        for chunk in events.chunks(400) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|row| {
+                    let values: Vec<String> = (1..=12)
+                        .map(|column| format!("${}", row * 12 + column))
+                        .collect();
+                    format!("({})", values.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit_events (seq, at_ms, kind, actor_id, subject_id, impersonation_id, \
+                 method, path, status, detail, prev_hash, hash) VALUES {}",
+                rows.join(", ")
+            );
+            let mut statement = sqlx::query(&sql);
+            for stored in chunk {
+                statement = statement
+                    .bind(stored.seq)
+                    .bind(stored.at_ms)
+                    .bind(&stored.kind)
+                    .bind(stored.actor_id)
+                    .bind(stored.subject_id)
+                    .bind(stored.impersonation_id)
+                    .bind(&stored.method)
+                    .bind(&stored.path)
+                    .bind(stored.status)
+                    .bind(&stored.detail)
+                    .bind(&stored.prev_hash)
+                    .bind(&stored.hash);
+            }
+            statement.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Records many events that accompany no other change, each at its own time, in one
+    /// transaction (imports, and the benchmark's million events). Times never go backwards
+    /// along the chain, here as in `append_event`.
+    pub async fn record_many(&self, events: Vec<(NewEvent, i64)>) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let head =
+            sqlx::query("SELECT last_seq, last_hash, last_at_ms FROM audit_head WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+        let mut seq: i64 = head.try_get("last_seq")?;
+        let mut prev_hash: String = head.try_get("last_hash")?;
+        let mut last_at: i64 = head.try_get("last_at_ms")?;
+        let sealed: Vec<StoredEvent> = events
+            .into_iter()
+            .map(|(event, at_ms)| {
+                seq += 1;
+                last_at = last_at.max(at_ms);
+                let stored = event.seal(seq, last_at, &prev_hash);
+                prev_hash.clone_from(&stored.hash);
+                stored
+            })
+            .collect();
+        Self::insert_events(&mut tx, &sealed).await?;
+        sqlx::query(
+            "UPDATE audit_head SET last_seq = $1, last_hash = $2, last_at_ms = $3 WHERE id = 1",
+        )
+        .bind(seq)
+        .bind(&prev_hash)
+        .bind(last_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records an event that accompanies no other change.
