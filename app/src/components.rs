@@ -297,6 +297,24 @@ where
     }
 }
 
+/// A table with one header row, scrolling sideways on narrow screens; `children` are its
+/// `<tbody>` sections.
+#[component]
+pub fn DataTable(headers: Vec<&'static str>, children: Children) -> impl IntoView {
+    view! {
+        <div class="table-scroll">
+            <table>
+                <thead>
+                    <tr>
+                        {headers.into_iter().map(|header| view! { <th scope="col">{header}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                {children()}
+            </table>
+        </div>
+    }
+}
+
 /// A server function's answer once it has arrived: `render` for a value (the previous one
 /// stays on screen while it reloads), the refusal page for an error.
 pub fn when_loaded<T, V>(

@@ -1,5 +1,7 @@
 use crate::api::oversight::activity_log;
-use crate::components::{describe_detail, describe_event, encode_query_value, when_loaded};
+use crate::components::{
+    describe_detail, describe_event, encode_query_value, when_loaded, DataTable,
+};
 use crate::model::{format_utc, ActivityFilter, ActivityPage, AUDIT_EVENT_KINDS};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -110,20 +112,9 @@ fn ActivityTable(page: ActivityPage, filter: ActivityFilter, newest: bool) -> im
         })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table>
-                <thead>
-                    <tr>
-                        <th scope="col">"Time"</th>
-                        <th scope="col">"Event"</th>
-                        <th scope="col">"Actor"</th>
-                        <th scope="col">"Subject"</th>
-                        <th scope="col">"Details"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable headers=vec!["Time", "Event", "Actor", "Subject", "Details"]>
+            <tbody>{rows}</tbody>
+        </DataTable>
         <nav class="pager" aria-label="Pages">
             {(!newest).then(|| view! { <A href=link(None)>"Newest events"</A> })}
             {page.older.map(|older| view! { <A href=link(Some(older))>"Older events"</A> })}

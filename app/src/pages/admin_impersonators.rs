@@ -1,5 +1,7 @@
 use crate::api::oversight::{get_allow_list, GrantImpersonator, RemoveImpersonator};
-use crate::components::{action_error, role_label, when_loaded, ErrorNote, SubmitButton};
+use crate::components::{
+    action_error, role_label, when_loaded, DataTable, ErrorNote, SubmitButton,
+};
 use crate::model::{format_utc, AllowList};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -62,23 +64,9 @@ fn AllowListTable(
         .map(|user| view! { <option value=user.id.to_string()>{format!("{} ({})", user.name, user.email)}</option> })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Granted by"</th>
-                        <th scope="col">"Granted"</th>
-                        <th scope="col">"Last used"</th>
-                        <th scope="col">"Sessions"</th>
-                        <th scope="col">"Actions"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable headers=vec!["Name", "Email", "Role", "Granted by", "Granted", "Last used", "Sessions", "Actions"]>
+            <tbody>{rows}</tbody>
+        </DataTable>
         <ErrorNote message=Signal::derive(action_error(remove))/>
         <ActionForm action=grant attr:class="inline grant">
             <label for="grant-user">"Staff account"</label>

@@ -2,7 +2,7 @@ use crate::api::impersonation::StartImpersonation;
 use crate::api::list_users;
 use crate::api::oversight::SuspendUser;
 use crate::components::{
-    action_error, encode_query_value, role_label, when_loaded, ErrorNote, SubmitButton,
+    action_error, encode_query_value, role_label, when_loaded, DataTable, ErrorNote, SubmitButton,
 };
 use crate::model::{format_utc, impersonation_blocker, Role, UserPage, UserRow, UserStatus};
 use leptos::prelude::*;
@@ -102,21 +102,9 @@ fn UserTable(page: UserPage, search: String, suspend: ServerAction<SuspendUser>)
         .collect_view();
     view! {
         <p class="muted" aria-live="polite">{summary}</p>
-        <div class="table-scroll">
-            <table>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Consent"</th>
-                        {has_menu.then(|| view! { <th scope="col">"Actions"</th> })}
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable headers={let mut headers = vec!["Name", "Email", "Role", "Status", "Consent", "Actions"]; if has_menu { headers.push("Actions"); } headers}>
+            <tbody>{rows}</tbody>
+        </DataTable>
         <nav class="pager" aria-label="Pages">
             {(page.page > 1).then(|| view! { <A href=link(page.page - 1)>"Previous page"</A> })}
             <span>{format!("Page {} of {}", page.page, page.page_count)}</span>

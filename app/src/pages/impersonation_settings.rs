@@ -1,8 +1,8 @@
 use crate::api::consent::{consent_status, GenerateSupportCode, GrantConsent, RevokeConsent};
 use crate::api::oversight::{session_audit_log, session_history};
 use crate::components::{
-    action_error, describe_detail, describe_event, when_loaded, EndSessionButton, ErrorNote,
-    SubmitButton,
+    action_error, describe_detail, describe_event, when_loaded, DataTable, EndSessionButton,
+    ErrorNote, SubmitButton,
 };
 use crate::model::{
     format_duration, format_utc, ActiveConsent, AuditEntry, Scope, SessionEntry, SESSIONS_SHOWN,
@@ -71,23 +71,9 @@ fn SessionTable(sessions: Vec<SessionEntry>) -> impl IntoView {
         .map(|session| view! { <SessionRow session/> })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table>
-                <thead>
-                    <tr>
-                        <th scope="col">"Started"</th>
-                        <th scope="col">"Ended"</th>
-                        <th scope="col">"Duration"</th>
-                        <th scope="col">"Impersonator"</th>
-                        <th scope="col">"Reason"</th>
-                        <th scope="col">"Scope"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Audit log"</th>
-                    </tr>
-                </thead>
-                {rows}
-            </table>
-        </div>
+        <DataTable headers=vec!["Started", "Ended", "Duration", "Impersonator", "Reason", "Scope", "Status", "Audit log"]>
+            {rows}
+        </DataTable>
         {capped}
     }
     .into_any()

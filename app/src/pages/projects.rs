@@ -1,5 +1,5 @@
 use crate::api::account::{list_projects, ArchiveProject, CreateProject, RenameProject};
-use crate::components::{action_error, when_loaded, ErrorNote, SubmitButton};
+use crate::components::{action_error, when_loaded, DataTable, ErrorNote, SubmitButton};
 use crate::model::{format_utc, Project};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -54,19 +54,9 @@ fn ProjectTable(projects: Vec<Project>, changes: ProjectChanges) -> impl IntoVie
         .map(|project| view! { <ProjectRow project changes/> })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Changes"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable headers=vec!["Name", "Created", "Status", "Changes"]>
+            <tbody>{rows}</tbody>
+        </DataTable>
     }
     .into_any()
 }
