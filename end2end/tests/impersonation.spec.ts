@@ -84,6 +84,8 @@ test("the member sees who is acting and ends the session; the admin's next reque
   const dialog = admin.getByRole("dialog", { name: "Impersonate user" });
   await dialog.getByLabel("Reason").press("Escape");
   await expect(dialog).toHaveCount(0);
+  await expect(row.getByRole("menuitem", { name: "Impersonate user" })).toBeHidden(); // the menu closed
+  await row.getByLabel("Actions for Max Member").click();
   await row.getByRole("menuitem", { name: "Impersonate user" }).click();
   await dialog.getByLabel("Reason").fill("TICKET-5151 settings check");
   await dialog.getByRole("button", { name: "Impersonate user" }).click();

@@ -33,3 +33,25 @@ test("without JavaScript a member signs in and enables consent; a bad duration i
   // (Playwright disables scripts by emulation, so the page's <noscript> note stays hidden here.)
   await expect(page.getByRole("button", { name: "Generate support code" })).toBeDisabled();
 });
+
+test("without JavaScript a visitor sent to sign in comes back to the page they asked for", async ({ page }) => {
+  await page.goto("/projects");
+  await expect(page).toHaveURL(/\/sign-in\?next=(%2F|\/)projects$/);
+  await page.getByLabel("Email").fill("max@example.com");
+  await page.getByLabel("Password").fill(demoPassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/projects$/);
+});
+
+test("without JavaScript the activity log keeps its filters in the form", async ({ page }) => {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill("ada@example.com");
+  await page.getByLabel("Password").fill(demoPassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.goto("/admin/activity?subject=mia%40example.com&kind=sign_in");
+  await expect(page.getByLabel("Subject")).toHaveValue("mia@example.com");
+  await expect(page.getByLabel("Kind")).toHaveValue("sign_in");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/subject=mia%40example.com/);
+  await expect(page.getByRole("table").getByRole("row").nth(1)).toContainText("Mia Member <mia@example.com>");
+});

@@ -1,5 +1,6 @@
 import { test, expect } from "@playwright/test";
 import { readFile } from "node:fs/promises";
+import { shortBase } from "../playwright.config";
 import { grantConsent, impersonate, open, signIn, screenshot } from "./helpers";
 
 test("after an admin acted on a project, the member sees the session, its actions and both exports", async ({ browser }) => {
@@ -146,4 +147,38 @@ test("an admin searches the activity log by subject and pages back", async ({ br
   await expect(page).toHaveURL(/before=\d+/);
   await expect(page.getByRole("link", { name: "Newest events" })).toBeVisible();
   await expect(rows.nth(1)).not.toHaveText(newestFirst!);
+});
+
+test.describe("on the second instance (its own database)", () => {
+  test.use({ baseURL: shortBase });
+
+  test("an owner suspends a member after confirming; the member is signed out", async ({ browser }) => {
+    const memberContext = await browser.newContext();
+    const member = await memberContext.newPage();
+    await signIn(member, "mia@example.com");
+
+    const ownerContext = await browser.newContext();
+    const owner = await ownerContext.newPage();
+    await signIn(owner, "owner@example.com");
+    const row = owner.getByRole("row", { name: /Mia Member/ });
+    await row.getByLabel("Actions for Mia Member").click();
+    await row.getByRole("menuitem", { name: "Suspend user" }).click();
+    const dialog = owner.getByRole("dialog", { name: "Suspend user" });
+    await expect(dialog).toContainText("Suspend Mia Member (mia@example.com)?");
+    await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+    await owner.keyboard.press("Escape");
+    await expect(dialog).toHaveCount(0);
+    await expect(row).toContainText("Active");
+
+    await row.getByLabel("Actions for Mia Member").click();
+    await row.getByRole("menuitem", { name: "Suspend user" }).click();
+    await dialog.getByRole("button", { name: "Suspend user" }).click();
+    await expect(dialog).toHaveCount(0);
+    await expect(row).toContainText("Suspended");
+
+    await member.goto("/projects");
+    await expect(member).toHaveURL(/\/sign-in/);
+    await ownerContext.close();
+    await memberContext.close();
+  });
 });

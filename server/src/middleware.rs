@@ -8,10 +8,12 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
 use http::header::{CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
 use http::{Method, StatusCode};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Refuses state changes that a browser made on behalf of another site.
 ///
@@ -191,7 +193,22 @@ pub async fn audit_while_acting(
     let response = match body {
         Ok(body) => {
             parts.extensions.insert(Arc::clone(&record));
-            next.run(Request::from_parts(parts, Body::from(body))).await
+            // A handler that panics or overruns would otherwise take this record with it.
+            let answer = std::panic::AssertUnwindSafe(
+                next.run(Request::from_parts(parts, Body::from(body))),
+            )
+            .catch_unwind();
+            match tokio::time::timeout(crate::REQUEST_TIMEOUT - Duration::from_secs(1), answer)
+                .await
+            {
+                Ok(Ok(response)) => response,
+                Ok(Err(panic)) => panic_response(panic),
+                Err(_) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "This took too long and was stopped. Please try again.",
+                )
+                    .into_response(),
+            }
         }
         Err(_) => (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response(),
     };

@@ -168,6 +168,14 @@ async fn each_start_rule_refuses_and_is_audited(db: Db) {
             "{rule}"
         );
     }
+    let outsider = denied
+        .iter()
+        .find(|event| event.detail.contains("not_on_allow_list"))
+        .unwrap();
+    assert_eq!(
+        outsider.subject_id, None,
+        "nobody without the grant writes into a member's history"
+    );
 
     consent(&app, "mia@example.com", "1", "view_only").await;
     consent(&app, "max@example.com", "1", "view_only").await;

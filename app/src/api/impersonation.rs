@@ -26,25 +26,36 @@ pub async fn start_impersonation(
     let state = app_state()?;
     let store = &state.store;
     let now = now_ms();
-    let deny = |rule: &str, message: String| {
-        NewEvent::new(EventKind::ImpersonationDenied)
+    // A refusal is about the member named only when an allowed administrator asked: anyone
+    // else could otherwise write into any member's history by sending their id.
+    let deny_to = |rule: &str, message: String, about_member: bool| {
+        let event = NewEvent::new(EventKind::ImpersonationDenied)
             .actor(current.user.id)
-            .subject(target_id)
-            .detail(serde_json::json!({"rule": rule, "message": message}))
+            .detail(serde_json::json!({"rule": rule, "message": message, "target_id": target_id}));
+        if about_member {
+            event.subject(target_id)
+        } else {
+            event
+        }
     };
+    let deny = |rule: &str, message: String| deny_to(rule, message, true);
     let refuse = |refusal: &StartRefusal| deny(refusal.rule(), refusal.to_string());
     if current.acting.is_some() {
         store
-            .record(deny("not_while_acting", NOT_WHILE_ACTING.into()), now)
+            .record(
+                deny_to("not_while_acting", NOT_WHILE_ACTING.into(), false),
+                now,
+            )
             .await?;
         return Err(AppError::Forbidden(NOT_WHILE_ACTING.into()));
     }
     // Nobody without the grant learns anything here, not even whether a code is right.
     if !store.is_impersonator(current.user.id).await? {
+        let refusal = StartRefusal::NotOnAllowList;
         store
-            .record(refuse(&StartRefusal::NotOnAllowList), now)
+            .record(deny_to(refusal.rule(), refusal.to_string(), false), now)
             .await?;
-        return Err(StartRefusal::NotOnAllowList.into());
+        return Err(refusal.into());
     }
     let reason = match Reason::parse(&reason) {
         Ok(reason) => reason,

@@ -58,7 +58,8 @@ pub async fn sign_in(
 pub async fn sign_out() -> Result<(), AppError> {
     let state = app_state()?;
     if let Ok(current) = request_person() {
-        accounts::sign_out(&state.store, &current, now_ms()).await?;
+        let action = crate::ssr::acting_request();
+        accounts::sign_out(&state.store, &current, action.as_deref(), now_ms()).await?;
     }
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.insert_header(

@@ -42,8 +42,8 @@ pub fn AdminActivityPage() -> impl IntoView {
         <section class="card wide" aria-labelledby="activity-heading">
             <h1 id="activity-heading">"Activity"</h1>
             <Form method="GET" action="/admin/activity" attr:class="filters" attr:aria-label="Filter the activity log">
-                <label>"Actor" <input name="actor" placeholder="Email or name" prop:value=move || field("actor")/></label>
-                <label>"Subject" <input name="subject" placeholder="Email or name" prop:value=move || field("subject")/></label>
+                <label>"Actor" <input name="actor" placeholder="Email or name" value=move || field("actor") prop:value=move || field("actor")/></label>
+                <label>"Subject" <input name="subject" placeholder="Email or name" value=move || field("subject") prop:value=move || field("subject")/></label>
                 <label>
                     "Kind"
                     <select name="kind">
@@ -51,8 +51,8 @@ pub fn AdminActivityPage() -> impl IntoView {
                         {kind_options}
                     </select>
                 </label>
-                <label>"From" <input type="date" name="from" prop:value=move || field("from")/></label>
-                <label>"To" <input type="date" name="to" prop:value=move || field("to")/></label>
+                <label>"From" <input type="date" name="from" value=move || field("from") prop:value=move || field("from")/></label>
+                <label>"To" <input type="date" name="to" value=move || field("to") prop:value=move || field("to")/></label>
                 <button type="submit">"Filter"</button>
             </Form>
             {move || {

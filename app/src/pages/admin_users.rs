@@ -53,12 +53,12 @@ pub fn AdminUsersPage() -> impl IntoView {
                     type="search"
                     name="q"
                     placeholder="Name or email"
+                    value=search
                     prop:value=search
                     node_ref=search_input
                 />
                 <button type="submit">"Search"</button>
             </form>
-            <ErrorNote message=Signal::derive(action_error(suspend))/>
             {when_loaded(users, move |page| view! { <UserTable page search=search() suspend/> })}
         </section>
     }
@@ -79,13 +79,18 @@ fn UserTable(page: UserPage, search: String, suspend: ServerAction<SuspendUser>)
     let may_suspend = page.may_suspend;
     let has_menu = may_impersonate || may_suspend;
     let viewer_id = page.viewer_id;
+    let mut headers = vec!["Name", "Email", "Role", "Status", "Consent"];
+    if has_menu {
+        headers.push("Actions");
+    }
     let dialog: DialogTarget = RwSignal::new(None);
+    let suspending: DialogTarget = RwSignal::new(None);
     let rows = page
         .users
         .into_iter()
         .map(|row| {
             let menu = (has_menu && row.user.role == Role::Member).then(|| {
-                view! { <RowMenu row=row.clone() viewer_id dialog may_impersonate may_suspend suspend/> }
+                view! { <RowMenu row=row.clone() viewer_id dialog suspending may_impersonate may_suspend/> }
                     .into_any()
             });
             view! {
@@ -102,7 +107,7 @@ fn UserTable(page: UserPage, search: String, suspend: ServerAction<SuspendUser>)
         .collect_view();
     view! {
         <p class="muted" aria-live="polite">{summary}</p>
-        <DataTable headers={let mut headers = vec!["Name", "Email", "Role", "Status", "Consent", "Actions"]; if has_menu { headers.push("Actions"); } headers}>
+        <DataTable headers>
             <tbody>{rows}</tbody>
         </DataTable>
         <nav class="pager" aria-label="Pages">
@@ -111,6 +116,7 @@ fn UserTable(page: UserPage, search: String, suspend: ServerAction<SuspendUser>)
             {(page.page < page.page_count).then(|| view! { <A href=link(page.page + 1)>"Next page"</A> })}
         </nav>
         {move || dialog.get().map(|row| view! { <ImpersonateDialog row dialog/> })}
+        {move || suspending.get().map(|row| view! { <SuspendDialog row dialog=suspending suspend/> })}
     }
 }
 
@@ -133,17 +139,23 @@ fn RowMenu(
     row: UserRow,
     viewer_id: i64,
     dialog: DialogTarget,
+    suspending: DialogTarget,
     may_impersonate: bool,
     may_suspend: bool,
-    suspend: ServerAction<SuspendUser>,
 ) -> impl IntoView {
     let blocker = impersonation_blocker(&row, viewer_id);
     let disabled = blocker.is_some();
     let label = format!("Actions for {}", row.user.name);
     let active = row.user.status == UserStatus::Active;
-    let user_id = row.user.id.to_string();
+    // Choosing an item closes the menu, as menus do.
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close_menu = move || {
+        if let Some(menu) = menu.get() {
+            let _ = menu.remove_attribute("open");
+        }
+    };
     view! {
-        <details class="row-menu">
+        <details class="row-menu" node_ref=menu>
             <summary aria-label=label>"Actions"</summary>
             <div class="menu" role="menu">
                 {may_impersonate.then(|| view! {
@@ -155,22 +167,87 @@ fn RowMenu(
                         title=blocker.clone()
                         on:click={
                             let row = row.clone();
-                            move |_| dialog.set(Some(row.clone()))
+                            move |_| {
+                                close_menu();
+                                dialog.set(Some(row.clone()))
+                            }
                         }
                     >
                         "Impersonate user"
                     </button>
                 })}
                 {(may_suspend && active).then(|| view! {
-                    <ActionForm action=suspend attr:class="inline">
-                        <input type="hidden" name="user_id" value=user_id.clone()/>
-                        <button type="submit" role="menuitem" class="danger" disabled=move || suspend.pending().get()>
-                            "Suspend user"
-                        </button>
-                    </ActionForm>
+                    <button
+                        type="button"
+                        role="menuitem"
+                        class="danger"
+                        on:click={
+                            let row = row.clone();
+                            move |_| {
+                                close_menu();
+                                suspending.set(Some(row.clone()))
+                            }
+                        }
+                    >
+                        "Suspend user"
+                    </button>
                 })}
             </div>
         </details>
+    }
+}
+
+/// `Suspend user` asks first: it signs the member out and cannot be undone from here.
+#[component]
+fn SuspendDialog(
+    row: UserRow,
+    dialog: DialogTarget,
+    suspend: ServerAction<SuspendUser>,
+) -> impl IntoView {
+    let cancel = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = cancel.get() {
+            let _ = button.focus();
+        }
+    });
+    let close = move || dialog.set(None);
+    // Closed once done; the list reloads with the account's new status.
+    let version = suspend.version().get_untracked();
+    Effect::new(move |_| {
+        if suspend.version().get() > version && matches!(suspend.value().get(), Some(Ok(()))) {
+            close();
+        }
+    });
+    let message = format!(
+        "Suspend {} ({})? They are signed out at once and can no longer sign in; any impersonation session on their account ends.",
+        row.user.name, row.user.email
+    );
+    view! {
+        <div class="backdrop">
+            <div
+                class="dialog"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="suspend-title"
+                aria-describedby="suspend-message"
+                on:keydown=move |event| {
+                    if event.key() == "Escape" {
+                        close();
+                    }
+                }
+            >
+                <h2 id="suspend-title">"Suspend user"</h2>
+                <p id="suspend-message">{message}</p>
+                <ActionForm action=suspend attr:class="stack">
+                    <input type="hidden" name="user_id" value=row.user.id.to_string()/>
+                    <ErrorNote message=Signal::derive(action_error(suspend))/>
+                    <div class="dialog-buttons">
+                        <button type="button" class="secondary" node_ref=cancel on:click=move |_| close()>"Cancel"</button>
+                        <SubmitButton label="Suspend user" class="danger" pending=suspend.pending()/>
+                    </div>
+                </ActionForm>
+            </div>
+        </div>
     }
 }
 

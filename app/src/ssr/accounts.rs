@@ -1,6 +1,6 @@
 //! Signing in and out: the rules of `rules.rs` applied against the store.
 
-use super::audit::{EventKind, NewEvent};
+use super::audit::{ActingRequest, EventKind, NewEvent};
 use super::credentials;
 use super::impersonation::{self, EndReason};
 use super::rules::{self, AttemptLimit, SignInEnded, SignInLifetime, SignInTimes};
@@ -197,20 +197,20 @@ pub async fn resolve(
         Ok(()) => None,
     };
     if let Some(reason) = ended {
-        if let Some(session_id) = record.impersonation_id {
-            // A suspended administrator lost the right; otherwise their sign-in simply ended.
-            let why = if rules::may_sign_in(record.user.status) {
-                EndReason::ActorSignedOut
-            } else {
-                EndReason::PermissionRemoved
-            };
-            store.end_session(session_id, why, now).await?;
-        }
+        // A suspended administrator lost the right; otherwise their sign-in simply ended.
+        let why = if rules::may_sign_in(record.user.status) {
+            EndReason::ActorSignedOut
+        } else {
+            EndReason::PermissionRemoved
+        };
         let event = NewEvent::new(EventKind::SignOut)
             .actor(record.user.id)
             .subject(record.user.id)
             .detail(json!({"reason": reason}));
-        store.end_sign_in(&token_digest, Some(event), now).await?;
+        let ends_session = record.impersonation_id.map(|id| (id, why));
+        store
+            .end_sign_in(&token_digest, ends_session, Some(event), None, now)
+            .await?;
         return Ok(None);
     }
     if lifetime.should_touch(times, now) {
@@ -271,19 +271,31 @@ async fn resolve_acting(
     }
 }
 
-/// Signs out: ends the sign-in session, audited once.
-pub async fn sign_out(store: &Store, signed_in: &SignedIn, now: i64) -> Result<(), StoreError> {
-    if let Some(acting) = &signed_in.acting {
-        store
-            .end_session(acting.session_id, EndReason::ActorSignedOut, now)
-            .await?;
-    }
+/// Signs out: ends the sign-in session, audited once. While acting, the impersonation
+/// session ends with it (`actor signed out`), in the same transaction as the request's
+/// `action` record.
+pub async fn sign_out(
+    store: &Store,
+    signed_in: &SignedIn,
+    action: Option<&ActingRequest>,
+    now: i64,
+) -> Result<(), StoreError> {
     let event = NewEvent::new(EventKind::SignOut)
         .actor(signed_in.user.id)
         .subject(signed_in.user.id)
         .detail(json!({"reason": "signed out"}));
+    let ends_session = signed_in
+        .acting
+        .as_ref()
+        .map(|acting| (acting.session_id, EndReason::ActorSignedOut));
     store
-        .end_sign_in(&signed_in.token_digest, Some(event), now)
+        .end_sign_in(
+            &signed_in.token_digest,
+            ends_session,
+            Some(event),
+            action,
+            now,
+        )
         .await?;
     Ok(())
 }

@@ -175,11 +175,15 @@ pub fn request_arguments(query: Option<&str>, content_type: Option<&str>, body: 
             .map(|value| value.trim().to_ascii_lowercase());
         match media_type.as_deref() {
             Some("application/x-www-form-urlencoded") => add_pairs(&mut args, body),
-            Some("application/json") => {
-                let body = serde_json::from_slice(body)
-                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into()));
-                args.insert("body".into(), body);
-            }
+            Some("application/json") => match serde_json::from_slice(body) {
+                Ok(body) => {
+                    args.insert("body".into(), body);
+                }
+                // Unparsed text cannot be redacted by key: only its size is kept.
+                Err(_) => {
+                    args.insert("body_bytes".into(), Value::from(body.len()));
+                }
+            },
             _ => {
                 args.insert("body_bytes".into(), Value::from(body.len()));
             }
@@ -450,9 +454,13 @@ pub fn is_secret_key(key: &str) -> bool {
         "iban",
     ];
     let key = key.to_lowercase();
+    let is_code = |name: &str| name == "code" || name.ends_with("_code");
+    // Form fields name nested values as `profile[code]` or `codes[]`: each part counts.
     FRAGMENTS.iter().any(|fragment| key.contains(fragment))
-        || key == "code"
-        || key.ends_with("_code")
+        || is_code(&key)
+        || key
+            .split(['[', ']', '.'])
+            .any(|part| is_code(part) || is_code(part.trim_end_matches('s')))
 }
 
 /// Replaces the value of every secret key, at any depth, and cleans every string.
@@ -608,6 +616,11 @@ mod tests {
             "monkey": "banana",
             "author": "Ada",
             "codename": "kept",
+            "profile[support_code]": "ABCD2345",
+            "x[code]": "ABCD2345",
+            "support_codes[]": "ABCD2345",
+            "codes.code": "ABCD2345",
+            "barcodes": "kept too",
         });
         let redacted = redact(detail).to_string();
         for secret in [
@@ -615,7 +628,7 @@ mod tests {
         ] {
             assert!(!redacted.contains(secret), "{secret} leaked in {redacted}");
         }
-        for kept in ["banana", "Ada", "kept"] {
+        for kept in ["banana", "Ada", "kept", "kept too"] {
             assert!(redacted.contains(kept), "{kept} was hidden in {redacted}");
         }
     }

@@ -571,10 +571,15 @@ impl Store {
     pub async fn end_sign_in(
         &self,
         token_digest: &str,
+        ends_session: Option<(i64, EndReason)>,
         event: Option<NewEvent>,
+        action: Option<&ActingRequest>,
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
+        if let Some((session_id, reason)) = ends_session {
+            Self::end_session_by_id(&mut tx, session_id, reason, now).await?;
+        }
         let removed = sqlx::query("DELETE FROM sign_in_sessions WHERE token_digest = $1")
             .bind(token_digest)
             .execute(&mut *tx)
@@ -586,7 +591,7 @@ impl Store {
                 Self::append_event(&mut tx, event, now).await?;
             }
         }
-        tx.commit().await?;
+        Self::commit_with_action(tx, action, now).await?;
         Ok(removed)
     }
 
@@ -1373,6 +1378,8 @@ impl Store {
             now,
         )
         .await?;
+        // Nothing ended, nothing done: the request is recorded with the refusal it gets.
+        let action = action.filter(|_| ended);
         Self::commit_with_action(tx, action, now).await?;
         Ok(ended)
     }

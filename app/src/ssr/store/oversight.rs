@@ -195,6 +195,9 @@ impl Store {
             };
             binds.push(first);
             conditions.push(format!("e.seq >= ${}", binds.len()));
+            // Events written before times were kept in order may sit a few ms out of it.
+            binds.push(from);
+            conditions.push(format!("e.at_ms >= ${}", binds.len()));
         }
         if let Some(until) = query.until_ms {
             let last: Option<i64> = sqlx::query_scalar(
@@ -206,6 +209,8 @@ impl Store {
             let Some(last) = last else { return Ok(vec![]) };
             binds.push(last);
             conditions.push(format!("e.seq <= ${}", binds.len()));
+            binds.push(until);
+            conditions.push(format!("e.at_ms < ${}", binds.len()));
         }
         for (column, value) in [
             ("e.actor_id", query.actor_id),
