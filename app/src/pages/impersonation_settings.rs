@@ -100,10 +100,12 @@ fn SessionRow(session: SessionEntry) -> impl IntoView {
         .clone()
         .unwrap_or_else(|| "Ongoing".to_string());
     let log_id = format!("session-log-{id}");
+    // Every row's button reads the same; its description names the session it opens.
+    let start_id = format!("session-start-{id}");
     view! {
         <tbody>
             <tr>
-                <td class="when">{format_utc(session.started_at)}</td>
+                <td class="when" id=start_id.clone()>{format_utc(session.started_at)}</td>
                 <td class="when">{session.ended_at.map(format_utc).unwrap_or_else(|| "—".into())}</td>
                 <td>{format_duration(session.duration_ms)}</td>
                 <td>{session.admin_name} <br/> <span class="muted">{session.admin_email}</span></td>
@@ -119,6 +121,7 @@ fn SessionRow(session: SessionEntry) -> impl IntoView {
                         class="secondary"
                         aria-expanded=move || open.get().to_string()
                         aria-controls=log_id.clone()
+                        aria-describedby=start_id.clone()
                         on:click=move |_| open.update(|open| *open = !*open)
                     >
                         {move || if open.get() { "Hide audit log" } else { "Show audit log" }}
