@@ -186,6 +186,7 @@ proptest! {
         fields in proptest::collection::vec((secret_key(), secret()), 1..6),
         harmless in proptest::collection::vec(("[a-z]{1,8}", text()), 0..6),
         in_query in any::<bool>(),
+        (before, after) in (text(), text()),
     ) {
         let markers: Vec<String> = fields.iter().map(|(_, marker)| marker.clone()).collect();
         let mut form = form_urlencoded::Serializer::new(String::new());
@@ -198,10 +199,13 @@ proptest! {
             }
         }
         let encoded = form.finish();
+        // A server function reads any body as a form: wrapped in other text (a JSON string,
+        // say), the fields are still fields, and still secret.
+        let body = format!("{before}&{encoded}&{after}");
         let arguments = if in_query {
-            request_arguments(Some(&encoded), None, b"")
+            request_arguments(Some(&encoded), b"")
         } else {
-            request_arguments(None, Some("application/x-www-form-urlencoded; charset=UTF-8"), encoded.as_bytes())
+            request_arguments(None, body.as_bytes())
         };
         let event = NewEvent::new(EventKind::Action)
             .request("POST", "/api/update_payout", 403)

@@ -143,6 +143,14 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             middleware::server_fn_error_status,
         ))
+        // Every form in Actas is a few kilobytes; nobody may make the server buffer more.
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
+        .layer(axum::middleware::from_fn(middleware::refuse_cross_site))
+        .layer(axum::middleware::from_fn(
+            middleware::drop_foreign_form_errors,
+        ))
+        // Outside the refusals above, so that each refusal of a request made while acting
+        // is recorded like any other answer.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::audit_while_acting,
@@ -150,10 +158,6 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::resolve_sign_in,
-        ))
-        .layer(axum::middleware::from_fn(middleware::refuse_cross_site))
-        .layer(axum::middleware::from_fn(
-            middleware::drop_foreign_form_errors,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
@@ -173,8 +177,6 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
-        // Every form in Actas is a few kilobytes; nobody may make the server buffer more.
-        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .with_state(state)
 }

@@ -2,14 +2,14 @@
 
 use app::error::AppError;
 use app::ssr::accounts::SignedIn;
-use app::ssr::audit::{request_arguments, ActingRequest};
+use app::ssr::audit::{arguments_kept_whole, request_arguments, ActingRequest};
 use app::ssr::{accounts, now_ms, session_cookie, session_token, AppState, NOT_WHILE_ACTING};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
-use http::header::{CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
+use http::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
 use http::{Method, StatusCode};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use std::sync::Arc;
@@ -138,21 +138,19 @@ pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let Some((bytes, error)) = read_app_error(body).await else {
+    let Some(bytes) = read_small_body(body).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.").into_response();
     };
-    if let Some(error) = error {
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = error.status();
     }
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Reads a refused response's body and the `AppError` it carries, if it is one. Error bodies
-/// are a few dozen bytes; anything over 64 KiB is not ours to interpret (`None`).
-async fn read_app_error(body: Body) -> Option<(axum::body::Bytes, Option<AppError>)> {
-    let bytes = axum::body::to_bytes(body, 64 * 1024).await.ok()?;
-    let error = serde_json::from_slice::<AppError>(&bytes).ok();
-    Some((bytes, error))
+/// Reads a refusal's body. Refusals are a few dozen bytes; anything over 64 KiB is not ours
+/// to interpret (`None`).
+async fn read_small_body(body: Body) -> Option<axum::body::Bytes> {
+    axum::body::to_bytes(body, 64 * 1024).await.ok()
 }
 
 /// SPEC.md §5: every request an administrator makes while acting is an `action` event
@@ -160,6 +158,9 @@ async fn read_app_error(body: Body) -> Option<(axum::body::Bytes, Option<AppErro
 /// writes the event in its own transaction (see `Store::commit_by`); anything else is recorded
 /// here once its answer is known, before the answer leaves. If the record cannot be written,
 /// the answer is withheld: nothing is done in a member's name off the record.
+///
+/// Everything that may refuse a request (cross-site, size, time) runs inside this layer, so
+/// its refusal is on record too.
 pub async fn audit_while_acting(
     State(state): State<AppState>,
     request: Request,
@@ -172,16 +173,46 @@ pub async fn audit_while_acting(
     let Some((actor_id, member_id, session_id)) = acting else {
         return next.run(request).await;
     };
+    // The outer timeout answers 503 without a record; this one leaves time to write it.
+    let deadline = tokio::time::Instant::now() + crate::REQUEST_TIMEOUT - Duration::from_secs(1);
     let (mut parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, crate::MAX_REQUEST_BYTES).await;
-    let content_type = parts
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok());
-    let arguments = match &body {
-        Ok(body) => request_arguments(parts.uri.query(), content_type, body),
-        Err(_) => serde_json::json!({ "body": "over the size limit, not read" }),
+    let body = tokio::time::timeout_at(
+        deadline,
+        axum::body::to_bytes(body, crate::MAX_REQUEST_BYTES),
+    )
+    .await;
+    // The body to hand on, or the refusal that answers instead.
+    let (arguments, body) = match body {
+        Ok(Ok(body)) => {
+            let arguments = request_arguments(parts.uri.query(), &body);
+            if arguments_kept_whole(&arguments) {
+                (arguments, Ok(body))
+            } else {
+                let omitted = serde_json::json!({ "omitted": "more than the audit log keeps", "bytes": body.len() });
+                let refusal = (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "This request carries more than the audit log can record, so it was not carried out.",
+                );
+                (omitted, Err(refusal))
+            }
+        }
+        Ok(Err(_)) => (
+            serde_json::json!({ "body": "over the size limit, not read" }),
+            Err((StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.")),
+        ),
+        Err(_) => (
+            serde_json::json!({ "body": "not received in time" }),
+            Err((
+                StatusCode::REQUEST_TIMEOUT,
+                "The request took too long to arrive.",
+            )),
+        ),
     };
+    let accepts_html = parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("text/html"));
     let record = Arc::new(ActingRequest::new(
         actor_id,
         member_id,
@@ -189,8 +220,10 @@ pub async fn audit_while_acting(
         parts.method.as_str(),
         parts.uri.path(),
         arguments,
+        if accepts_html { 302 } else { 200 },
     ));
     let response = match body {
+        Err(refusal) => refusal.into_response(),
         Ok(body) => {
             parts.extensions.insert(Arc::clone(&record));
             // A handler that panics or overruns would otherwise take this record with it.
@@ -198,9 +231,7 @@ pub async fn audit_while_acting(
                 next.run(Request::from_parts(parts, Body::from(body))),
             )
             .catch_unwind();
-            match tokio::time::timeout(crate::REQUEST_TIMEOUT - Duration::from_secs(1), answer)
-                .await
-            {
+            match tokio::time::timeout_at(deadline, answer).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(panic)) => panic_response(panic),
                 Err(_) => (
@@ -210,23 +241,13 @@ pub async fn audit_while_acting(
                     .into_response(),
             }
         }
-        Err(_) => (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response(),
     };
     if record.is_recorded() {
         return response;
     }
 
     let status = response.status();
-    let (response, refused) = if response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
-        let (parts, body) = response.into_parts();
-        let (bytes, error) = read_app_error(body).await.unwrap_or_default();
-        let refused = error.map(|error| error.to_string());
-        (Response::from_parts(parts, Body::from(bytes)), refused)
-    } else if status == StatusCode::FORBIDDEN {
-        (response, Some(NOT_WHILE_ACTING.to_string()))
-    } else {
-        (response, None)
-    };
+    let (response, refused) = refusal_words(response).await;
     match state
         .store
         .record(record.event(status.as_u16(), refused), now_ms())
@@ -237,11 +258,38 @@ pub async fn audit_while_acting(
             tracing::error!(%error, "could not audit a request made while acting; withheld");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "This could not be recorded in the audit log, so it was not done. Please try again shortly.",
+                "This could not be recorded in the audit log, so it was not done. Please try again.",
             )
                 .into_response()
         }
     }
+}
+
+/// What a refused or failed request was told, for its record: a server function's error,
+/// or the words of a plain-text refusal. A page refused while acting says it in HTML; the
+/// only page refused then is one the administrator may not reach while acting.
+async fn refusal_words(response: Response) -> (Response, Option<String>) {
+    let status = response.status();
+    let is_text = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/plain"));
+    let server_fn_error = response.headers().contains_key(SERVER_FN_ERROR_HEADER);
+    if server_fn_error || (is_text && (status.is_client_error() || status.is_server_error())) {
+        let (parts, body) = response.into_parts();
+        let bytes = read_small_body(body).await.unwrap_or_default();
+        let words = if server_fn_error {
+            serde_json::from_slice::<AppError>(&bytes)
+                .ok()
+                .map(|error| error.to_string())
+        } else {
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        };
+        return (Response::from_parts(parts, Body::from(bytes)), words);
+    }
+    let words = (status == StatusCode::FORBIDDEN).then(|| NOT_WHILE_ACTING.to_string());
+    (response, words)
 }
 
 /// The site's own files (wasm, scripts, styles, icons): the same for everyone, so no sign-in

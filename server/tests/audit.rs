@@ -11,6 +11,7 @@ use reqwest::StatusCode;
 
 on_both_databases!(
     every_request_made_while_acting_is_one_action_event,
+    refusals_before_any_handler_and_odd_bodies_are_on_record_too,
     an_audit_write_failure_makes_the_action_fail,
     the_chain_stays_whole_under_concurrent_appends_and_names_an_altered_row,
 );
@@ -113,6 +114,170 @@ async fn every_request_made_while_acting_is_one_action_event(db: Db) {
     assert!(!payout.detail.contains("DE89"), "{}", payout.detail);
     assert!(payout.detail.contains("[REDACTED]"));
     assert!(payout.detail.contains("Not allowed during impersonation"));
+}
+
+/// What refuses a request before a page or server function sees it (size, origin, arguments
+/// too large to record) answers on the record too; a body of any declared type is kept as
+/// the form the server function reads, secrets redacted; a plain form post is recorded with
+/// the redirect it gets; signing in again ends the session with its record.
+async fn refusals_before_any_handler_and_odd_bodies_are_on_record_too(db: Db) {
+    let app = spawn_app(db).await;
+    let (ada, session) = acting(&app, "full_access").await;
+    let project: i64 = sqlx::query_scalar("SELECT id FROM projects WHERE name = 'Mia''s garden'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let project = project.to_string();
+    let rename = |form: Vec<(String, String)>| {
+        ada.post(app.url("/api/rename_project"))
+            .header("Sec-Fetch-Site", "same-origin")
+            .form(&form)
+            .send()
+    };
+    let mut expected = Vec::new();
+
+    // Over the body limit, with its Content-Length: refused before it is read.
+    let huge = vec![
+        ("project_id".to_string(), project.clone()),
+        ("name".into(), "x".repeat(300 * 1024)),
+    ];
+    let status = rename(huge).await.unwrap().status();
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    expected.push((
+        "/api/rename_project",
+        413,
+        Some("The request is too large."),
+    ));
+
+    // Padding that would push the real arguments out of the record: not carried out.
+    let mut padded: Vec<(String, String)> = (0..120)
+        .map(|n| (format!("a{n:03}"), "y".repeat(60)))
+        .collect();
+    padded.push(("project_id".into(), project.clone()));
+    padded.push(("name".into(), "Hidden rename".into()));
+    let status = rename(padded).await.unwrap().status();
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    expected.push((
+        "/api/rename_project",
+        413,
+        Some("This request carries more than the audit log can record, so it was not carried out."),
+    ));
+
+    // From another site.
+    let status = ada
+        .post(app.url("/api/create_project"))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("name", "Forged")])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    expected.push((
+        "/api/create_project",
+        403,
+        Some("Cross-site request refused."),
+    ));
+
+    // A body declared as JSON is still read as a form by the server function.
+    let status = ada
+        .post(app.url("/api/update_payout"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .header("Content-Type", "application/json")
+        .body("iban=DE89370400440532013000&password=hunter2")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    expected.push((
+        "/api/update_payout",
+        403,
+        Some("Not allowed during impersonation"),
+    ));
+
+    // A plain form post (no JavaScript): redirected back to its page, and recorded so.
+    let status = ada
+        .post(app.url("/api/rename_project"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/projects"))
+        .form(&[
+            ("project_id", project.as_str()),
+            ("name", "Garden without JavaScript"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::FOUND);
+    expected.push(("/api/rename_project", 302, None));
+
+    // Signing in again while acting ends the session, recorded with that sign-in.
+    let status = app
+        .sign_in(&ada, "ada@example.com", common::PASSWORD)
+        .await
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    expected.push(("/api/sign_in", 200, None));
+
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM projects ORDER BY id")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        names,
+        ["Garden without JavaScript"],
+        "only the one rename was made"
+    );
+
+    let recorded = actions_in(&app, session).await;
+    let seen: Vec<(&str, u16, Option<String>)> = recorded
+        .iter()
+        .rev()
+        .map(|event| {
+            let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap();
+            (
+                event.path.as_deref().unwrap(),
+                event.status.unwrap() as u16,
+                detail["refused"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    let expected: Vec<(&str, u16, Option<String>)> = expected
+        .into_iter()
+        .map(|(path, status, refused)| (path, status, refused.map(str::to_string)))
+        .collect();
+    assert_eq!(
+        seen, expected,
+        "one event per request, with what it was told"
+    );
+    for event in &recorded {
+        for secret in ["hunter2", "DE89"] {
+            assert!(!event.detail.contains(secret), "{}", event.detail);
+        }
+    }
+    let json_body = &recorded[2];
+    assert!(
+        json_body.detail.contains("[REDACTED]"),
+        "{}",
+        json_body.detail
+    );
+
+    let renamed = &app.events("project_renamed").await[0];
+    let form_post = &recorded[1];
+    assert_eq!(form_post.seq, renamed.seq + 1, "recorded with the rename");
+    let ended = &app.events("impersonation_ended").await[0];
+    assert!(
+        ended.detail.contains("actor signed out"),
+        "{}",
+        ended.detail
+    );
+    assert_eq!(
+        recorded[0].seq,
+        ended.seq + 1,
+        "recorded with the sign-in that ended it"
+    );
 }
 
 /// Makes the database refuse every new `action` event, as a full disk or a broken audit

@@ -41,6 +41,7 @@ pub async fn sign_in(
         password,
         address,
         replaces.as_deref(),
+        crate::ssr::acting_request().as_deref(),
         now_ms(),
     )
     .await?;

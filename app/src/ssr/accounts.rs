@@ -110,12 +110,14 @@ fn attempt_buckets(email: &EmailAddress, address: Option<IpAddr>) -> Vec<(String
 
 /// Checks the password and starts a new sign-in session, replacing `replaces` if given (the
 /// session id is rotated at every sign-in). Every refusal is audited as `sign_in_failed`.
+/// Signing in again while acting ends the session; `action` records that request with it.
 pub async fn sign_in(
     store: &Store,
     email: &EmailAddress,
     password: String,
     address: Option<IpAddr>,
     replaces: Option<&str>,
+    action: Option<&ActingRequest>,
     now: i64,
 ) -> Result<NewSignIn, SignInError> {
     let failed = |reason: &str| {
@@ -169,7 +171,7 @@ pub async fn sign_in(
         .detail(json!({"address": address.map(|a| a.to_string())}));
     let digest = credentials::token_digest(&token);
     store
-        .start_sign_in(user.id, &digest, replaces, &attempt_id, event, now)
+        .start_sign_in(user.id, &digest, replaces, &attempt_id, event, action, now)
         .await?;
     Ok(NewSignIn { token, user })
 }

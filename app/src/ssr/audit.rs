@@ -100,6 +100,9 @@ pub struct ActingRequest {
     pub path: String,
     /// What the request carried (query and form fields); redacted when the event is sealed.
     pub arguments: Value,
+    /// The status the client gets when the change it asks for is made: a plain form post
+    /// (no JavaScript) is answered with a redirect back to its page.
+    pub done_status: u16,
     recorded: AtomicBool,
 }
 
@@ -111,6 +114,7 @@ impl ActingRequest {
         method: &str,
         path: &str,
         arguments: Value,
+        done_status: u16,
     ) -> Self {
         ActingRequest {
             actor_id,
@@ -119,6 +123,7 @@ impl ActingRequest {
             method: method.to_string(),
             path: path.to_string(),
             arguments,
+            done_status,
             recorded: AtomicBool::new(false),
         }
     }
@@ -149,47 +154,47 @@ impl ActingRequest {
     }
 }
 
-/// The arguments of a request as the audit keeps them: query and form fields by name
-/// (a repeated name keeps every value), a JSON body as sent, and only the size of anything
-/// else. Secrets among them are redacted when the event is sealed.
-pub fn request_arguments(query: Option<&str>, content_type: Option<&str>, body: &[u8]) -> Value {
-    fn add_pairs(args: &mut Map<String, Value>, encoded: &[u8]) {
-        for (key, value) in form_urlencoded::parse(encoded) {
-            let value = Value::String(value.into_owned());
-            match args.get_mut(key.as_ref()) {
-                None => {
-                    args.insert(key.into_owned(), value);
-                }
-                Some(Value::Array(values)) => values.push(value),
-                Some(first) => *first = Value::Array(vec![first.take(), value]),
-            }
-        }
-    }
+/// The arguments of a request as the audit keeps them: query and body fields by name (a
+/// repeated name keeps every value). The body is read as a form whatever its declared type,
+/// because that is how server functions read it: what the handler acts on is what is kept,
+/// and a secret it would find under its key is found, and redacted, under the same key.
+pub fn request_arguments(query: Option<&str>, body: &[u8]) -> Value {
     let mut args = Map::new();
-    if let Some(query) = query {
-        add_pairs(&mut args, query.as_bytes());
-    }
-    if !body.is_empty() {
-        let media_type = content_type
-            .and_then(|value| value.split(';').next())
-            .map(|value| value.trim().to_ascii_lowercase());
-        match media_type.as_deref() {
-            Some("application/x-www-form-urlencoded") => add_pairs(&mut args, body),
-            Some("application/json") => match serde_json::from_slice(body) {
-                Ok(body) => {
-                    args.insert("body".into(), body);
-                }
-                // Unparsed text cannot be redacted by key: only its size is kept.
-                Err(_) => {
-                    args.insert("body_bytes".into(), Value::from(body.len()));
-                }
-            },
-            _ => {
-                args.insert("body_bytes".into(), Value::from(body.len()));
+    let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .chain(form_urlencoded::parse(body));
+    for (key, value) in pairs {
+        let value = Value::String(value.into_owned());
+        match args.get_mut(key.as_ref()) {
+            None => {
+                args.insert(key.into_owned(), value);
             }
+            Some(Value::Array(values)) => values.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
         }
     }
     Value::Object(args)
+}
+
+/// The most the arguments of one request may take in its event, in characters of JSON. Every
+/// form in Actas is far smaller; a request carrying more is refused rather than done with
+/// only part of it on record (see `arguments_kept_whole`).
+pub const MAX_ARGUMENTS_CHARS: usize = 6_000;
+
+/// Whether sealing keeps these arguments whole: no key or value cut at the string cap, and
+/// all of it within `MAX_ARGUMENTS_CHARS`. Otherwise the event could not say what was asked.
+pub fn arguments_kept_whole(arguments: &Value) -> bool {
+    fn strings_fit(value: &Value) -> bool {
+        match value {
+            Value::String(text) => escaped_chars(text) <= MAX_TEXT_CHARS,
+            Value::Array(items) => items.iter().all(strings_fit),
+            Value::Object(fields) => fields.iter().all(|(key, value)| {
+                escaped_chars(key) <= MAX_TEXT_CHARS && (is_secret_key(key) || strings_fit(value))
+            }),
+            _ => true,
+        }
+    }
+    strings_fit(arguments)
+        && redact(arguments.clone()).to_string().chars().count() <= MAX_ARGUMENTS_CHARS
 }
 
 /// An event as a caller describes it, before it gets its place in the chain.
@@ -454,9 +459,16 @@ pub fn is_secret_key(key: &str) -> bool {
         "iban",
     ];
     let key = key.to_lowercase();
+    // `api-key`, `apiKey` and `pass_word` name the same secrets as `api_key` and `password`.
+    let joined: String = key
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' ' | '.'))
+        .collect();
     let is_code = |name: &str| name == "code" || name.ends_with("_code");
     // Form fields name nested values as `profile[code]` or `codes[]`: each part counts.
-    FRAGMENTS.iter().any(|fragment| key.contains(fragment))
+    FRAGMENTS
+        .iter()
+        .any(|fragment| key.contains(fragment) || joined.contains(&fragment.replace('_', "")))
         || is_code(&key)
         || key
             .split(['[', ']', '.'])
@@ -499,7 +511,7 @@ pub fn clean_text_within(text: &str, max_chars: usize) -> String {
             out.push_str("…[truncated]");
             break;
         }
-        if c.is_control() {
+        if breaks_lines(c) {
             // `\u000a` is six characters; counted as such toward the cap.
             let escaped = format!("\\u{:04x}", c as u32);
             chars += escaped.chars().count();
@@ -510,6 +522,19 @@ pub fn clean_text_within(text: &str, max_chars: usize) -> String {
         }
     }
     out
+}
+
+/// Control characters, and the Unicode line and paragraph separators that some readers
+/// also take for the end of a line: all are escaped.
+fn breaks_lines(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// How many characters `clean_text` makes of `text` before any cap.
+fn escaped_chars(text: &str) -> usize {
+    text.chars()
+        .map(|c| if breaks_lines(c) { 6 } else { 1 })
+        .sum()
 }
 
 #[cfg(test)]
@@ -621,6 +646,9 @@ mod tests {
             "support_codes[]": "ABCD2345",
             "codes.code": "ABCD2345",
             "barcodes": "kept too",
+            "apiKey": "k",
+            "X-Api-Key": "k",
+            "pass_word": "hunter2",
         });
         let redacted = redact(detail).to_string();
         for secret in [
@@ -636,12 +664,47 @@ mod tests {
     #[test]
     fn control_characters_are_escaped_and_long_text_capped() {
         assert_eq!(clean_text("a\nb\r\u{1b}"), "a\\u000ab\\u000d\\u001b");
+        assert_eq!(clean_text("a\u{2028}b\u{2029}"), "a\\u2028b\\u2029");
         let long = "x".repeat(5_000);
         let cleaned = clean_text(&long);
         assert!(cleaned.starts_with(&"x".repeat(MAX_TEXT_CHARS)));
         assert!(cleaned.chars().count() < MAX_TEXT_CHARS + 20);
         let newlines = "\n".repeat(5_000);
         assert!(clean_text(&newlines).chars().count() < MAX_TEXT_CHARS + 20);
+    }
+
+    #[test]
+    fn a_body_is_read_as_the_form_a_server_function_sees_whatever_its_type() {
+        let arguments = request_arguments(
+            Some("page=2&tag=a&tag=b"),
+            br#"{"note":"&password=hunter2&name=Orchard&x="}"#,
+        );
+        assert_eq!(arguments["page"], "2");
+        assert_eq!(arguments["tag"], json!(["a", "b"]));
+        assert_eq!(arguments["name"], "Orchard");
+        assert!(!redact(arguments).to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn arguments_are_kept_whole_or_the_request_is_not_carried_out() {
+        assert!(arguments_kept_whole(
+            &json!({"name": "Orchard", "project_id": "3"})
+        ));
+        assert!(arguments_kept_whole(
+            &json!({"name": "x".repeat(MAX_TEXT_CHARS)})
+        ));
+        assert!(!arguments_kept_whole(
+            &json!({"name": "x".repeat(MAX_TEXT_CHARS + 1)})
+        ));
+        assert!(!arguments_kept_whole(&json!({"name": "\n".repeat(200)})));
+        assert!(
+            arguments_kept_whole(&json!({"password": "x".repeat(50_000)})),
+            "a secret is replaced whole, whatever its length"
+        );
+        let padded: Map<String, Value> = (0..100)
+            .map(|n| (format!("pad{n:03}"), json!("y".repeat(60))))
+            .collect();
+        assert!(!arguments_kept_whole(&Value::Object(padded)));
     }
 
     #[test]

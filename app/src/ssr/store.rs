@@ -222,7 +222,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let action = action.filter(|action| !action.is_recorded());
         if let Some(action) = action {
-            Self::append_event(&mut tx, action.event(200, None), now).await?;
+            Self::append_event(&mut tx, action.event(action.done_status, None), now).await?;
         }
         tx.commit().await?;
         if let Some(action) = action {
@@ -489,8 +489,10 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a sign-in session (and ends the one it replaces, if any), with its audit event.
+    /// Starts a sign-in session (and ends the one it replaces, if any), with its audit event
+    /// and, when the replaced sign-in was acting, the `action` record of the request.
     /// The attempt that led here no longer counts against any limit.
+    #[allow(clippy::too_many_arguments)]
     pub async fn start_sign_in(
         &self,
         user_id: i64,
@@ -498,6 +500,7 @@ impl Store {
         replaces: Option<&str>,
         attempt_id: &str,
         event: NewEvent,
+        action: Option<&ActingRequest>,
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
@@ -531,8 +534,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(())
+        Self::commit_with_action(tx, action, now).await
     }
 
     pub async fn sign_in_record(
