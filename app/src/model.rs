@@ -277,8 +277,31 @@ pub struct SessionEntry {
     pub end_reason: Option<String>,
 }
 
-/// How many sessions the member's history shows, newest first.
-pub const SESSIONS_SHOWN: usize = 100;
+/// How many sessions a page of the member's history shows, newest first.
+pub const SESSIONS_PER_PAGE: usize = 50;
+
+/// One page of a list read by cursor (keyset paging): however deep the page, it costs the
+/// same as the first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Where the next page starts (the key of this page's last item), when there is one.
+    pub next: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// A page from `rows` read with one more than `per_page`: that extra row, if it came,
+    /// says another page follows, which continues after the last row kept.
+    pub fn from_rows(mut rows: Vec<T>, per_page: usize, key: impl Fn(&T) -> i64) -> Page<T> {
+        let next = if rows.len() > per_page {
+            rows.truncate(per_page);
+            rows.last().map(key)
+        } else {
+            None
+        };
+        Page { items: rows, next }
+    }
+}
 
 /// One audit event as the pages and exports show it (already redacted when it was stored).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,14 +335,6 @@ pub struct ActivityFilter {
     pub to: String,
 }
 
-/// One page of the activity log, newest first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActivityPage {
-    pub events: Vec<AuditEntry>,
-    /// The cursor for the next (older) page, when there is one.
-    pub older: Option<i64>,
-}
-
 pub const EVENTS_PER_PAGE: usize = 50;
 
 /// The kinds of audit event (SPEC.md §5), as stored and as the activity log's filter offers
@@ -347,8 +362,8 @@ pub const AUDIT_EVENT_KINDS: [&str; 20] = [
     "project_archived",
 ];
 
-/// The most events one session's log shows on the page (the export has them all).
-pub const SESSION_EVENTS_SHOWN: i64 = 500;
+/// How many events of one session's log are shown at a time, oldest first.
+pub const SESSION_EVENTS_PER_PAGE: usize = 200;
 
 /// An account on the impersonator allow-list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -419,6 +434,31 @@ mod tests {
         assert_eq!(format_countdown(59_999), "00:59");
         assert_eq!(format_countdown(30 * 60_000), "30:00");
         assert_eq!(format_countdown(3_600_000 + 61_000), "1:01:01");
+    }
+
+    #[test]
+    fn a_page_says_where_the_next_begins_only_when_there_is_one() {
+        assert_eq!(
+            Page::from_rows(vec![9, 8, 7], 2, |n| *n),
+            Page {
+                items: vec![9, 8],
+                next: Some(8)
+            }
+        );
+        assert_eq!(
+            Page::from_rows(vec![9, 8], 2, |n| *n),
+            Page {
+                items: vec![9, 8],
+                next: None
+            }
+        );
+        assert_eq!(
+            Page::from_rows(Vec::<i64>::new(), 2, |n| *n),
+            Page {
+                items: vec![],
+                next: None
+            }
+        );
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub async fn activity_csv(
         Err(error) => return refused(error),
     };
     let store: Store = state.store.clone();
-    let batches = stream::unfold(query, move |query: Option<EventQuery>| {
+    let batches = stream::unfold(Some(query), move |query: Option<EventQuery>| {
         let store = store.clone();
         async move {
             let query = query?;

@@ -3,12 +3,13 @@
 
 mod common;
 
-use app::model::{ActivityPage, AllowList, AuditEntry, SessionEntry};
+use app::model::{AllowList, AuditEntry, Page, SessionEntry};
 use common::{acting, spawn_app, user_id, Db, TestApp};
 use reqwest::StatusCode;
 
 on_both_databases!(
     the_member_sees_each_session_with_its_reason_actions_and_outcome,
+    the_member_pages_through_every_session_and_every_event_of_one,
     the_member_exports_every_event_about_their_account,
     an_owner_grants_and_removes_the_right_and_removal_ends_the_live_session,
     an_owner_suspends_a_member_and_the_session_on_the_account_ends,
@@ -17,6 +18,24 @@ on_both_databases!(
 
 async fn history(app: &TestApp, member: &reqwest::Client) -> Vec<SessionEntry> {
     let response = app.call(member, "session_history", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page: Page<SessionEntry> = response.json().await.unwrap();
+    page.items
+}
+
+async fn session_log(
+    app: &TestApp,
+    member: &reqwest::Client,
+    session: i64,
+    after: Option<i64>,
+) -> Page<AuditEntry> {
+    let session = session.to_string();
+    let after = after.map(|after| after.to_string());
+    let mut form = vec![("session_id", session.as_str())];
+    if let Some(after) = &after {
+        form.push(("after", after.as_str()));
+    }
+    let response = app.call(member, "session_audit_log", &form).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
@@ -46,16 +65,9 @@ async fn the_member_sees_each_session_with_its_reason_actions_and_outcome(db: Db
     assert_eq!(ended[0].end_reason.as_deref(), Some("exited"));
     assert!(ended[0].ended_at.unwrap() >= ended[0].started_at);
 
-    let log: Vec<AuditEntry> = app
-        .call(
-            &mia,
-            "session_audit_log",
-            &[("session_id", &session.to_string())],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let log = session_log(&app, &mia, session, None).await;
+    assert_eq!(log.next, None, "one page holds it all");
+    let log = log.items;
     let described: Vec<String> = log
         .iter()
         .map(|event| match (&event.path, event.status) {
@@ -77,23 +89,111 @@ async fn the_member_sees_each_session_with_its_reason_actions_and_outcome(db: Db
 
     // Another member cannot read Mia's session, whatever id they send.
     let max = app.signed_in("max@example.com").await;
-    let theirs: Vec<AuditEntry> = app
-        .call(
-            &max,
-            "session_audit_log",
-            &[("session_id", &session.to_string())],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(theirs.is_empty());
+    let theirs = session_log(&app, &max, session, None).await;
+    assert!(theirs.items.is_empty());
     assert!(history(&app, &max).await.is_empty());
     // Staff have no history of their own to see.
     assert_eq!(
         app.call(&ada, "session_history", &[]).await.status(),
         StatusCode::FORBIDDEN
     );
+}
+
+async fn the_member_pages_through_every_session_and_every_event_of_one(db: Db) {
+    use app::model::{SESSIONS_PER_PAGE, SESSION_EVENTS_PER_PAGE};
+    let app = spawn_app(db).await;
+    let (ada, first_session) = acting(&app, "full_access").await;
+    for _ in 0..SESSION_EVENTS_PER_PAGE + 20 {
+        assert_eq!(
+            app.call(&ada, "list_projects", &[]).await.status(),
+            StatusCode::OK
+        );
+    }
+    app.call(&ada, "exit_impersonation", &[]).await;
+    let mia = app.signed_in("mia@example.com").await;
+    let mia_id = user_id(&app, "mia@example.com").await;
+
+    // Every event of the session, each once, oldest first, a page at a time.
+    let mut seen: Vec<i64> = Vec::new();
+    let mut after = None;
+    loop {
+        let page = session_log(&app, &mia, first_session, after).await;
+        assert!(page.items.len() <= SESSION_EVENTS_PER_PAGE);
+        seen.extend(page.items.iter().map(|event| event.seq));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let stored: Vec<i64> = sqlx::query_scalar(
+        "SELECT seq FROM audit_events WHERE impersonation_id = $1 AND subject_id = $2 ORDER BY seq",
+    )
+    .bind(first_session)
+    .bind(mia_id)
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert!(stored.len() > SESSION_EVENTS_PER_PAGE + 20);
+    assert_eq!(seen, stored, "every event of the session, once, in order");
+
+    // More sessions than a page holds; the last one runs out with nobody watching.
+    for n in 1..=SESSIONS_PER_PAGE {
+        let started = app
+            .call(
+                &ada,
+                "start_impersonation",
+                &[
+                    ("target_id", &mia_id.to_string()),
+                    ("reason", &format!("TICKET-{n} another look")),
+                ],
+            )
+            .await;
+        assert_eq!(started.status(), StatusCode::OK);
+        if n < SESSIONS_PER_PAGE {
+            app.call(&ada, "exit_impersonation", &[]).await;
+        }
+    }
+    let last: i64 = sqlx::query_scalar("SELECT MAX(id) FROM impersonation_sessions")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    // It started two minutes ago and ran out one minute later.
+    sqlx::query(
+        "UPDATE impersonation_sessions SET started_at = started_at - 120000, \
+         expires_at = started_at - 60000 WHERE id = $1",
+    )
+    .bind(last)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+
+    let first: Page<SessionEntry> = app
+        .call(&mia, "session_history", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), SESSIONS_PER_PAGE);
+    let newest = &first.items[0];
+    assert_eq!(newest.id, last);
+    assert_eq!(newest.end_reason.as_deref(), Some("expired"), "not Ongoing");
+    assert_eq!(
+        newest.ended_at,
+        Some(newest.started_at + 60_000),
+        "ended at its expiry"
+    );
+    let cursor = first.next.expect("an older page");
+    let second: Page<SessionEntry> = app
+        .call(&mia, "session_history", &[("before", &cursor.to_string())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second.items.len(), 1);
+    assert_eq!(second.items[0].id, first_session);
+    assert_eq!(second.next, None);
+    let broken = app.call(&mia, "session_history", &[("before", "x")]).await;
+    assert_eq!(broken.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 async fn the_member_exports_every_event_about_their_account(db: Db) {
@@ -340,18 +440,18 @@ async fn the_activity_log_filters_and_pages_by_cursor(db: Db) {
     let mia_id = user_id(&app, "mia@example.com").await;
 
     // Filtered by subject, the newest page, then the next by cursor: no event twice.
-    let first: ActivityPage = activity(&app, &ada, &[("filter[subject]", "mia@example.com")])
+    let first: Page<AuditEntry> = activity(&app, &ada, &[("filter[subject]", "mia@example.com")])
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(first.events.len(), app::model::EVENTS_PER_PAGE);
+    assert_eq!(first.items.len(), app::model::EVENTS_PER_PAGE);
     assert!(first
-        .events
+        .items
         .iter()
         .all(|event| event.subject.as_deref() == Some("Mia Member <mia@example.com>")));
-    let cursor = first.older.unwrap();
-    let second: ActivityPage = activity(
+    let cursor = first.next.unwrap();
+    let second: Page<AuditEntry> = activity(
         &app,
         &ada,
         &[
@@ -363,17 +463,17 @@ async fn the_activity_log_filters_and_pages_by_cursor(db: Db) {
     .json()
     .await
     .unwrap();
-    assert!(second.events.iter().all(|event| event.seq < cursor));
+    assert!(second.items.iter().all(|event| event.seq < cursor));
     let about_mia: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE subject_id = $1")
             .bind(mia_id)
             .fetch_one(app.store.pool())
             .await
             .unwrap();
-    let mut pages = first.events.len() + second.events.len();
-    let mut older = second.older;
+    let mut pages = first.items.len() + second.items.len();
+    let mut older = second.next;
     while let Some(cursor) = older {
-        let page: ActivityPage = activity(
+        let page: Page<AuditEntry> = activity(
             &app,
             &ada,
             &[
@@ -385,8 +485,8 @@ async fn the_activity_log_filters_and_pages_by_cursor(db: Db) {
         .json()
         .await
         .unwrap();
-        pages += page.events.len();
-        older = page.older;
+        pages += page.items.len();
+        older = page.next;
     }
     assert_eq!(pages as i64, about_mia, "every event about Mia, once");
 
@@ -394,7 +494,7 @@ async fn the_activity_log_filters_and_pages_by_cursor(db: Db) {
     let day = |at_ms: i64| app::ssr::export::export_time(at_ms)[..10].to_string();
     let now = app::ssr::now_ms();
     let (today, tomorrow) = (day(now), day(now + 24 * 60 * 60 * 1000));
-    let actions: ActivityPage = activity(
+    let actions: Page<AuditEntry> = activity(
         &app,
         &ada,
         &[
@@ -408,24 +508,28 @@ async fn the_activity_log_filters_and_pages_by_cursor(db: Db) {
     .json()
     .await
     .unwrap();
-    assert_eq!(actions.events.len(), 50);
+    assert_eq!(actions.items.len(), 50);
     assert!(actions
-        .events
+        .items
         .iter()
         .all(|event| event.kind == "project_created"
             && event.actor.as_deref() == Some("Ada Admin <ada@example.com>")));
-    let none: ActivityPage = activity(&app, &ada, &[("filter[from]", &tomorrow)])
+    let none: Page<AuditEntry> = activity(&app, &ada, &[("filter[from]", &tomorrow)])
         .await
         .json()
         .await
         .unwrap();
-    assert!(none.events.is_empty());
+    assert!(none.items.is_empty());
 
-    // Bad filters are refused with a message; a name matching several accounts too.
+    // Bad filters are refused with a message; a name matching several accounts or none
+    // too, and so is a page link somebody changed.
     for (field, value) in [
         ("filter[kind]", "drop table"),
         ("filter[from]", "yesterday"),
         ("filter[subject]", "Member"),
+        ("filter[subject]", "nobody@example.com"),
+        ("before", "abc"),
+        ("before", "-1"),
     ] {
         let response = activity(&app, &ada, &[(field, value)]).await;
         assert_eq!(

@@ -2,56 +2,66 @@
 //! Thin: who may ask, parse, call the store, map the refusal.
 
 use crate::error::AppError;
-use crate::model::{ActivityFilter, ActivityPage, AllowList, AuditEntry, SessionEntry};
+use crate::model::{ActivityFilter, AllowList, AuditEntry, Page, SessionEntry};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
+use crate::model::{EVENTS_PER_PAGE, SESSIONS_PER_PAGE, SESSION_EVENTS_PER_PAGE};
+#[cfg(feature = "ssr")]
+use crate::ssr::oversight::parse_cursor;
+#[cfg(feature = "ssr")]
 use crate::ssr::{app_state, now_ms, signed_in_member, signed_in_owner, signed_in_staff};
 
-/// The impersonation sessions on the member's own account, newest first.
+/// A page of the impersonation sessions on the member's own account, newest first, older
+/// than the session `before` (a cursor from the page's URL) when given.
 #[server(endpoint = "session_history")]
-pub async fn session_history() -> Result<Vec<SessionEntry>, AppError> {
+pub async fn session_history(before: Option<String>) -> Result<Page<SessionEntry>, AppError> {
     let member = signed_in_member()?;
-    Ok(app_state()?
+    let before = parse_cursor(before.as_deref())?;
+    let rows = app_state()?
         .store
-        .member_sessions(member.user.id, now_ms())
-        .await?)
+        .member_sessions(member.user.id, before, SESSIONS_PER_PAGE + 1, now_ms())
+        .await?;
+    Ok(Page::from_rows(rows, SESSIONS_PER_PAGE, |session| {
+        session.id
+    }))
 }
 
-/// Every event of one session on the member's own account.
+/// A page of the events of one session on the member's own account, oldest first, after
+/// the event `after` when given.
 #[server(endpoint = "session_audit_log")]
-pub async fn session_audit_log(session_id: i64) -> Result<Vec<AuditEntry>, AppError> {
+pub async fn session_audit_log(
+    session_id: i64,
+    after: Option<i64>,
+) -> Result<Page<AuditEntry>, AppError> {
     let member = signed_in_member()?;
-    Ok(app_state()?
+    let rows = app_state()?
         .store
-        .session_events(member.user.id, session_id)
-        .await?)
+        .session_events(
+            member.user.id,
+            session_id,
+            after,
+            SESSION_EVENTS_PER_PAGE + 1,
+        )
+        .await?;
+    Ok(Page::from_rows(rows, SESSION_EVENTS_PER_PAGE, |event| {
+        event.seq
+    }))
 }
 
-/// One page of the global activity log, newest first, older than `before` when given.
+/// A page of the global activity log, newest first, older than the event `before` (a
+/// cursor from the page's URL) when given.
 #[server(endpoint = "activity_log")]
 pub async fn activity_log(
     filter: ActivityFilter,
-    before: Option<i64>,
-) -> Result<ActivityPage, AppError> {
-    use crate::model::EVENTS_PER_PAGE;
+    before: Option<String>,
+) -> Result<Page<AuditEntry>, AppError> {
     signed_in_staff()?;
+    let before = parse_cursor(before.as_deref())?;
     let store = app_state()?.store;
-    let Some(query) = crate::ssr::export::event_query(&store, &filter, before).await? else {
-        return Ok(ActivityPage {
-            events: vec![],
-            older: None,
-        });
-    };
-    let mut events = store.events(&query, EVENTS_PER_PAGE as i64 + 1).await?;
-    let older = (events.len() > EVENTS_PER_PAGE).then(|| {
-        events.truncate(EVENTS_PER_PAGE);
-        events.last().map(|event| event.seq)
-    });
-    Ok(ActivityPage {
-        events,
-        older: older.flatten(),
-    })
+    let query = crate::ssr::export::event_query(&store, &filter, before).await?;
+    let rows = store.events(&query, EVENTS_PER_PAGE as i64 + 1).await?;
+    Ok(Page::from_rows(rows, EVENTS_PER_PAGE, |event| event.seq))
 }
 
 /// The allow-list, for owners.

@@ -2,7 +2,7 @@ use crate::api::oversight::activity_log;
 use crate::components::{
     describe_detail, describe_event, encode_query_value, when_loaded, DataTable,
 };
-use crate::model::{format_utc, ActivityFilter, ActivityPage, AUDIT_EVENT_KINDS};
+use crate::model::{format_utc, ActivityFilter, AuditEntry, Page, AUDIT_EVENT_KINDS};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -22,7 +22,8 @@ pub fn AdminActivityPage() -> impl IntoView {
         from: field("from"),
         to: field("to"),
     };
-    let before = move || field("before").parse::<i64>().ok();
+    // The server judges the cursor: a link somebody changed gets a message, not the newest page.
+    let before = move || query.read().get("before");
     let page = Resource::new(
         move || (filter(), before()),
         |(filter, before)| activity_log(filter, before),
@@ -81,7 +82,7 @@ fn filter_query(filter: &ActivityFilter) -> String {
 }
 
 #[component]
-fn ActivityTable(page: ActivityPage, filter: ActivityFilter, newest: bool) -> impl IntoView {
+fn ActivityTable(page: Page<AuditEntry>, filter: ActivityFilter, newest: bool) -> impl IntoView {
     let filters = filter_query(&filter);
     let link = move |before: Option<i64>| {
         let mut query = filters.clone();
@@ -93,11 +94,11 @@ fn ActivityTable(page: ActivityPage, filter: ActivityFilter, newest: bool) -> im
         }
         format!("/admin/activity?{query}")
     };
-    if page.events.is_empty() {
+    if page.items.is_empty() {
         return view! { <p class="muted" role="status">"No events match."</p> }.into_any();
     }
     let rows = page
-        .events
+        .items
         .into_iter()
         .map(|event| {
             view! {
@@ -117,7 +118,7 @@ fn ActivityTable(page: ActivityPage, filter: ActivityFilter, newest: bool) -> im
         </DataTable>
         <nav class="pager" aria-label="Pages">
             {(!newest).then(|| view! { <A href=link(None)>"Newest events"</A> })}
-            {page.older.map(|older| view! { <A href=link(Some(older))>"Older events"</A> })}
+            {page.next.map(|older| view! { <A href=link(Some(older))>"Older events"</A> })}
         </nav>
     }
     .into_any()

@@ -5,11 +5,13 @@ use crate::components::{
     ErrorNote, SubmitButton,
 };
 use crate::model::{
-    format_duration, format_utc, ActiveConsent, AuditEntry, Scope, SessionEntry, SESSIONS_SHOWN,
-    SESSION_EVENTS_SHOWN,
+    format_duration, format_utc, ActiveConsent, AuditEntry, Page, Scope, SessionEntry,
 };
+use crate::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 /// `/settings/impersonation`: the member decides whether, for how long and how far support
 /// may act as them.
@@ -34,14 +36,34 @@ pub fn ImpersonationSettingsPage() -> impl IntoView {
         </section>
         <EnableForm grant/>
         <SupportCodeForm/>
-        <SessionHistory/>
+        <SessionHistory revoke/>
     }
 }
 
 /// SPEC.md §5: every session on the member's account, what was done in it, and the export.
+/// Newest first, a page at a time (`?sessions_before=` carries the cursor, so paging works
+/// without JavaScript too); the table follows a revocation and support's comings and goings.
 #[component]
-fn SessionHistory() -> impl IntoView {
-    let sessions = Resource::new(|| (), |_| session_history());
+fn SessionHistory(revoke: ServerAction<RevokeConsent>) -> impl IntoView {
+    let query = use_query_map();
+    let before = move || query.read().get("sessions_before");
+    let sessions = Resource::new(
+        move || (revoke.version().get(), before()),
+        |(_, before)| session_history(before),
+    );
+    // Browser only: when support starts or stops acting (the live channel refetches `me`).
+    let me = use_session().me;
+    Effect::new(move |seen: Option<Option<String>>| {
+        let acting = me
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .and_then(|me| me.support_acting);
+        if seen.is_some_and(|seen| seen != acting) {
+            sessions.refetch();
+        }
+        acting
+    });
     view! {
         <section class="card wide" aria-labelledby="sessions-heading">
             <h2 id="sessions-heading">"Sessions"</h2>
@@ -49,24 +71,18 @@ fn SessionHistory() -> impl IntoView {
                 <a href="/settings/impersonation/audit-log.csv" download>"Export audit log (CSV)"</a>
                 <a href="/settings/impersonation/audit-log.json" download>"Export audit log (JSON)"</a>
             </p>
-            {when_loaded(sessions, |sessions| view! { <SessionTable sessions/> })}
+            {when_loaded(sessions, move |page| view! { <SessionTable page newest=before().is_none()/> })}
         </section>
     }
 }
 
 #[component]
-fn SessionTable(sessions: Vec<SessionEntry>) -> impl IntoView {
-    if sessions.is_empty() {
+fn SessionTable(page: Page<SessionEntry>, newest: bool) -> impl IntoView {
+    if page.items.is_empty() && newest {
         return view! { <p class="muted">"Nobody has acted on your account yet."</p> }.into_any();
     }
-    let capped = (sessions.len() >= SESSIONS_SHOWN).then(|| {
-        view! {
-            <p class="muted">
-                {format!("The {SESSIONS_SHOWN} most recent sessions; the export has every one.")}
-            </p>
-        }
-    });
-    let rows = sessions
+    let rows = page
+        .items
         .into_iter()
         .map(|session| view! { <SessionRow session/> })
         .collect_view();
@@ -74,7 +90,12 @@ fn SessionTable(sessions: Vec<SessionEntry>) -> impl IntoView {
         <DataTable headers=vec!["Started", "Ended", "Duration", "Impersonator", "Reason", "Scope", "Status", "Audit log"]>
             {rows}
         </DataTable>
-        {capped}
+        <nav class="pager" aria-label="Pages of sessions">
+            {(!newest).then(|| view! { <A href="/settings/impersonation">"Newest sessions"</A> })}
+            {page.next.map(|older| view! {
+                <A href=format!("/settings/impersonation?sessions_before={older}")>"Older sessions"</A>
+            })}
+        </nav>
     }
     .into_any()
 }
@@ -84,16 +105,6 @@ fn SessionTable(sessions: Vec<SessionEntry>) -> impl IntoView {
 fn SessionRow(session: SessionEntry) -> impl IntoView {
     let open = RwSignal::new(false);
     let id = session.id;
-    let log = Resource::new(
-        move || open.get(),
-        move |open| async move {
-            if open {
-                session_audit_log(id).await.map(Some)
-            } else {
-                Ok(None)
-            }
-        },
-    );
     let ongoing = session.end_reason.is_none();
     let status = session
         .end_reason
@@ -130,27 +141,39 @@ fn SessionRow(session: SessionEntry) -> impl IntoView {
             </tr>
             <tr id=log_id.clone() hidden=move || !open.get()>
                 <td colspan="8" class="log">
-                    {when_loaded(log, |events| events.map(|events| view! { <SessionLog events/> }))}
+                    <Show when=move || open.get()>
+                        <SessionLog session_id=id/>
+                    </Show>
                 </td>
             </tr>
         </tbody>
     }
 }
 
-/// What was done in a session, oldest first.
+/// What was done in a session, oldest first: a page of events, and `Show more` for the next
+/// until every one is listed. Rendered in the browser only, once the member opens it.
 #[component]
-fn SessionLog(events: Vec<AuditEntry>) -> impl IntoView {
-    let capped = (events.len() as i64 >= SESSION_EVENTS_SHOWN).then(|| {
-        view! {
-            <p class="muted">
-                {format!("The first {SESSION_EVENTS_SHOWN} events; the export has every one.")}
-            </p>
+fn SessionLog(session_id: i64) -> impl IntoView {
+    let events = RwSignal::new(Vec::<AuditEntry>::new());
+    let next = RwSignal::new(None::<i64>);
+    let load = Action::new_unsync(move |after: &Option<i64>| session_audit_log(session_id, *after));
+    load.dispatch(None);
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = load.value().get() {
+            events.update(|events| events.extend(page.items));
+            next.set(page.next);
         }
     });
-    let items = events
-        .into_iter()
-        .map(|event| {
-            view! {
+    let error = move || {
+        load.value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| error.to_string())
+    };
+    let loading = load.pending();
+    view! {
+        <ol class="event-log" aria-label="Audit log of this session" aria-busy=move || loading.get().to_string()>
+            <For each=move || events.get() key=|event| event.seq let(event)>
                 <li>
                     <time>{format_utc(event.at_ms)}</time>
                     " "
@@ -158,12 +181,20 @@ fn SessionLog(events: Vec<AuditEntry>) -> impl IntoView {
                     " "
                     <span class="detail">{describe_detail(&event.detail)}</span>
                 </li>
-            }
-        })
-        .collect_view();
-    view! {
-        <ol class="event-log" aria-label="Audit log of this session">{items}</ol>
-        {capped}
+            </For>
+        </ol>
+        <ErrorNote message=Signal::derive(error)/>
+        {move || next.get().map(|after| view! {
+            <button
+                type="button"
+                class="secondary"
+                disabled=loading
+                aria-busy=move || loading.get().to_string()
+                on:click=move |_| { load.dispatch(Some(after)); }
+            >
+                "Show more"
+            </button>
+        })}
     }
 }
 

@@ -76,13 +76,13 @@ pub fn json_entry(entry: &AuditEntry) -> Value {
     })
 }
 
-/// The store's query for an activity-log filter as typed: `None` when it names an account
-/// that does not exist (nothing can match). An ambiguous name is refused with a message.
+/// The store's query for an activity-log filter as typed. A name that matches no account,
+/// or several, is refused with a message saying so.
 pub async fn event_query(
     store: &Store,
     filter: &ActivityFilter,
     before: Option<i64>,
-) -> Result<Option<EventQuery>, AppError> {
+) -> Result<EventQuery, AppError> {
     let query = ActivityQuery::parse(filter)?;
     let mut resolved = EventQuery {
         kind: query.kind,
@@ -98,7 +98,11 @@ pub async fn event_query(
         let Some(text) = text else { continue };
         match store.match_user(text).await? {
             UserMatch::One(found) => *id = Some(found),
-            UserMatch::None => return Ok(None),
+            UserMatch::None => {
+                return Err(AppError::Invalid(format!(
+                    "No account matches the {role} “{text}”."
+                )))
+            }
             UserMatch::Several => {
                 return Err(AppError::Invalid(format!(
                     "Several accounts match the {role} “{text}”: type the full email."
@@ -106,7 +110,7 @@ pub async fn event_query(
             }
         }
     }
-    Ok(Some(resolved))
+    Ok(resolved)
 }
 
 #[cfg(test)]

@@ -127,6 +127,20 @@ pub enum FilterError {
     EmptyRange,
     #[error("Filters are at most 254 characters.")]
     TooLong,
+    #[error("This page link is broken. Start again from the first page.")]
+    BadCursor,
+}
+
+/// A page cursor as a URL carries it: nothing for the first page, else the positive key the
+/// next page starts after. Anything else is a link somebody changed.
+pub fn parse_cursor(text: Option<&str>) -> Result<Option<i64>, FilterError> {
+    match text.map(str::trim).filter(|text| !text.is_empty()) {
+        None => Ok(None),
+        Some(text) => match text.parse::<i64>() {
+            Ok(key) if key > 0 => Ok(Some(key)),
+            _ => Err(FilterError::BadCursor),
+        },
+    }
 }
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -311,5 +325,19 @@ mod tests {
             FilterError::EmptyRange
         );
         assert_eq!(bad(|f| f.subject = "x".repeat(300)), FilterError::TooLong);
+    }
+
+    #[test]
+    fn a_page_cursor_is_a_positive_key_or_nothing() {
+        assert_eq!(parse_cursor(None), Ok(None));
+        assert_eq!(parse_cursor(Some(" ")), Ok(None));
+        assert_eq!(parse_cursor(Some("42")), Ok(Some(42)));
+        for broken in ["abc", "0", "-3", "1e3", "99999999999999999999"] {
+            assert_eq!(
+                parse_cursor(Some(broken)),
+                Err(FilterError::BadCursor),
+                "{broken}"
+            );
+        }
     }
 }

@@ -2,10 +2,7 @@
 //! member's history and export, the activity log) and the owner's changes.
 
 use super::{escape_like, user_from_row, Store, StoreError, Tx, USER_COLUMNS};
-use crate::model::{
-    AllowList, AllowListEntry, AuditEntry, Scope, SessionEntry, UserSummary, SESSIONS_SHOWN,
-    SESSION_EVENTS_SHOWN,
-};
+use crate::model::{AllowList, AllowListEntry, AuditEntry, Scope, SessionEntry, UserSummary};
 use crate::ssr::audit::{EventKind, NewEvent};
 use crate::ssr::impersonation::EndReason;
 use crate::ssr::oversight::{
@@ -65,19 +62,23 @@ pub struct EventQuery {
 }
 
 impl Store {
-    /// The member's impersonation sessions, newest first.
+    /// Up to `limit` of the member's impersonation sessions, newest first, older than the
+    /// session `before` when given.
     pub async fn member_sessions(
         &self,
         member_id: i64,
+        before: Option<i64>,
+        limit: usize,
         now: i64,
     ) -> Result<Vec<SessionEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.id, s.started_at, s.expires_at, s.ended_at, s.end_reason, s.reason, s.scope, \
              a.name, a.email FROM impersonation_sessions s JOIN users a ON a.id = s.actor_id \
-             WHERE s.target_id = $1 ORDER BY s.id DESC LIMIT $2",
+             WHERE s.target_id = $1 AND s.id < $2 ORDER BY s.id DESC LIMIT $3",
         )
         .bind(member_id)
-        .bind(SESSIONS_SHOWN as i64)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -110,19 +111,23 @@ impl Store {
             .collect()
     }
 
-    /// Every event of one session on the member's account, oldest first. Another member's
-    /// session yields nothing.
+    /// Up to `limit` events of one session on the member's account, oldest first, after the
+    /// event `after` when given. Another member's session yields nothing.
     pub async fn session_events(
         &self,
         member_id: i64,
         session_id: i64,
+        after: Option<i64>,
+        limit: usize,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query(&format!(
-            "{ENTRY_SELECT} WHERE e.impersonation_id = $1 AND e.subject_id = $2 ORDER BY e.seq LIMIT $3"
+            "{ENTRY_SELECT} WHERE e.impersonation_id = $1 AND e.subject_id = $2 AND e.seq > $3 \
+             ORDER BY e.seq LIMIT $4"
         ))
         .bind(session_id)
         .bind(member_id)
-        .bind(SESSION_EVENTS_SHOWN)
+        .bind(after.unwrap_or(0))
+        .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(entry_from_row).collect()
