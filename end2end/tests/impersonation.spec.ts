@@ -131,6 +131,11 @@ test("live: the member sees support arrive; on revoke the admin's banner goes wi
   // The member's open page learns of it without a reload.
   await expect(member.getByText("Support is acting on your account")).toBeVisible({ timeout: 2_000 });
   await expect(member.getByRole("status").filter({ hasText: "Support is acting" })).toContainText("Ada Admin");
+  // Its history follows too: the new session is listed as ongoing, no reload needed.
+  const session = member
+    .getByRole("region", { name: "Sessions" })
+    .getByRole("row", { name: /TICKET-6000 live check/ });
+  await expect(session).toContainText("Ongoing");
 
   const revokedAt = Date.now();
   await member.getByRole("button", { name: "Revoke consent" }).click();
@@ -141,6 +146,8 @@ test("live: the member sees support arrive; on revoke the admin's banner goes wi
   const elapsed = Date.now() - revokedAt;
   console.log(`revoke to banner gone: ${elapsed} ms`);
   await expect(admin.getByRole("region", { name: "Impersonation" })).toHaveCount(0);
+  await expect(session).toContainText("consent revoked");
+  await expect(session.getByRole("button", { name: "End session" })).toHaveCount(0);
 
   // The admin's next action is refused.
   await admin.getByLabel("New project name").fill("Too late");

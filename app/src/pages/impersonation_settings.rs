@@ -148,6 +148,8 @@ fn SessionRow(session: SessionEntry) -> impl IntoView {
             </tr>
         </tbody>
     }
+    // A row's view type is deep enough to exhaust the compiler's query depth on wasm.
+    .into_any()
 }
 
 /// What was done in a session, oldest first: a page of events, and `Show more` for the next
@@ -196,6 +198,7 @@ fn SessionLog(session_id: i64) -> impl IntoView {
             </button>
         })}
     }
+    .into_any()
 }
 
 #[component]
