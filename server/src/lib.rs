@@ -6,6 +6,7 @@ pub mod live;
 pub mod middleware;
 
 use app::model::Role;
+use app::ssr::audit::ChainAnchor;
 use app::ssr::credentials::{hash_password, new_password};
 use app::ssr::rules::SignInLifetime;
 use app::ssr::store::{NewUser, Store, StoreError};
@@ -221,11 +222,15 @@ pub async fn create_demo_accounts(
     Ok(created)
 }
 
-/// `actas verify-audit`: walks the audit chain; `Err` names the first broken link.
-pub async fn verify_audit(database_url: &str) -> Result<Result<u64, String>, StoreError> {
+/// `actas verify-audit`: walks the audit chain, held to `anchor` when given; `Ok` is the
+/// verified head (the next anchor), `Err` names the first broken link.
+pub async fn verify_audit(
+    database_url: &str,
+    anchor: Option<ChainAnchor>,
+) -> Result<Result<ChainAnchor, String>, StoreError> {
     let store = Store::connect(database_url).await?;
     Ok(store
-        .verify_audit_chain()
+        .verify_audit_chain_from(anchor)
         .await?
         .map_err(|link| link.to_string()))
 }

@@ -1,13 +1,16 @@
 //! `actas`: serves the app, or with `verify-audit` checks the audit chain.
 
+use app::ssr::audit::ChainAnchor;
 use server::config::Config;
 use server::{verify_audit, Server};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: actas [serve | verify-audit]
+const USAGE: &str = "usage: actas [serve | verify-audit [--anchor SEQ:HASH]]
 
   serve          run the web app (the default)
-  verify-audit   check the audit log's hash chain; exit code 1 names the first broken link
+  verify-audit   check the audit log's hash chain; exit code 1 names the first broken link.
+                 Prints the verified head as SEQ:HASH: kept outside the database and given
+                 back with --anchor, it also catches a log rewritten with fresh hashes.
 
 Settings come from the environment; see the README.";
 
@@ -27,29 +30,51 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let command = std::env::args().nth(1);
-    match command.as_deref() {
-        None | Some("serve") => serve(&config).await,
-        Some("verify-audit") => match verify_audit(&config.database_url).await {
-            Ok(Ok(count)) => {
-                println!("audit chain intact: {count} events verified");
-                ExitCode::SUCCESS
-            }
-            Ok(Err(broken)) => {
-                println!("audit chain broken: {broken}");
-                ExitCode::from(1)
-            }
-            Err(error) => {
-                eprintln!("actas: {error}");
-                ExitCode::from(2)
-            }
-        },
-        Some("-h" | "--help" | "help") => {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] | ["serve"] => serve(&config).await,
+        ["verify-audit", rest @ ..] => {
+            let anchor = match rest {
+                [] => None,
+                ["--anchor", anchor] => match ChainAnchor::parse(anchor) {
+                    Ok(anchor) => Some(anchor),
+                    Err(problem) => {
+                        eprintln!("actas: {problem}\n\n{USAGE}");
+                        return ExitCode::from(2);
+                    }
+                },
+                _ => {
+                    eprintln!("actas: unexpected arguments {rest:?}\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
+            verify(&config, anchor).await
+        }
+        ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Some(other) => {
+        [other, ..] => {
             eprintln!("actas: unknown command {other:?}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn verify(config: &Config, anchor: Option<ChainAnchor>) -> ExitCode {
+    match verify_audit(&config.database_url, anchor).await {
+        Ok(Ok(head)) => {
+            println!("audit chain intact: {} events verified", head.seq);
+            println!("head: {head}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(broken)) => {
+            println!("audit chain broken: {broken}");
+            ExitCode::from(1)
+        }
+        Err(error) => {
+            eprintln!("actas: {error}");
             ExitCode::from(2)
         }
     }

@@ -415,7 +415,7 @@ async fn the_chain_stays_whole_under_concurrent_appends_and_names_an_altered_row
         .execute(app.store.pool())
         .await
         .unwrap();
-    let verdict = server::verify_audit(&app.database_url).await.unwrap();
+    let verdict = server::verify_audit(&app.database_url, None).await.unwrap();
     assert_eq!(
         verdict,
         Err(format!(

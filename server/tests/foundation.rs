@@ -183,14 +183,40 @@ async fn a_tampered_audit_row_is_caught_by_the_verifier(db: Db) {
     app.sign_in(&app.client(), "max@example.com", PASSWORD)
         .await;
 
-    let verifier = std::process::Command::new(env!("CARGO_BIN_EXE_actas"))
-        .arg("verify-audit")
-        .env("DATABASE_URL", &app.database_url)
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&verifier.stdout).to_string();
-    assert!(verifier.status.success(), "{report}");
+    let verify = |args: &[&str]| {
+        let verifier = std::process::Command::new(env!("CARGO_BIN_EXE_actas"))
+            .arg("verify-audit")
+            .args(args)
+            .env("DATABASE_URL", &app.database_url)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&verifier.stdout).to_string();
+        (verifier.status.code(), report)
+    };
+    let (code, report) = verify(&[]);
+    assert_eq!(code, Some(0), "{report}");
     assert!(report.contains("audit chain intact"), "{report}");
+    // The head it prints, kept outside the database, holds the chain to it later.
+    let head = report
+        .lines()
+        .find_map(|line| line.strip_prefix("head: "))
+        .expect("the head is printed")
+        .to_string();
+    app.sign_in(&app.client(), "owner@example.com", PASSWORD)
+        .await;
+    let (code, report) = verify(&["--anchor", &head]);
+    assert_eq!(code, Some(0), "{report}");
+    let (seq, hash) = head.split_once(':').unwrap();
+    let flipped = if hash.starts_with('0') { "1" } else { "0" };
+    let other = format!("{seq}:{flipped}{}", &hash[1..]);
+    let (code, report) = verify(&["--anchor", &other]);
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report.contains(&format!("event {seq} does not match the anchor")),
+        "{report}"
+    );
+    let (code, _) = verify(&["--anchor", "not-an-anchor"]);
+    assert_eq!(code, Some(2), "a malformed anchor is a usage error");
 
     let victim = app.events("sign_in").await.last().unwrap().seq; // the older sign-in
     tamper(
@@ -200,13 +226,8 @@ async fn a_tampered_audit_row_is_caught_by_the_verifier(db: Db) {
     )
     .await;
 
-    let verifier = std::process::Command::new(env!("CARGO_BIN_EXE_actas"))
-        .arg("verify-audit")
-        .env("DATABASE_URL", &app.database_url)
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&verifier.stdout).to_string();
-    assert_eq!(verifier.status.code(), Some(1), "{report}");
+    let (code, report) = verify(&[]);
+    assert_eq!(code, Some(1), "{report}");
     assert!(
         report.contains(&format!("event {victim} was altered")),
         "{report}"

@@ -341,7 +341,43 @@ pub enum BrokenLink {
     /// The row's content does not hash to its stored hash (the row was altered).
     HashMismatch { seq: i64 },
     /// The chain head says more rows (or other rows) exist than are there: the tail was cut.
+    /// Or rows are stored past the head, where no append put them.
     HeadMismatch { head_seq: i64, last_seq: i64 },
+    /// The event an anchor kept outside the database names has another hash (or is gone):
+    /// the chain was rewritten up to it, hashes and all.
+    AnchorMismatch { seq: i64 },
+}
+
+/// A point of the chain written down outside the database, as `seq:hash`. Every hash covers
+/// every event before it, so a chain that still holds this point is unchanged up to it, even
+/// against someone who could rewrite the database and recompute every hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainAnchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl ChainAnchor {
+    pub fn parse(text: &str) -> Result<ChainAnchor, &'static str> {
+        const EXPECTED: &str = "an anchor is SEQ:HASH, as verify-audit prints the head";
+        let (seq, hash) = text.trim().split_once(':').ok_or(EXPECTED)?;
+        let seq = seq
+            .parse::<i64>()
+            .ok()
+            .filter(|seq| *seq >= 1)
+            .ok_or(EXPECTED)?;
+        let hash = hash.to_ascii_lowercase();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(EXPECTED);
+        }
+        Ok(ChainAnchor { seq, hash })
+    }
+}
+
+impl fmt::Display for ChainAnchor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
 }
 
 impl fmt::Display for BrokenLink {
@@ -367,6 +403,10 @@ impl fmt::Display for BrokenLink {
                 f,
                 "the chain head records event {head_seq}, but the last stored event is {last_seq}"
             ),
+            BrokenLink::AnchorMismatch { seq } => write!(
+                f,
+                "event {seq} does not match the anchor kept outside the database: the log was rewritten up to it"
+            ),
         }
     }
 }
@@ -378,6 +418,7 @@ pub struct ChainVerifier {
     expected_seq: i64,
     last_hash: String,
     broken: Option<BrokenLink>,
+    anchor: Option<ChainAnchor>,
 }
 
 impl Default for ChainVerifier {
@@ -386,11 +427,20 @@ impl Default for ChainVerifier {
             expected_seq: 1,
             last_hash: GENESIS_HASH.to_string(),
             broken: None,
+            anchor: None,
         }
     }
 }
 
 impl ChainVerifier {
+    /// A verifier that also holds the chain to a point written down outside the database.
+    pub fn anchored(anchor: Option<ChainAnchor>) -> Self {
+        ChainVerifier {
+            anchor,
+            ..ChainVerifier::default()
+        }
+    }
+
     /// Checks the next event; returns false once the chain is broken (stop feeding it).
     pub fn check(&mut self, event: &StoredEvent) -> bool {
         if self.broken.is_some() {
@@ -405,6 +455,12 @@ impl ChainVerifier {
             Some(BrokenLink::PrevHashMismatch { seq: event.seq })
         } else if event.compute_hash() != event.hash {
             Some(BrokenLink::HashMismatch { seq: event.seq })
+        } else if self
+            .anchor
+            .as_ref()
+            .is_some_and(|anchor| anchor.seq == event.seq && anchor.hash != event.hash)
+        {
+            Some(BrokenLink::AnchorMismatch { seq: event.seq })
         } else {
             None
         };
@@ -421,8 +477,15 @@ impl ChainVerifier {
         }
     }
 
-    /// The verdict once every event was fed, given the chain head's record of the last one.
-    pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<u64, BrokenLink> {
+    /// The verdict once every event up to the head was fed, given the chain head's record of
+    /// the last one and the highest sequence number stored at all: the head, to keep as an
+    /// anchor.
+    pub fn finish(
+        self,
+        head_seq: i64,
+        head_hash: &str,
+        max_stored_seq: i64,
+    ) -> Result<ChainAnchor, BrokenLink> {
         if let Some(link) = self.broken {
             return Err(link);
         }
@@ -430,7 +493,19 @@ impl ChainVerifier {
         if head_seq != last_seq || head_hash != self.last_hash {
             return Err(BrokenLink::HeadMismatch { head_seq, last_seq });
         }
-        Ok(last_seq as u64)
+        if max_stored_seq > head_seq {
+            return Err(BrokenLink::HeadMismatch {
+                head_seq,
+                last_seq: max_stored_seq,
+            });
+        }
+        if let Some(anchor) = self.anchor.filter(|anchor| anchor.seq > last_seq) {
+            return Err(BrokenLink::AnchorMismatch { seq: anchor.seq });
+        }
+        Ok(ChainAnchor {
+            seq: last_seq,
+            hash: self.last_hash,
+        })
     }
 }
 
@@ -557,13 +632,24 @@ mod tests {
     }
 
     fn verify(events: &[StoredEvent], head_seq: i64, head_hash: &str) -> Result<u64, BrokenLink> {
-        let mut verifier = ChainVerifier::default();
+        verify_from(ChainVerifier::default(), events, head_seq, head_hash)
+    }
+
+    fn verify_from(
+        mut verifier: ChainVerifier,
+        events: &[StoredEvent],
+        head_seq: i64,
+        head_hash: &str,
+    ) -> Result<u64, BrokenLink> {
         for event in events {
             if !verifier.check(event) {
                 break;
             }
         }
-        verifier.finish(head_seq, head_hash)
+        let max_stored = events.last().map_or(0, |event| event.seq);
+        verifier
+            .finish(head_seq, head_hash, max_stored)
+            .map(|head| head.seq as u64)
     }
 
     #[test]
@@ -625,6 +711,54 @@ mod tests {
                 last_seq: 3
             })
         );
+    }
+
+    #[test]
+    fn rows_past_the_head_are_caught() {
+        let events = chain(5);
+        assert_eq!(
+            verify(&events, 3, &events[2].hash),
+            Err(BrokenLink::HeadMismatch {
+                head_seq: 3,
+                last_seq: 5
+            })
+        );
+    }
+
+    #[test]
+    fn an_anchor_kept_outside_catches_a_chain_rewritten_hashes_and_all() {
+        let events = chain(5);
+        let anchor = ChainAnchor::parse(&format!("3:{}", events[2].hash.to_uppercase())).unwrap();
+        let head = &events[4].hash;
+        let anchored = |anchor: &ChainAnchor| ChainVerifier::anchored(Some(anchor.clone()));
+        assert_eq!(verify_from(anchored(&anchor), &events, 5, head), Ok(5));
+
+        // Someone with the database changes event 2 and recomputes every hash from there.
+        let mut forged = events.clone();
+        forged[1].detail = json!({"n": 99}).to_string();
+        for i in 1..forged.len() {
+            forged[i].prev_hash = forged[i - 1].hash.clone();
+            forged[i].hash = forged[i].compute_hash();
+        }
+        let forged_head = forged[4].hash.clone();
+        assert_eq!(
+            verify(&forged, 5, &forged_head),
+            Ok(5),
+            "consistent on its own"
+        );
+        assert_eq!(
+            verify_from(anchored(&anchor), &forged, 5, &forged_head),
+            Err(BrokenLink::AnchorMismatch { seq: 3 })
+        );
+        // Or cuts the chain back before the anchor.
+        assert_eq!(
+            verify_from(anchored(&anchor), &events[..2], 2, &events[1].hash),
+            Err(BrokenLink::AnchorMismatch { seq: 3 })
+        );
+
+        for bad in ["", "3", "0:ab", "x:ab", &format!("3:{}", "g".repeat(64))] {
+            assert!(ChainAnchor::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

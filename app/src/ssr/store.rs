@@ -6,7 +6,7 @@
 //! cannot be written, the change does not happen.
 
 use super::audit::{
-    ActingRequest, BrokenLink, By, ChainVerifier, EventKind, NewEvent, StoredEvent,
+    ActingRequest, BrokenLink, By, ChainAnchor, ChainVerifier, EventKind, NewEvent, StoredEvent,
 };
 use super::consent::{Consent, StoredSupportCode, SupportCode};
 use super::impersonation::{
@@ -671,16 +671,34 @@ impl Store {
         .await?)
     }
 
-    /// Walks the whole chain, a batch at a time. `Ok(Err(link))` names the first broken link.
+    /// Walks the whole chain, a batch at a time. `Ok(Err(link))` names the first broken link;
+    /// `Ok(Ok(n))`, how many events were verified.
     pub async fn verify_audit_chain(&self) -> Result<Result<u64, BrokenLink>, StoreError> {
+        Ok(self
+            .verify_audit_chain_from(None)
+            .await?
+            .map(|head| head.seq as u64))
+    }
+
+    /// Walks the whole chain, held to `anchor` when given; `Ok(Ok(head))` is the verified
+    /// head, to write down as the next anchor.
+    pub async fn verify_audit_chain_from(
+        &self,
+        anchor: Option<ChainAnchor>,
+    ) -> Result<Result<ChainAnchor, BrokenLink>, StoreError> {
         const BATCH: i64 = 5_000;
         // Read the head first: events appended while we walk come after it and are not judged.
-        let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
+        // One statement, so the highest stored event is read in the same snapshot.
+        let head = sqlx::query(
+            "SELECT last_seq, last_hash, (SELECT COALESCE(MAX(seq), 0) FROM audit_events) AS max_seq \
+             FROM audit_head WHERE id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         let head_seq: i64 = head.try_get("last_seq")?;
         let head_hash: String = head.try_get("last_hash")?;
-        let mut verifier = ChainVerifier::default();
+        let max_seq: i64 = head.try_get("max_seq")?;
+        let mut verifier = ChainVerifier::anchored(anchor);
         let mut after = 0i64;
         'walk: loop {
             let batch = sqlx::query_as::<_, StoredEvent>(
@@ -699,7 +717,7 @@ impl Store {
                 }
             }
         }
-        Ok(verifier.finish(head_seq, &head_hash))
+        Ok(verifier.finish(head_seq, &head_hash, max_seq))
     }
 
     /// Direct access for tests that must do what an attacker with the database would.
