@@ -1,14 +1,21 @@
 //! `GET /api/live`: the live channel, as server-sent events.
 
-use app::ssr::accounts::SignedIn;
+use app::ssr::accounts::{still_signed_in, SignedIn};
 use app::ssr::live::{Watch, POLL_EVERY};
+use app::ssr::rules::SignInLifetime;
+use app::ssr::store::Store;
 use app::ssr::{now_ms, AppState};
 use axum::extract::{Request, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use http::StatusCode;
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Mutex, OnceLock};
+
+/// Live streams one sign-in may hold open on an instance: one a page, for a few tabs.
+pub const STREAMS_PER_SIGN_IN: usize = 8;
 
 pub async fn live(State(state): State<AppState>, request: Request) -> Response {
     let Some(person) = request.extensions().get::<SignedIn>() else {
@@ -18,24 +25,47 @@ pub async fn live(State(state): State<AppState>, request: Request) -> Response {
     if matches!(watch, Watch::Nothing) {
         return StatusCode::NO_CONTENT.into_response();
     }
+    let Some(slot) = StreamSlot::take(&person.token_digest) else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many pages are open for live updates. Close some tabs and reload.",
+        )
+            .into_response();
+    };
     // A session this very request found ended is said at once.
     let first = person
         .ended
         .map(|reason| Ok::<_, Infallible>(Event::default().event("ended").data(reason.as_str())));
-    let store = state.store.clone();
-    let updates = futures::stream::unfold((watch, store), |(mut watch, store)| async move {
+    let stream = Stream {
+        watch,
+        slot,
+        store: state.store.clone(),
+        lifetime: state.settings.sign_in,
+    };
+    let updates = futures::stream::unfold(stream, |mut stream| async move {
         loop {
-            if matches!(watch, Watch::Done) {
+            if matches!(stream.watch, Watch::Done) {
                 // Told; stay open and quiet until the page closes the channel.
                 std::future::pending::<()>().await;
             }
             tokio::time::sleep(POLL_EVERY).await;
-            match watch.poll(&store, now_ms()).await {
+            let now = now_ms();
+            match stream.watch.poll(&stream.store, now).await {
                 Ok(Some(event)) => {
                     let event = Event::default().event(event.event).data(event.data);
-                    return Some((Ok::<_, Infallible>(event), (watch, store)));
+                    return Some((Ok::<_, Infallible>(event), stream));
                 }
                 Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "the live channel could not read the database")
+                }
+            }
+            // Signed out, expired or suspended: the page hears nothing more. The browser's
+            // reconnection then finds nobody signed in and stops.
+            let digest = &stream.slot.token_digest;
+            match still_signed_in(&stream.store, &stream.lifetime, digest, now).await {
+                Ok(true) => {}
+                Ok(false) => return None,
                 Err(error) => {
                     tracing::warn!(%error, "the live channel could not read the database")
                 }
@@ -46,4 +76,50 @@ pub async fn live(State(state): State<AppState>, request: Request) -> Response {
     Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// One open stream: what it watches, for which sign-in.
+struct Stream {
+    watch: Watch,
+    slot: StreamSlot,
+    store: Store,
+    lifetime: SignInLifetime,
+}
+
+/// A sign-in's hold on one of its `STREAMS_PER_SIGN_IN`, given back when the stream ends.
+struct StreamSlot {
+    token_digest: String,
+}
+
+fn open_streams() -> std::sync::MutexGuard<'static, HashMap<String, usize>> {
+    static OPEN: OnceLock<Mutex<HashMap<String, usize>>> = OnceLock::new();
+    OPEN.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl StreamSlot {
+    fn take(token_digest: &str) -> Option<StreamSlot> {
+        let mut open = open_streams();
+        let count = open.entry(token_digest.to_string()).or_default();
+        if *count >= STREAMS_PER_SIGN_IN {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot {
+            token_digest: token_digest.to_string(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = open_streams();
+        if let Some(count) = open.get_mut(&self.token_digest) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.token_digest);
+            }
+        }
+    }
 }

@@ -14,9 +14,47 @@ on_both_databases!(
     a_revoked_consent_refuses_the_next_request_and_then_returns_the_admin,
     expiry_suspension_permission_and_sign_out_each_end_the_session_once,
     the_member_sees_who_acts_and_ends_the_session,
+    the_live_channel_ends_with_its_sign_in_and_holds_a_few_streams_each,
     no_change_lands_after_the_revoke_that_ended_the_session,
     starts_revokes_and_exits_at_once_leave_no_session_outliving_its_consent,
 );
+
+/// The member's open pages learn who acts on the account only while the member is signed
+/// in: signing out ends every stream of that sign-in; and one sign-in cannot hold open more
+/// than a few.
+async fn the_live_channel_ends_with_its_sign_in_and_holds_a_few_streams_each(db: Db) {
+    let app = spawn_app(db).await;
+    let mia = app.signed_in("mia@example.com").await;
+    let mut streams = Vec::new();
+    for _ in 0..server::live::STREAMS_PER_SIGN_IN {
+        let live = mia.get(app.url("/api/live")).send().await.unwrap();
+        assert_eq!(live.status(), StatusCode::OK);
+        streams.push(live);
+    }
+    let one_too_many = mia.get(app.url("/api/live")).send().await.unwrap();
+    assert_eq!(one_too_many.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another sign-in has its own.
+    let max = app.signed_in("max@example.com").await;
+    let theirs = max.get(app.url("/api/live")).send().await.unwrap();
+    assert_eq!(theirs.status(), StatusCode::OK);
+
+    assert_eq!(
+        app.call(&mia, "sign_out", &[]).await.status(),
+        StatusCode::OK
+    );
+    for mut live in streams {
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(3), async move {
+            while live
+                .chunk()
+                .await
+                .expect("the stream ends cleanly")
+                .is_some()
+            {}
+        })
+        .await;
+        assert!(ended.is_ok(), "a stream outlived its sign-in");
+    }
+}
 
 async fn projects(app: &TestApp, client: &reqwest::Client) -> reqwest::Response {
     app.call(client, "list_projects", &[]).await

@@ -4,7 +4,7 @@ use super::audit::{ActingRequest, EventKind, NewEvent};
 use super::credentials;
 use super::impersonation::{self, EndReason};
 use super::rules::{self, AttemptLimit, SignInEnded, SignInLifetime, SignInTimes};
-use super::store::{Store, StoreError};
+use super::store::{SignInRecord, Store, StoreError};
 use crate::model::{Me, Scope, UserSummary};
 use serde_json::json;
 use std::net::IpAddr;
@@ -188,17 +188,7 @@ pub async fn resolve(
     let Some(record) = store.sign_in_record(&token_digest).await? else {
         return Ok(None);
     };
-    let times = SignInTimes {
-        created_at: record.created_at,
-        last_seen_at: record.last_seen_at,
-    };
-    let ended = match lifetime.check(times, now) {
-        Err(SignInEnded::TooOld) => Some("sign-in expired"),
-        Err(SignInEnded::Idle) => Some("idle timeout"),
-        Ok(()) if !rules::may_sign_in(record.user.status) => Some("account not active"),
-        Ok(()) => None,
-    };
-    if let Some(reason) = ended {
+    if let Some(reason) = sign_in_ended(&record, lifetime, now) {
         // A suspended administrator lost the right; otherwise their sign-in simply ended.
         let why = if rules::may_sign_in(record.user.status) {
             EndReason::ActorSignedOut
@@ -215,7 +205,7 @@ pub async fn resolve(
             .await?;
         return Ok(None);
     }
-    if lifetime.should_touch(times, now) {
+    if lifetime.should_touch(sign_in_times(&record), now) {
         store.touch_sign_in(&token_digest, now).await?;
     }
     let (acting, ended) = match record.impersonation_id {
@@ -240,6 +230,42 @@ pub async fn resolve(
         acting,
         ended,
     }))
+}
+
+fn sign_in_times(record: &SignInRecord) -> SignInTimes {
+    SignInTimes {
+        created_at: record.created_at,
+        last_seen_at: record.last_seen_at,
+    }
+}
+
+/// Why a sign-in no longer stands at `now`, if it does not.
+fn sign_in_ended(
+    record: &SignInRecord,
+    lifetime: &SignInLifetime,
+    now: i64,
+) -> Option<&'static str> {
+    match lifetime.check(sign_in_times(record), now) {
+        Err(SignInEnded::TooOld) => Some("sign-in expired"),
+        Err(SignInEnded::Idle) => Some("idle timeout"),
+        Ok(()) if !rules::may_sign_in(record.user.status) => Some("account not active"),
+        Ok(()) => None,
+    }
+}
+
+/// Whether the sign-in behind `token_digest` still stands, for a connection that outlives
+/// the request that opened it (the live channel). Ending and recording it is left to the
+/// next request, which `resolve`s it.
+pub async fn still_signed_in(
+    store: &Store,
+    lifetime: &SignInLifetime,
+    token_digest: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    Ok(store
+        .sign_in_record(token_digest)
+        .await?
+        .is_some_and(|record| sign_in_ended(&record, lifetime, now).is_none()))
 }
 
 /// Re-checks the session a sign-in acts in, against the database, for this request. A session
