@@ -211,6 +211,13 @@ async fn the_member_exports_every_event_about_their_account(db: Db) {
     app.call(&ada, "exit_impersonation", &[]).await;
 
     let mia = app.signed_in("mia@example.com").await;
+    // Someone guesses Mia's password until they are locked out: it is about her account.
+    let guesser = app.client();
+    for _ in 0..6 {
+        app.sign_in(&guesser, "mia@example.com", "not-her-password")
+            .await;
+    }
+
     let mia_id = user_id(&app, "mia@example.com").await;
     let about_mia: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE subject_id = $1")
@@ -230,6 +237,8 @@ async fn the_member_exports_every_event_about_their_account(db: Db) {
     assert_eq!(lines[0], app::ssr::export::CSV_HEADER.trim_end());
     assert_eq!(lines.len() as i64, about_mia + 1, "one line per event");
     assert!(csv.contains("/api/rename_project"));
+    assert_eq!(csv.matches("wrong email or password").count(), 5);
+    assert_eq!(csv.matches("too many attempts").count(), 1);
     // The name's quotes and line break are escaped: still one line, one field.
     assert!(csv.contains(r#"A, \""quoted\""\\u000aname"#), "{csv}");
 

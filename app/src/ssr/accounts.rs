@@ -131,7 +131,10 @@ pub async fn sign_in(
         .reserve_attempt(&attempt_buckets(email, address), &attempt_id, now)
         .await?
     {
-        store.record(failed("too many attempts"), now).await?;
+        // About the account, when there is one: its owner sees the lock-out in their log.
+        let mut event = failed("too many attempts");
+        event.subject_id = store.user_id_by_email(email.as_str()).await?;
+        store.record(event, now).await?;
         return Err(SignInError::TooManyAttempts { wait_ms });
     }
 

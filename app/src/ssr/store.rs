@@ -436,6 +436,14 @@ impl Store {
         .transpose()
     }
 
+    /// The id of the account with this (lower-cased) email, if there is one.
+    pub async fn user_id_by_email(&self, email: &str) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// Counts an attempt against each of its buckets before it is judged, in one locked
     /// transaction, so attempts sent at once cannot all slip under a limit together. If any
     /// bucket is full, nothing is counted and the answer is how long to wait (milliseconds).

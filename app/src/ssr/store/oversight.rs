@@ -156,11 +156,7 @@ impl Store {
     /// or email contains it.
     pub async fn match_user(&self, text: &str) -> Result<UserMatch, StoreError> {
         let text = text.trim().to_lowercase();
-        let exact: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-            .bind(&text)
-            .fetch_optional(&self.pool)
-            .await?;
-        if let Some(id) = exact {
+        if let Some(id) = self.user_id_by_email(&text).await? {
             return Ok(UserMatch::One(id));
         }
         let pattern = format!("%{}%", escape_like(&text));
