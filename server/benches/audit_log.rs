@@ -172,7 +172,7 @@ async fn run(label: &str, url: &str, events: i64, folder: &tempfile::TempDir) {
         async move { request.send().await.unwrap() }
     };
     measure(
-        "member: /settings/impersonation (Sessions, 100)",
+        "member: /settings/impersonation (Sessions: first page of 100)",
         30,
         || page(&mia, "/settings/impersonation".into()),
     )
@@ -193,7 +193,7 @@ async fn run(label: &str, url: &str, events: i64, folder: &tempfile::TempDir) {
         page(&mia, "/settings/impersonation/audit-log.json".into())
     })
     .await;
-    let activity: [(&str, String); 9] = [
+    let activity: [(&str, String); 13] = [
         ("activity: newest page, no filter", "/admin/activity".into()),
         (
             "activity: page at the middle of the log",
@@ -226,6 +226,22 @@ async fn run(label: &str, url: &str, events: i64, folder: &tempfile::TempDir) {
         (
             "activity: kind = sign_in, page at the middle",
             format!("/admin/activity?kind=sign_in&before={half}"),
+        ),
+        (
+            "activity: actor = Ada and subject = Mia",
+            "/admin/activity?actor=ada%40example.com&subject=mia%40example.com".into(),
+        ),
+        (
+            "activity: actor = Ada and kind = impersonation_started",
+            "/admin/activity?actor=ada%40example.com&kind=impersonation_started".into(),
+        ),
+        (
+            "activity: actor = Ada, subject = Mia, kind = action, page at the middle",
+            format!("/admin/activity?actor=ada%40example.com&subject=mia%40example.com&kind=action&before={half}"),
+        ),
+        (
+            "activity: kind = project_renamed, one day six months ago",
+            format!("/admin/activity?kind=project_renamed&from={middle}&to={middle}"),
         ),
     ];
     for (what, path) in activity {
