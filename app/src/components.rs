@@ -393,39 +393,48 @@ pub fn describe_event(event: &crate::model::AuditEntry) -> String {
     }
 }
 
-/// An event's detail in words: `name: Mia's orchard, project_id: 3`. The request's
-/// arguments read as the event's own fields; nothing at all reads as nothing.
+/// An event's detail in words: `from: Orchard, to: Mia's orchard`. What a request carried
+/// reads apart from what the server recorded (`sent name = Orchard; refused: View only
+/// session`), so nobody can send a field that reads as the server's own.
 pub fn describe_detail(detail: &str) -> String {
     use serde_json::Value;
-    fn flatten(prefix: &str, value: &Value, out: &mut Vec<String>) {
+    fn flatten(prefix: &str, value: &Value, out: &mut Vec<String>, equals: &str) {
         match value {
             Value::Object(fields) => {
                 for (key, value) in fields {
-                    let key = match (prefix, key.as_str()) {
-                        (_, "arguments") => prefix.to_string(),
-                        ("", key) => key.to_string(),
-                        (prefix, key) => format!("{prefix}.{key}"),
+                    let key = match prefix {
+                        "" => key.to_string(),
+                        prefix => format!("{prefix}.{key}"),
                     };
-                    flatten(&key, value, out);
+                    flatten(&key, value, out, equals);
                 }
             }
-            Value::String(text) => out.push(format!("{prefix}: {text}")),
+            Value::String(text) => out.push(format!("{prefix}{equals}{text}")),
             // Instants are stored as milliseconds; people read them as times.
             Value::Number(at) if prefix.ends_with("_at") && at.is_i64() => out.push(format!(
-                "{prefix}: {}",
+                "{prefix}{equals}{}",
                 crate::model::format_utc(at.as_i64().unwrap_or_default())
             )),
-            other => out.push(format!("{prefix}: {other}")),
+            other => out.push(format!("{prefix}{equals}{other}")),
         }
     }
-    match serde_json::from_str::<Value>(detail) {
-        Ok(value) => {
-            let mut out = Vec::new();
-            flatten("", &value, &mut out);
-            out.join(", ")
+    let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(detail) else {
+        return detail.to_string();
+    };
+    let mut parts = Vec::new();
+    if let Some(arguments) = fields.remove("arguments") {
+        let mut sent = Vec::new();
+        flatten("", &arguments, &mut sent, " = ");
+        if !sent.is_empty() {
+            parts.push(format!("sent {}", sent.join(", ")));
         }
-        Err(_) => detail.to_string(),
     }
+    let mut recorded = Vec::new();
+    flatten("", &Value::Object(fields), &mut recorded, ": ");
+    if !recorded.is_empty() {
+        parts.push(recorded.join(", "));
+    }
+    parts.join("; ")
 }
 
 #[cfg(test)]
@@ -447,7 +456,16 @@ mod tests {
             describe_detail(
                 r#"{"arguments":{"name":"Orchard","project_id":"3"},"refused":"View only session"}"#
             ),
-            "name: Orchard, project_id: 3, refused: View only session"
+            "sent name = Orchard, project_id = 3; refused: View only session"
+        );
+        assert_eq!(
+            describe_detail(r#"{"arguments":{"refused":"nothing"}}"#),
+            "sent refused = nothing",
+            "a field sent never reads as one the server recorded"
+        );
+        assert_eq!(
+            describe_detail(r#"{"from":"Orchard","to":"Mia's orchard"}"#),
+            "from: Orchard, to: Mia's orchard"
         );
         assert_eq!(describe_detail(r#"{"a":{"b":[1,2]}}"#), "a.b: [1,2]");
         assert_eq!(
