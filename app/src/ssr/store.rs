@@ -28,6 +28,10 @@ pub use oversight::{EventQuery, UserMatch};
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
+/// How far the audit log's last event may be ahead of a writer's clock before it is worth a
+/// warning: event times never go backwards, so a clock running ahead drags later ones along.
+const CLOCK_SKEW_WARNING_MS: i64 = 5_000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -247,7 +251,16 @@ impl Store {
         let prev_hash: String = head.try_get("last_hash")?;
         // `now` was read before the lock was won; a writer that waited must not stamp its
         // event earlier than the one before it.
-        let at_ms = now.max(head.try_get("last_at_ms")?);
+        let last_at_ms: i64 = head.try_get("last_at_ms")?;
+        if last_at_ms - now > CLOCK_SKEW_WARNING_MS {
+            // Waiting for the lock takes milliseconds; more means a clock that ran ahead
+            // (here or on another instance) has pushed every later event's time forward.
+            tracing::warn!(
+                ahead_ms = last_at_ms - now,
+                "the audit log's last event is later than this clock; check the instances' clocks"
+            );
+        }
+        let at_ms = now.max(last_at_ms);
         let stored = event.seal(seq, at_ms, &prev_hash);
         Self::insert_events(conn, std::slice::from_ref(&stored)).await?;
         sqlx::query("UPDATE audit_head SET last_hash = $1, last_at_ms = $2 WHERE id = 1")
