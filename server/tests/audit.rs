@@ -16,6 +16,15 @@ on_both_databases!(
     the_chain_stays_whole_under_concurrent_appends_and_names_an_altered_row,
 );
 
+/// The id of the project `acting` creates for Mia before Ada acts.
+async fn gardens_id(app: &TestApp) -> String {
+    let id: i64 = sqlx::query_scalar("SELECT id FROM projects WHERE name = 'Mia''s garden'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    id.to_string()
+}
+
 async fn actions_in(app: &TestApp, session: i64) -> Vec<app::ssr::audit::StoredEvent> {
     app.events("action")
         .await
@@ -27,11 +36,7 @@ async fn actions_in(app: &TestApp, session: i64) -> Vec<app::ssr::audit::StoredE
 async fn every_request_made_while_acting_is_one_action_event(db: Db) {
     let app = spawn_app(db).await;
     let (ada, session) = acting(&app, "full_access").await;
-    let project: i64 = sqlx::query_scalar("SELECT id FROM projects WHERE name = 'Mia''s garden'")
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
-    let project = project.to_string();
+    let project = gardens_id(&app).await;
 
     let mut expected = Vec::new();
     for path in ["/projects", "/settings/impersonation", "/admin/users"] {
@@ -123,103 +128,75 @@ async fn every_request_made_while_acting_is_one_action_event(db: Db) {
 async fn refusals_before_any_handler_and_odd_bodies_are_on_record_too(db: Db) {
     let app = spawn_app(db).await;
     let (ada, session) = acting(&app, "full_access").await;
-    let project: i64 = sqlx::query_scalar("SELECT id FROM projects WHERE name = 'Mia''s garden'")
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
-    let project = project.to_string();
-    let rename = |form: Vec<(String, String)>| {
-        ada.post(app.url("/api/rename_project"))
-            .header("Sec-Fetch-Site", "same-origin")
-            .form(&form)
-            .send()
+    let project = gardens_id(&app).await;
+    let post = |path: &str, site: &str| ada.post(app.url(path)).header("Sec-Fetch-Site", site);
+    let rename = |fields: &[(&str, &str)]| {
+        let mut form = vec![("project_id", project.as_str())];
+        form.extend_from_slice(fields);
+        post("/api/rename_project", "same-origin").form(&form)
     };
-    let mut expected = Vec::new();
-
-    // Over the body limit, with its Content-Length: refused before it is read.
-    let huge = vec![
-        ("project_id".to_string(), project.clone()),
-        ("name".into(), "x".repeat(300 * 1024)),
-    ];
-    let status = rename(huge).await.unwrap().status();
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    expected.push((
-        "/api/rename_project",
-        413,
-        Some("The request is too large."),
-    ));
-
-    // Padding that would push the real arguments out of the record: not carried out.
-    let mut padded: Vec<(String, String)> = (0..120)
+    let huge = "x".repeat(300 * 1024);
+    let padding: Vec<(String, String)> = (0..120)
         .map(|n| (format!("a{n:03}"), "y".repeat(60)))
         .collect();
-    padded.push(("project_id".into(), project.clone()));
-    padded.push(("name".into(), "Hidden rename".into()));
-    let status = rename(padded).await.unwrap().status();
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    expected.push((
-        "/api/rename_project",
-        413,
-        Some("This request carries more than the audit log can record, so it was not carried out."),
-    ));
+    let mut padded: Vec<(&str, &str)> = padding
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    padded.push(("name", "Hidden rename"));
 
-    // From another site.
-    let status = ada
-        .post(app.url("/api/create_project"))
-        .header("Sec-Fetch-Site", "cross-site")
-        .form(&[("name", "Forged")])
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    expected.push((
-        "/api/create_project",
-        403,
-        Some("Cross-site request refused."),
-    ));
-
-    // A body declared as JSON is still read as a form by the server function.
-    let status = ada
-        .post(app.url("/api/update_payout"))
-        .header("Sec-Fetch-Site", "same-origin")
-        .header("Content-Type", "application/json")
-        .body("iban=DE89370400440532013000&password=hunter2")
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    expected.push((
-        "/api/update_payout",
-        403,
-        Some("Not allowed during impersonation"),
-    ));
-
-    // A plain form post (no JavaScript): redirected back to its page, and recorded so.
-    let status = ada
-        .post(app.url("/api/rename_project"))
-        .header("Sec-Fetch-Site", "same-origin")
-        .header("Accept", "text/html")
-        .header("Referer", app.url("/projects"))
-        .form(&[
-            ("project_id", project.as_str()),
-            ("name", "Garden without JavaScript"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, StatusCode::FOUND);
-    expected.push(("/api/rename_project", 302, None));
-
-    // Signing in again while acting ends the session, recorded with that sign-in.
-    let status = app
-        .sign_in(&ada, "ada@example.com", common::PASSWORD)
-        .await
-        .status();
-    assert_eq!(status, StatusCode::OK);
-    expected.push(("/api/sign_in", 200, None));
+    // Each request, the status it gets, and what its record says it was told.
+    let requests = [
+        // Over the body limit, with its Content-Length: refused before it is read.
+        (
+            rename(&[("name", &huge)]),
+            413,
+            Some("The request is too large."),
+        ),
+        // Padding that would push the real arguments out of the record: not carried out.
+        (
+            rename(&padded),
+            413,
+            Some("This request carries more than the audit log can record, so it was not carried out."),
+        ),
+        // From another site.
+        (
+            post("/api/create_project", "cross-site").form(&[("name", "Forged")]),
+            403,
+            Some("Cross-site request refused."),
+        ),
+        // A body declared as JSON is still read as a form by the server function.
+        (
+            post("/api/update_payout", "same-origin")
+                .header("Content-Type", "application/json")
+                .body("iban=DE89370400440532013000&password=hunter2"),
+            403,
+            Some("Not allowed during impersonation"),
+        ),
+        // A plain form post (no JavaScript): redirected back to its page, and recorded so.
+        (
+            rename(&[("name", "Garden without JavaScript")])
+                .header("Accept", "text/html")
+                .header("Referer", app.url("/projects")),
+            302,
+            None,
+        ),
+        // Signing in again while acting ends the session, recorded with that sign-in.
+        (
+            post("/api/sign_in", "same-origin")
+                .form(&[("email", "ada@example.com"), ("password", common::PASSWORD)]),
+            200,
+            None,
+        ),
+    ];
+    let mut expected = Vec::new();
+    for (request, status, refused) in requests {
+        let request = request.build().unwrap();
+        let path = request.url().path().to_string();
+        let answer = ada.execute(request).await.unwrap().status();
+        assert_eq!(answer.as_u16(), status, "{path}");
+        expected.push((path, status, refused.map(str::to_string)));
+    }
 
     let names: Vec<String> = sqlx::query_scalar("SELECT name FROM projects ORDER BY id")
         .fetch_all(app.store.pool())
@@ -232,21 +209,17 @@ async fn refusals_before_any_handler_and_odd_bodies_are_on_record_too(db: Db) {
     );
 
     let recorded = actions_in(&app, session).await;
-    let seen: Vec<(&str, u16, Option<String>)> = recorded
+    let seen: Vec<(String, u16, Option<String>)> = recorded
         .iter()
         .rev()
         .map(|event| {
             let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap();
             (
-                event.path.as_deref().unwrap(),
+                event.path.clone().unwrap(),
                 event.status.unwrap() as u16,
                 detail["refused"].as_str().map(str::to_string),
             )
         })
-        .collect();
-    let expected: Vec<(&str, u16, Option<String>)> = expected
-        .into_iter()
-        .map(|(path, status, refused)| (path, status, refused.map(str::to_string)))
         .collect();
     assert_eq!(
         seen, expected,
