@@ -425,7 +425,11 @@ async fn an_owner_suspends_a_member_and_the_session_on_the_account_ends(db: Db) 
     let event = &app.events("user_suspended").await[0];
     assert_eq!(event.subject_id, Some(mia_id));
     let owner_id = user_id(&app, "owner@example.com").await;
-    assert_eq!(event.actor_id, Some(owner_id), "recorded with who suspended");
+    assert_eq!(
+        event.actor_id,
+        Some(owner_id),
+        "recorded with who suspended"
+    );
     let ended = &app.events("impersonation_ended").await[0];
     assert_eq!(ended.impersonation_id, Some(session));
     assert_eq!(
