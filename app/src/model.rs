@@ -322,6 +322,18 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+/// A field name as forms and server functions write them (`name`, `filter[subject]`,
+/// `tags[]`). Only such names are kept in an audit record: text of any other shape (a JSON
+/// document or multipart headers sent as a form) is no field a handler reads, and could hold
+/// anything, a secret included.
+pub fn is_field_name(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 100
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'[' | b']' | b'.'))
+}
+
 /// The filters of the activity log, as typed (empty means any).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

@@ -179,6 +179,8 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
+        // Outermost, so the time limits inside count from the request's arrival.
+        .layer(axum::middleware::from_fn(middleware::note_arrival))
         .with_state(state)
 }
 

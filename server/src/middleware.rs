@@ -2,7 +2,7 @@
 
 use app::error::AppError;
 use app::ssr::accounts::SignedIn;
-use app::ssr::audit::{arguments_kept_whole, request_arguments, ActingRequest};
+use app::ssr::audit::{arguments_kept_whole, request_arguments, ActingRequest, RequestArguments};
 use app::ssr::{accounts, now_ms, session_cookie, session_token, AppState, NOT_WHILE_ACTING};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -173,35 +173,65 @@ pub async fn audit_while_acting(
     let Some((actor_id, member_id, session_id)) = acting else {
         return next.run(request).await;
     };
-    // The outer timeout answers 503 without a record; this one leaves time to write it.
-    let deadline = tokio::time::Instant::now() + crate::REQUEST_TIMEOUT - Duration::from_secs(1);
+    // The outer timeout, counted from the request's arrival, answers 503 without a record;
+    // this one stops the work in time to write it.
+    let arrived = request
+        .extensions()
+        .get::<Arrived>()
+        .map_or_else(tokio::time::Instant::now, |arrived| arrived.0);
+    let deadline = arrived + crate::REQUEST_TIMEOUT - RECORD_TIME;
     let (mut parts, body) = request.into_parts();
     let body = tokio::time::timeout_at(
         deadline,
         axum::body::to_bytes(body, crate::MAX_REQUEST_BYTES),
     )
     .await;
+    let is_form = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    let query_only = || request_arguments(parts.uri.query(), b"");
     // The body to hand on, or the refusal that answers instead.
     let (arguments, body) = match body {
         Ok(Ok(body)) => {
             let arguments = request_arguments(parts.uri.query(), &body);
-            if arguments_kept_whole(&arguments) {
-                (arguments, Ok(body))
-            } else {
-                let omitted = serde_json::json!({ "omitted": "more than the audit log keeps", "bytes": body.len() });
+            if !body.is_empty() && !is_form {
+                // Every form here is sent url-encoded, which is what the record reads.
+                let refusal = (
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "Send forms as application/x-www-form-urlencoded.",
+                );
+                (arguments, Err(refusal))
+            } else if !arguments_kept_whole(&arguments.fields) {
+                let omitted = RequestArguments {
+                    fields: serde_json::json!({ "omitted": "more than the audit log keeps", "bytes": body.len() }),
+                    ..arguments
+                };
                 let refusal = (
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "This request carries more than the audit log can record, so it was not carried out.",
                 );
                 (omitted, Err(refusal))
+            } else {
+                (arguments, Ok(body))
             }
         }
-        Ok(Err(_)) => (
-            serde_json::json!({ "body": "over the size limit, not read" }),
+        Ok(Err(error)) if is_over_limit(&error) => (
+            query_only(),
             Err((StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.")),
         ),
+        Ok(Err(_)) => (
+            query_only(),
+            Err((StatusCode::BAD_REQUEST, "The request arrived incomplete.")),
+        ),
         Err(_) => (
-            serde_json::json!({ "body": "not received in time" }),
+            query_only(),
             Err((
                 StatusCode::REQUEST_TIMEOUT,
                 "The request took too long to arrive.",
@@ -263,6 +293,34 @@ pub async fn audit_while_acting(
                 .into_response()
         }
     }
+}
+
+/// When a request arrived, noted before any other layer sees it: the time limits inside are
+/// counted from it.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrived(pub tokio::time::Instant);
+
+pub async fn note_arrival(mut request: Request, next: Next) -> Response {
+    request
+        .extensions_mut()
+        .insert(Arrived(tokio::time::Instant::now()));
+    next.run(request).await
+}
+
+/// Of the request's time, what is kept for writing its record: a database busy enough to
+/// make a request overrun is slow to take its record too.
+const RECORD_TIME: Duration = Duration::from_secs(5);
+
+/// Whether reading a body failed because it is over the size limit (not cut short).
+fn is_over_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// What a refused or failed request was told, for its record: a server function's error,

@@ -100,6 +100,8 @@ pub struct ActingRequest {
     pub path: String,
     /// What the request carried (query and form fields); redacted when the event is sealed.
     pub arguments: Value,
+    /// How many fields it carried under names that are no field names (not kept).
+    pub unreadable_fields: usize,
     /// The status the client gets when the change it asks for is made: a plain form post
     /// (no JavaScript) is answered with a redirect back to its page.
     pub done_status: u16,
@@ -113,7 +115,7 @@ impl ActingRequest {
         session_id: i64,
         method: &str,
         path: &str,
-        arguments: Value,
+        arguments: RequestArguments,
         done_status: u16,
     ) -> Self {
         ActingRequest {
@@ -122,7 +124,8 @@ impl ActingRequest {
             session_id,
             method: method.to_string(),
             path: path.to_string(),
-            arguments,
+            arguments: arguments.fields,
+            unreadable_fields: arguments.unreadable,
             done_status,
             recorded: AtomicBool::new(false),
         }
@@ -133,6 +136,12 @@ impl ActingRequest {
     pub fn event(&self, status: u16, refused: Option<String>) -> NewEvent {
         let mut detail = Map::new();
         detail.insert("arguments".into(), self.arguments.clone());
+        if self.unreadable_fields > 0 {
+            detail.insert(
+                "unreadable_fields".into(),
+                Value::from(self.unreadable_fields),
+            );
+        }
         if let Some(refused) = refused {
             detail.insert("refused".into(), Value::String(refused));
         }
@@ -154,15 +163,29 @@ impl ActingRequest {
     }
 }
 
-/// The arguments of a request as the audit keeps them: query and body fields by name (a
-/// repeated name keeps every value). The body is read as a form whatever its declared type,
-/// because that is how server functions read it: what the handler acts on is what is kept,
-/// and a secret it would find under its key is found, and redacted, under the same key.
-pub fn request_arguments(query: Option<&str>, body: &[u8]) -> Value {
+/// What a request carried, as the audit keeps it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RequestArguments {
+    /// Query and body fields by name (a repeated name keeps every value).
+    pub fields: Value,
+    /// Pairs whose name is no field name (`model::is_field_name`): counted, not kept.
+    pub unreadable: usize,
+}
+
+/// The arguments of a request as the audit keeps them. The body is read as a form, as
+/// server functions read it: what the handler acts on is what is kept, and a secret it would
+/// find under its key is found, and redacted, under the same key. Text that is no field name
+/// is not kept at all, since it could be anything.
+pub fn request_arguments(query: Option<&str>, body: &[u8]) -> RequestArguments {
     let mut args = Map::new();
+    let mut unreadable = 0;
     let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .chain(form_urlencoded::parse(body));
     for (key, value) in pairs {
+        if !crate::model::is_field_name(&key) {
+            unreadable += 1;
+            continue;
+        }
         let value = Value::String(value.into_owned());
         match args.get_mut(key.as_ref()) {
             None => {
@@ -172,7 +195,10 @@ pub fn request_arguments(query: Option<&str>, body: &[u8]) -> Value {
             Some(first) => *first = Value::Array(vec![first.take(), value]),
         }
     }
-    Value::Object(args)
+    RequestArguments {
+        fields: Value::Object(args),
+        unreadable,
+    }
 }
 
 /// The most the arguments of one request may take in its event, in characters of JSON. Every
@@ -808,15 +834,38 @@ mod tests {
     }
 
     #[test]
-    fn a_body_is_read_as_the_form_a_server_function_sees_whatever_its_type() {
+    fn a_body_is_read_as_the_form_a_server_function_sees() {
         let arguments = request_arguments(
-            Some("page=2&tag=a&tag=b"),
-            br#"{"note":"&password=hunter2&name=Orchard&x="}"#,
+            Some("page=2&tag=a&tag=b&filter[kind]=action"),
+            b"name=Orchard&password=hunter2",
         );
-        assert_eq!(arguments["page"], "2");
-        assert_eq!(arguments["tag"], json!(["a", "b"]));
-        assert_eq!(arguments["name"], "Orchard");
-        assert!(!redact(arguments).to_string().contains("hunter2"));
+        assert_eq!(arguments.fields["page"], "2");
+        assert_eq!(arguments.fields["tag"], json!(["a", "b"]));
+        assert_eq!(arguments.fields["filter[kind]"], "action");
+        assert_eq!(arguments.fields["name"], "Orchard");
+        assert_eq!(arguments.unreadable, 0);
+        assert!(!redact(arguments.fields).to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn text_that_is_no_field_name_is_counted_not_kept() {
+        for body in [
+            &br#"{"email":"ada@example.com","password":"hunter2"}"#[..],
+            b"--b\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nhunter2\r\n--b--",
+            b"a; refused: Not allowed=hunter2",
+        ] {
+            let arguments = request_arguments(None, body);
+            assert_eq!(
+                arguments.fields,
+                json!({}),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+            assert_eq!(arguments.unreadable, 1);
+        }
+        let mixed = request_arguments(None, br#"name=Orchard&{"password":"hunter2"}"#);
+        assert_eq!(mixed.fields, json!({"name": "Orchard"}));
+        assert_eq!(mixed.unreadable, 1);
     }
 
     #[test]
