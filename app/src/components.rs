@@ -393,28 +393,34 @@ pub fn describe_event(event: &crate::model::AuditEntry) -> String {
     }
 }
 
-/// An event's detail in words: `from: Orchard, to: Mia's orchard`. What a request carried
-/// reads apart from what the server recorded (`sent name = Orchard; refused: View only
-/// session`), so nobody can send a field that reads as the server's own.
+/// An event's detail in words: `from: "Orchard", to: "Mia's orchard"`. What a request
+/// carried reads apart from what the server recorded (`sent name = "Orchard"; refused: "View
+/// only session"`), and every text is quoted, so nothing anybody typed can read as more of
+/// the line than their own value.
 pub fn describe_detail(detail: &str) -> String {
     use serde_json::Value;
     fn flatten(prefix: &str, value: &Value, out: &mut Vec<String>, equals: &str) {
         match value {
             Value::Object(fields) => {
                 for (key, value) in fields {
+                    let key = if crate::model::is_field_name(key) {
+                        key.to_string()
+                    } else {
+                        Value::from(key.as_str()).to_string()
+                    };
                     let key = match prefix {
-                        "" => key.to_string(),
+                        "" => key,
                         prefix => format!("{prefix}.{key}"),
                     };
                     flatten(&key, value, out, equals);
                 }
             }
-            Value::String(text) => out.push(format!("{prefix}{equals}{text}")),
             // Instants are stored as milliseconds; people read them as times.
             Value::Number(at) if prefix.ends_with("_at") && at.is_i64() => out.push(format!(
                 "{prefix}{equals}{}",
                 crate::model::format_utc(at.as_i64().unwrap_or_default())
             )),
+            // Strings quoted and escaped as JSON writes them; numbers and lists as they are.
             other => out.push(format!("{prefix}{equals}{other}")),
         }
     }
@@ -456,16 +462,7 @@ mod tests {
             describe_detail(
                 r#"{"arguments":{"name":"Orchard","project_id":"3"},"refused":"View only session"}"#
             ),
-            "sent name = Orchard, project_id = 3; refused: View only session"
-        );
-        assert_eq!(
-            describe_detail(r#"{"arguments":{"refused":"nothing"}}"#),
-            "sent refused = nothing",
-            "a field sent never reads as one the server recorded"
-        );
-        assert_eq!(
-            describe_detail(r#"{"from":"Orchard","to":"Mia's orchard"}"#),
-            "from: Orchard, to: Mia's orchard"
+            r#"sent name = "Orchard", project_id = "3"; refused: "View only session""#
         );
         assert_eq!(describe_detail(r#"{"a":{"b":[1,2]}}"#), "a.b: [1,2]");
         assert_eq!(
@@ -473,5 +470,24 @@ mod tests {
             "expires_at: 2026-11-21 10:30 UTC"
         );
         assert_eq!(describe_detail("not json"), "not json");
+    }
+
+    #[test]
+    fn nothing_typed_reads_as_more_than_its_own_value() {
+        // A project renamed to imitate a refusal stays one quoted value.
+        assert_eq!(
+            describe_detail(r#"{"arguments":{"name":"Orchard\"; refused: \"View only session"}}"#),
+            r#"sent name = "Orchard\"; refused: \"View only session""#
+        );
+        assert_eq!(
+            describe_detail(r#"{"arguments":{"refused":"nothing"}}"#),
+            r#"sent refused = "nothing""#,
+            "a field sent never reads as one the server recorded"
+        );
+        assert_eq!(
+            describe_detail(r#"{"arguments":{"a; refused: x":"y"}}"#),
+            r#"sent "a; refused: x" = "y""#,
+            "an odd key from an older record is quoted too"
+        );
     }
 }
