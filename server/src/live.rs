@@ -17,6 +17,9 @@ use std::sync::{Mutex, OnceLock};
 /// Live streams one sign-in may hold open on an instance: one a page, for a few tabs.
 pub const STREAMS_PER_SIGN_IN: usize = 8;
 
+/// How often a stream that has said all it had to say checks that its sign-in stands.
+const DONE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub async fn live(State(state): State<AppState>, request: Request) -> Response {
     let Some(person) = request.extensions().get::<SignedIn>() else {
         return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
@@ -44,24 +47,29 @@ pub async fn live(State(state): State<AppState>, request: Request) -> Response {
     };
     let updates = futures::stream::unfold(stream, |mut stream| async move {
         loop {
-            if matches!(stream.watch, Watch::Done) {
-                // Told; stay open and quiet until the page closes the channel.
-                std::future::pending::<()>().await;
-            }
-            tokio::time::sleep(POLL_EVERY).await;
+            let told = matches!(stream.watch, Watch::Done);
+            // Told; stay open and quiet until the page closes the channel, or the sign-in ends.
+            tokio::time::sleep(if told { DONE_CHECK_EVERY } else { POLL_EVERY }).await;
             let now = now_ms();
-            match stream.watch.poll(&stream.store, now).await {
-                Ok(Some(event)) => {
-                    let event = Event::default().event(event.event).data(event.data);
-                    return Some((Ok::<_, Infallible>(event), stream));
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "the live channel could not read the database")
+            if !told {
+                match stream.watch.poll(&stream.store, now).await {
+                    Ok(Some(event)) => {
+                        let event = Event::default().event(event.event).data(event.data);
+                        return Some((Ok::<_, Infallible>(event), stream));
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "the live channel could not read the database")
+                    }
                 }
             }
-            // Signed out, expired or suspended: the page hears nothing more. The browser's
-            // reconnection then finds nobody signed in and stops.
+            // An acting administrator's session ends with their sign-in, and the poll says
+            // so first; anyone else's stream ends with the sign-in itself (signed out,
+            // expired, suspended): the page hears nothing more, and the browser's
+            // reconnection finds nobody signed in and stops.
+            if matches!(stream.watch, Watch::Acting { .. }) {
+                continue;
+            }
             let digest = &stream.slot.token_digest;
             match still_signed_in(&stream.store, &stream.lifetime, digest, now).await {
                 Ok(true) => {}
