@@ -43,7 +43,7 @@ async fn the_live_channel_ends_with_its_sign_in_and_holds_a_few_streams_each(db:
         StatusCode::OK
     );
     for mut live in streams {
-        let ended = tokio::time::timeout(std::time::Duration::from_secs(3), async move {
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(4), async move {
             while live
                 .chunk()
                 .await
