@@ -550,26 +550,25 @@ fn bounded_detail(detail: Value) -> String {
 
 /// Does this key hold a secret? SPEC.md §5: a fixed list of fragments, plus `code` and `*_code`.
 pub fn is_secret_key(key: &str) -> bool {
+    // SPEC.md's fragments with their separators dropped, and matched against the key with
+    // its separators dropped: `api_key`, `api-key`, `apiKey` and `pass_word` all match.
     const FRAGMENTS: [&str; 7] = [
         "password",
         "secret",
         "token",
         "authorization",
         "cookie",
-        "api_key",
+        "apikey",
         "iban",
     ];
     let key = key.to_lowercase();
-    // `api-key`, `apiKey` and `pass_word` name the same secrets as `api_key` and `password`.
     let joined: String = key
         .chars()
         .filter(|c| !matches!(c, '_' | '-' | ' ' | '.'))
         .collect();
     let is_code = |name: &str| name == "code" || name.ends_with("_code");
     // Form fields name nested values as `profile[code]` or `codes[]`: each part counts.
-    FRAGMENTS
-        .iter()
-        .any(|fragment| key.contains(fragment) || joined.contains(&fragment.replace('_', "")))
+    FRAGMENTS.iter().any(|fragment| joined.contains(fragment))
         || is_code(&key)
         || key
             .split(['[', ']', '.'])
