@@ -1,6 +1,6 @@
 //! Pieces shared by several pages.
 
-use crate::api::impersonation::{EndSession, ExitImpersonation};
+use crate::api::impersonation_control::{EndSession, ExitImpersonation};
 use crate::error::AppError;
 use crate::model::{format_countdown, ActingView, Me, Role};
 use crate::use_session;

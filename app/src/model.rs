@@ -149,24 +149,9 @@ pub fn format_countdown(remaining_ms: i64) -> String {
     }
 }
 
-/// Why `Impersonate user` cannot start a session for a row, if it cannot (shown as its title).
-/// The server checks the same rules again, atomically, when a start is asked for.
-pub fn impersonation_blocker(row: &UserRow, viewer_id: i64) -> Option<String> {
-    if row.user.id == viewer_id {
-        Some("You cannot impersonate yourself.".into())
-    } else if row.user.role != Role::Member {
-        Some("Only members can be impersonated.".into())
-    } else if row.user.status != UserStatus::Active {
-        Some("This account is suspended or deleted.".into())
-    } else {
-        row.held_by
-            .as_ref()
-            .map(|holder| format!("{holder} is already impersonating this member."))
-    }
-}
-
 /// A row of the admin user list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct UserSummary {
     pub id: i64,
     pub name: String,
@@ -192,6 +177,7 @@ pub struct IssuedSupportCode {
 
 /// The member's profile (SPEC.md §4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Profile {
     pub display_name: String,
     pub phone: String,
@@ -241,6 +227,9 @@ pub struct UserRow {
     pub consent: Option<ActiveConsent>,
     /// Who holds a live session on this account, if anyone.
     pub held_by: Option<String>,
+    /// Why `Impersonate user` cannot start a session here, if it cannot: the server's own
+    /// words, from the rules it applies again when a start is asked for.
+    pub start_refused: Option<String>,
 }
 
 /// One page of the admin user list.

@@ -5,8 +5,10 @@
 #![cfg(feature = "ssr")]
 
 use app::model::AuditEntry;
-use app::ssr::audit::{request_arguments, EventKind, NewEvent, StoredEvent, GENESIS_HASH};
-use app::ssr::export::{csv_line, json_entry, MAX_CSV_FIELD_CHARS};
+use app::ssr::action_record::request_arguments;
+use app::ssr::audit::{EventKind, NewEvent, StoredEvent};
+use app::ssr::audit_export::{csv_line, json_entry, MAX_CSV_FIELD_CHARS};
+use app::ssr::hash_chain::GENESIS_HASH;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -194,7 +196,7 @@ proptest! {
             form.append_pair(key, value);
         }
         for (key, value) in &harmless {
-            if !app::ssr::audit::is_secret_key(key) {
+            if !app::ssr::redaction::is_secret_key(key) {
                 form.append_pair(key, value);
             }
         }

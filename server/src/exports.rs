@@ -3,8 +3,9 @@
 
 use app::error::AppError;
 use app::model::ActivityFilter;
-use app::ssr::accounts::SignedIn;
-use app::ssr::export::{csv_line, event_query, json_entry, CSV_HEADER};
+use app::ssr::activity_filter::event_query;
+use app::ssr::audit_export::{csv_line, json_entry, CSV_HEADER};
+use app::ssr::authentication::SignedIn;
 use app::ssr::store::{EventQuery, Store};
 use app::ssr::{as_member, as_staff, in_own_account, signed_in_as, AppState};
 use axum::body::Body;
@@ -82,7 +83,7 @@ pub async fn activity_csv(
     };
     let query = match event_query(&state.store, &filter, None).await {
         Ok(query) => query,
-        Err(error) => return refused(error),
+        Err(error) => return refused(error.into()),
     };
     let store: Store = state.store.clone();
     let batches = stream::unfold(Some(query), move |query: Option<EventQuery>| {

@@ -6,10 +6,10 @@ pub mod live;
 pub mod middleware;
 
 use app::model::Role;
-use app::ssr::audit::ChainAnchor;
 use app::ssr::credentials::{hash_password, new_password};
-use app::ssr::rules::SignInLifetime;
-use app::ssr::store::{NewUser, Store, StoreError};
+use app::ssr::hash_chain::ChainAnchor;
+use app::ssr::sign_in_limits::SignInLifetime;
+use app::ssr::store::{NewUser, Store, StoreError, VerifyError};
 use app::ssr::{now_ms, AppState, Settings};
 use app::{shell, App};
 use axum::Router;
@@ -225,16 +225,13 @@ pub async fn create_demo_accounts(
 }
 
 /// `actas verify-audit`: walks the audit chain, held to `anchor` when given; `Ok` is the
-/// verified head (the next anchor), `Err` names the first broken link.
+/// verified head (the next anchor), `Broken` names the first broken link.
 pub async fn verify_audit(
     database_url: &str,
     anchor: Option<ChainAnchor>,
-) -> Result<Result<ChainAnchor, String>, StoreError> {
+) -> Result<ChainAnchor, VerifyError> {
     let store = Store::connect(database_url).await?;
-    Ok(store
-        .verify_audit_chain_from(anchor)
-        .await?
-        .map_err(|link| link.to_string()))
+    store.verify_audit_chain(anchor).await
 }
 
 async fn shutdown_signal() {

@@ -1,8 +1,8 @@
 //! `GET /api/live`: the live channel, as server-sent events.
 
-use app::ssr::accounts::{still_signed_in, SignedIn};
-use app::ssr::live::{Watch, POLL_EVERY};
-use app::ssr::rules::SignInLifetime;
+use app::ssr::authentication::{still_signed_in, SignedIn};
+use app::ssr::live_watch::{Watch, POLL_EVERY};
+use app::ssr::sign_in_limits::SignInLifetime;
 use app::ssr::store::Store;
 use app::ssr::{now_ms, AppState};
 use axum::extract::{Request, State};

@@ -1,6 +1,7 @@
 //! `actas`: serves the app, or with `verify-audit` checks the audit chain.
 
-use app::ssr::audit::ChainAnchor;
+use app::ssr::hash_chain::ChainAnchor;
+use app::ssr::store::VerifyError;
 use server::config::Config;
 use server::{verify_audit, Server};
 use std::process::ExitCode;
@@ -64,12 +65,12 @@ async fn main() -> ExitCode {
 
 async fn verify(config: &Config, anchor: Option<ChainAnchor>) -> ExitCode {
     match verify_audit(&config.database_url, anchor).await {
-        Ok(Ok(head)) => {
+        Ok(head) => {
             println!("audit chain intact: {} events verified", head.seq);
             println!("head: {head}");
             ExitCode::SUCCESS
         }
-        Ok(Err(broken)) => {
+        Err(VerifyError::Broken(broken)) => {
             println!("audit chain broken: {broken}");
             ExitCode::from(1)
         }

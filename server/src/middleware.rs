@@ -1,9 +1,11 @@
 //! What every request passes through before a page or server function sees it.
 
 use app::error::AppError;
-use app::ssr::accounts::SignedIn;
-use app::ssr::audit::{arguments_kept_whole, request_arguments, ActingRequest, RequestArguments};
-use app::ssr::{accounts, now_ms, session_cookie, session_token, AppState, NOT_WHILE_ACTING};
+use app::ssr::action_record::{
+    arguments_kept_whole, request_arguments, ActingRequest, RequestArguments,
+};
+use app::ssr::authentication::SignedIn;
+use app::ssr::{authentication, now_ms, session_cookie, session_token, AppState, NOT_WHILE_ACTING};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -93,7 +95,8 @@ pub async fn resolve_sign_in(
     let Some(token) = session_token(request.headers(), &state.settings) else {
         return next.run(request).await;
     };
-    let resolved = accounts::resolve(&state.store, &state.settings.sign_in, &token, now_ms()).await;
+    let resolved =
+        authentication::resolve(&state.store, &state.settings.sign_in, &token, now_ms()).await;
     let signed_in = match resolved {
         Ok(signed_in) => signed_in,
         Err(error) => {

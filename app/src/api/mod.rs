@@ -1,118 +1,12 @@
-//! Server functions: parse the input, call the rule and the store, map the error. Nothing more.
+//! Server functions: parse the input, call the domain or the store, map the error. Nothing
+//! more. One module a screen's worth of operations.
 
-pub mod account;
-pub mod consent;
-pub mod impersonation;
-pub mod oversight;
+pub mod audit_views;
+pub mod consent_settings;
+pub mod impersonation_control;
+pub mod member_data;
+pub mod owner_actions;
+pub mod sign_in_and_out;
+pub mod user_directory;
 
-use crate::error::AppError;
-use crate::model::{Me, UserPage};
-use leptos::prelude::*;
-
-#[cfg(feature = "ssr")]
-use crate::ssr::{accounts, app_state, now_ms, request_parts, request_person, session_cookie};
-
-/// Signs in with email and password; on success the browser is sent to `next` or the
-/// person's landing page.
-#[server(endpoint = "sign_in")]
-pub async fn sign_in(
-    email: String,
-    password: String,
-    next: Option<String>,
-) -> Result<(), AppError> {
-    let email = accounts::EmailAddress::parse(&email)
-        .map_err(|message| AppError::Invalid(message.into()))?;
-    if password.is_empty() {
-        return Err(AppError::Invalid("Enter your password.".into()));
-    }
-    if password.chars().count() > accounts::MAX_PASSWORD_CHARS {
-        return Err(AppError::Invalid("Email or password is incorrect.".into()));
-    }
-    let state = app_state()?;
-    let parts = request_parts()?;
-    let address = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip());
-    let replaces = request_person().ok().map(|current| current.token_digest);
-    let new = accounts::sign_in(
-        &state.store,
-        &email,
-        password,
-        address,
-        replaces.as_deref(),
-        crate::ssr::acting_request().as_deref(),
-        now_ms(),
-    )
-    .await?;
-    let response = expect_context::<leptos_axum::ResponseOptions>();
-    response.insert_header(
-        http::header::SET_COOKIE,
-        session_cookie(Some(&new.token), &state.settings),
-    );
-    leptos_axum::redirect(&accounts::landing_path(&new.user, next.as_deref()));
-    Ok(())
-}
-
-/// Signs out and sends the browser to the sign-in page.
-#[server(endpoint = "sign_out")]
-pub async fn sign_out() -> Result<(), AppError> {
-    let state = app_state()?;
-    if let Ok(current) = request_person() {
-        let action = crate::ssr::acting_request();
-        accounts::sign_out(&state.store, &current, action.as_deref(), now_ms()).await?;
-    }
-    let response = expect_context::<leptos_axum::ResponseOptions>();
-    response.insert_header(
-        http::header::SET_COOKIE,
-        session_cookie(None, &state.settings),
-    );
-    leptos_axum::redirect("/sign-in");
-    Ok(())
-}
-
-/// Who the pages are for: the signed-in person, or the member an administrator acts as.
-#[server(endpoint = "whoami")]
-pub async fn whoami() -> Result<Option<Me>, AppError> {
-    let Ok(person) = request_person() else {
-        return Ok(None);
-    };
-    let me = match &person.acting {
-        Some(acting) => Me {
-            id: acting.member.id,
-            name: acting.member.name.clone(),
-            email: acting.member.email.clone(),
-            role: acting.member.role,
-            acting: Some(crate::model::ActingView {
-                actor_name: person.user.name.clone(),
-                scope: acting.scope,
-                expires_at: acting.expires_at,
-                server_now: now_ms(),
-            }),
-            support_acting: None,
-        },
-        None => Me {
-            support_acting: app_state()?
-                .store
-                .live_session_holder(person.user.id, now_ms())
-                .await?,
-            ..person.me()
-        },
-    };
-    Ok(Some(me))
-}
-
-/// One page of the user list, for staff only.
-#[server(endpoint = "list_users")]
-pub async fn list_users(search: String, page: u32) -> Result<UserPage, AppError> {
-    let current = crate::ssr::signed_in_staff()?;
-    let search: String = search.trim().chars().take(200).collect();
-    let users = app_state()?
-        .store
-        .list_users(&search, page, current.user.id, now_ms())
-        .await?;
-    Ok(UserPage {
-        may_suspend: current.user.role == crate::model::Role::Owner,
-        ..users
-    })
-}
+pub use sign_in_and_out::{whoami, SignIn, SignOut};

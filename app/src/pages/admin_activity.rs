@@ -1,4 +1,4 @@
-use crate::api::oversight::activity_log;
+use crate::api::audit_views::activity_log;
 use crate::components::{
     describe_detail, describe_event, encode_query_value, when_loaded, DataTable,
 };

@@ -1,4 +1,4 @@
-use crate::api::oversight::{get_allow_list, GrantImpersonator, RemoveImpersonator};
+use crate::api::owner_actions::{get_allow_list, GrantImpersonator, RemoveImpersonator};
 use crate::components::{
     action_error, role_label, when_loaded, DataTable, ErrorNote, SubmitButton,
 };

@@ -1,10 +1,10 @@
-use crate::api::impersonation::StartImpersonation;
-use crate::api::list_users;
-use crate::api::oversight::SuspendUser;
+use crate::api::impersonation_control::StartImpersonation;
+use crate::api::owner_actions::SuspendUser;
+use crate::api::user_directory::list_users;
 use crate::components::{
     action_error, encode_query_value, role_label, when_loaded, DataTable, ErrorNote, SubmitButton,
 };
-use crate::model::{format_utc, impersonation_blocker, Role, UserPage, UserRow, UserStatus};
+use crate::model::{format_utc, Role, UserPage, UserRow, UserStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -78,7 +78,6 @@ fn UserTable(page: UserPage, search: String, suspend: ServerAction<SuspendUser>)
     let may_impersonate = page.may_impersonate;
     let may_suspend = page.may_suspend;
     let has_menu = may_impersonate || may_suspend;
-    let viewer_id = page.viewer_id;
     let mut headers = vec!["Name", "Email", "Role", "Status", "Consent"];
     if has_menu {
         headers.push("Actions");
@@ -90,7 +89,7 @@ fn UserTable(page: UserPage, search: String, suspend: ServerAction<SuspendUser>)
         .into_iter()
         .map(|row| {
             let menu = (has_menu && row.user.role == Role::Member).then(|| {
-                view! { <RowMenu row=row.clone() viewer_id dialog suspending may_impersonate may_suspend/> }
+                view! { <RowMenu row=row.clone() dialog suspending may_impersonate may_suspend/> }
                     .into_any()
             });
             view! {
@@ -137,13 +136,12 @@ fn consent_label(row: &UserRow) -> String {
 #[component]
 fn RowMenu(
     row: UserRow,
-    viewer_id: i64,
     dialog: DialogTarget,
     suspending: DialogTarget,
     may_impersonate: bool,
     may_suspend: bool,
 ) -> impl IntoView {
-    let blocker = impersonation_blocker(&row, viewer_id);
+    let blocker = row.start_refused.clone();
     let disabled = blocker.is_some();
     let label = format!("Actions for {}", row.user.name);
     let active = row.user.status == UserStatus::Active;

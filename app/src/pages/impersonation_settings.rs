@@ -1,5 +1,7 @@
-use crate::api::consent::{consent_status, GenerateSupportCode, GrantConsent, RevokeConsent};
-use crate::api::oversight::{session_audit_log, session_history};
+use crate::api::audit_views::{session_audit_log, session_history};
+use crate::api::consent_settings::{
+    consent_status, GenerateSupportCode, GrantConsent, RevokeConsent,
+};
 use crate::components::{
     action_error, describe_detail, describe_event, when_loaded, DataTable, EndSessionButton,
     ErrorNote, SubmitButton,

@@ -1,4 +1,4 @@
-use crate::api::account::{get_payout, UpdatePayout};
+use crate::api::member_data::{get_payout, UpdatePayout};
 use crate::components::{action_error, when_loaded, ErrorNote, SubmitButton};
 use crate::model::format_utc;
 use leptos::prelude::*;

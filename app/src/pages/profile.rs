@@ -1,4 +1,4 @@
-use crate::api::account::{get_profile, UpdateProfile};
+use crate::api::member_data::{get_profile, UpdateProfile};
 use crate::components::{action_error, when_loaded, ErrorNote, SubmitButton};
 use crate::model::{Profile, TIME_ZONES};
 use leptos::prelude::*;

@@ -1,4 +1,4 @@
-use crate::api::account::{list_projects, ArchiveProject, CreateProject, RenameProject};
+use crate::api::member_data::{list_projects, ArchiveProject, CreateProject, RenameProject};
 use crate::components::{action_error, when_loaded, DataTable, ErrorNote, SubmitButton};
 use crate::model::{format_utc, Project};
 use leptos::prelude::*;

@@ -1,7 +1,8 @@
 //! The member's consent and support codes (SPEC.md §2), as plain functions over plain data
 //! with `now` passed in. Parsing user input into valid values happens here, once.
 
-use super::rules::{AttemptLimit, HOUR_MS, MINUTE_MS};
+use super::clock::{HOUR_MS, MINUTE_MS};
+use super::sign_in_limits::AttemptLimit;
 use crate::model::Scope;
 
 /// Whole hours a consent may last.

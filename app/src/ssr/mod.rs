@@ -1,23 +1,43 @@
-//! Server-only code: rules, store, audit, credentials, and what server functions share.
+//! Server-only code: the rules (plain functions, `now` passed in), the domain operations
+//! that apply them against the store, and what every server function shares: settings, the
+//! sign-in cookie, and who may ask for what.
+//!
+//! | module | holds |
+//! |---|---|
+//! | `impersonation_state` | the impersonation state machine: start rules, verdict, ends |
+//! | `consent`, `sign_in_limits`, `owner_rules`, `member_fields` | the other rules |
+//! | `impersonation`, `authentication` | domain operations: start/exit, sign in/out |
+//! | `activity_filter`, `live_watch` | the activity log's query, the live channel's watch |
+//! | `audit`, `action_record`, `redaction`, `hash_chain`, `audit_export` | the audit trail |
+//! | `credentials`, `clock` | passwords and tokens; the one clock |
+//! | `store` | the only code that speaks SQL |
 
-pub mod accounts;
+pub mod action_record;
+pub mod activity_filter;
 pub mod audit;
+pub mod audit_export;
+pub mod authentication;
+pub mod clock;
 pub mod consent;
 pub mod credentials;
-pub mod export;
+pub mod hash_chain;
 pub mod impersonation;
-pub mod live;
-pub mod member_account;
-pub mod oversight;
-pub mod rules;
+pub mod impersonation_state;
+pub mod live_watch;
+pub mod member_fields;
+pub mod owner_rules;
+pub mod redaction;
+pub mod sign_in_limits;
 pub mod store;
 
+pub use clock::now_ms;
+
 use crate::error::AppError;
-use accounts::SignedIn;
+use authentication::SignedIn;
 use axum::extract::FromRef;
 use http::header::{HeaderMap, HeaderValue, COOKIE};
 use leptos::prelude::*;
-use rules::SignInLifetime;
+use sign_in_limits::SignInLifetime;
 use std::sync::Arc;
 use store::Store;
 
@@ -37,14 +57,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub settings: Arc<Settings>,
-}
-
-/// Milliseconds since the Unix epoch, UTC: the one clock every rule is given.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 impl Settings {
@@ -122,10 +134,10 @@ pub fn signed_in() -> Result<SignedIn, AppError> {
 
 /// The record of this request when it is made while acting (the server's audit middleware
 /// puts it there), for the change it asks for to write in its own transaction.
-pub fn acting_request() -> Option<Arc<audit::ActingRequest>> {
+pub fn acting_request() -> Option<Arc<action_record::ActingRequest>> {
     use_context::<http::request::Parts>()?
         .extensions
-        .get::<Arc<audit::ActingRequest>>()
+        .get::<Arc<action_record::ActingRequest>>()
         .cloned()
 }
 
@@ -154,7 +166,7 @@ pub fn signed_in_owner() -> Result<SignedIn, AppError> {
     if current.user.role == crate::model::Role::Owner {
         Ok(current)
     } else {
-        Err(oversight::OversightRefusal::OwnersOnly.into())
+        Err(owner_rules::OwnerRefusal::OwnersOnly.into())
     }
 }
 
@@ -187,7 +199,7 @@ pub fn as_member(person: SignedIn) -> Result<SignedIn, AppError> {
 }
 
 pub fn as_staff(person: SignedIn) -> Result<SignedIn, AppError> {
-    if rules::may_view_admin_pages(person.user.role) {
+    if sign_in_limits::may_view_admin_pages(person.user.role) {
         Ok(person)
     } else {
         Err(AppError::Forbidden(
@@ -263,9 +275,9 @@ impl From<store::StoreError> for AppError {
     }
 }
 
-impl From<impersonation::StartRefusal> for AppError {
-    fn from(refusal: impersonation::StartRefusal) -> Self {
-        use impersonation::StartRefusal::*;
+impl From<impersonation_state::StartRefusal> for AppError {
+    fn from(refusal: impersonation_state::StartRefusal) -> Self {
+        use impersonation_state::StartRefusal::*;
         match refusal {
             NotOnAllowList | ActorNotActive => AppError::Forbidden(refusal.to_string()),
             _ => AppError::Invalid(refusal.to_string()),
@@ -273,24 +285,64 @@ impl From<impersonation::StartRefusal> for AppError {
     }
 }
 
-impl From<oversight::OversightRefusal> for AppError {
-    fn from(refusal: oversight::OversightRefusal) -> Self {
+impl From<impersonation::StartError> for AppError {
+    fn from(error: impersonation::StartError) -> Self {
+        use impersonation::StartError::*;
+        match error {
+            NotWhileActing => AppError::Forbidden(NOT_WHILE_ACTING.into()),
+            Refused(refusal) => refusal.into(),
+            SupportCode(refusal) => AppError::Invalid(refusal.to_string()),
+            TooManyAttempts { .. } => AppError::TooManyAttempts(error.to_string()),
+            Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<impersonation::EndError> for AppError {
+    fn from(error: impersonation::EndError) -> Self {
+        match error {
+            impersonation::EndError::Store(error) => error.into(),
+            _ => AppError::Invalid(error.to_string()),
+        }
+    }
+}
+
+impl From<owner_rules::OwnerRefusal> for AppError {
+    fn from(refusal: owner_rules::OwnerRefusal) -> Self {
         match refusal {
-            oversight::OversightRefusal::OwnersOnly => AppError::Forbidden(refusal.to_string()),
+            owner_rules::OwnerRefusal::OwnersOnly => AppError::Forbidden(refusal.to_string()),
             _ => AppError::Invalid(refusal.to_string()),
         }
     }
 }
 
-impl From<oversight::FilterError> for AppError {
-    fn from(error: oversight::FilterError) -> Self {
+impl From<store::OwnerActionError> for AppError {
+    fn from(error: store::OwnerActionError) -> Self {
+        match error {
+            store::OwnerActionError::Refused(refusal) => refusal.into(),
+            store::OwnerActionError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<activity_filter::FilterError> for AppError {
+    fn from(error: activity_filter::FilterError) -> Self {
         AppError::Invalid(error.to_string())
     }
 }
 
-impl From<accounts::SignInError> for AppError {
-    fn from(error: accounts::SignInError) -> Self {
-        use accounts::SignInError::*;
+impl From<activity_filter::ActivityQueryError> for AppError {
+    fn from(error: activity_filter::ActivityQueryError) -> Self {
+        match error {
+            activity_filter::ActivityQueryError::Store(error) => error.into(),
+            _ => AppError::Invalid(error.to_string()),
+        }
+    }
+}
+
+impl From<authentication::SignInError> for AppError {
+    fn from(error: authentication::SignInError) -> Self {
+        use authentication::SignInError::*;
         match error {
             WrongCredentials | AccountNotActive => AppError::Invalid(error.to_string()),
             TooManyAttempts { .. } => AppError::TooManyAttempts(error.to_string()),
@@ -307,7 +359,7 @@ mod tests {
         Settings {
             cookie_secure,
             sign_in: SignInLifetime::default(),
-            max_session_ms: impersonation::DEFAULT_MAX_SESSION_MS,
+            max_session_ms: impersonation_state::DEFAULT_MAX_SESSION_MS,
         }
     }
 

@@ -1,16 +1,16 @@
-//! The member's session history, the activity log and the owner's allow-list (SPEC.md §1, §5).
-//! Thin: who may ask, parse, call the store, map the refusal.
+//! Reading the audit trail (SPEC.md §5): the member's session history, and the staff's
+//! activity log. Thin: who may ask, parse, call the store, map the refusal.
 
 use crate::error::AppError;
-use crate::model::{ActivityFilter, AllowList, AuditEntry, Page, SessionEntry};
+use crate::model::{ActivityFilter, AuditEntry, Page, SessionEntry};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::model::{EVENTS_PER_PAGE, SESSIONS_PER_PAGE, SESSION_EVENTS_PER_PAGE};
 #[cfg(feature = "ssr")]
-use crate::ssr::oversight::parse_cursor;
+use crate::ssr::activity_filter::{event_query, parse_cursor};
 #[cfg(feature = "ssr")]
-use crate::ssr::{app_state, now_ms, signed_in_member, signed_in_owner, signed_in_staff};
+use crate::ssr::{app_state, now_ms, signed_in_member, signed_in_staff};
 
 /// A page of the impersonation sessions on the member's own account, newest first, older
 /// than the session `before` (a cursor from the page's URL) when given.
@@ -59,47 +59,7 @@ pub async fn activity_log(
     signed_in_staff()?;
     let before = parse_cursor(before.as_deref())?;
     let store = app_state()?.store;
-    let query = crate::ssr::export::event_query(&store, &filter, before).await?;
+    let query = event_query(&store, &filter, before).await?;
     let rows = store.events(&query, EVENTS_PER_PAGE as i64 + 1).await?;
     Ok(Page::from_rows(rows, EVENTS_PER_PAGE, |event| event.seq))
-}
-
-/// The allow-list, for owners.
-#[server(endpoint = "allow_list")]
-pub async fn get_allow_list() -> Result<AllowList, AppError> {
-    signed_in_owner()?;
-    Ok(app_state()?.store.allow_list().await?)
-}
-
-/// An owner gives an admin or owner the right to impersonate.
-#[server(endpoint = "grant_impersonator")]
-pub async fn grant_impersonator(user_id: i64) -> Result<(), AppError> {
-    let owner = signed_in_owner()?;
-    app_state()?
-        .store
-        .grant_impersonation(owner.user.id, user_id, now_ms())
-        .await??;
-    Ok(())
-}
-
-/// An owner takes the right away; the holder's live session ends (`permission removed`).
-#[server(endpoint = "remove_impersonator")]
-pub async fn remove_impersonator(user_id: i64) -> Result<(), AppError> {
-    let owner = signed_in_owner()?;
-    app_state()?
-        .store
-        .remove_impersonation(owner.user.id, user_id, now_ms())
-        .await??;
-    Ok(())
-}
-
-/// An owner suspends a member; every session on the account ends (`user suspended`).
-#[server(endpoint = "suspend_user")]
-pub async fn suspend_user(user_id: i64) -> Result<(), AppError> {
-    let owner = signed_in_owner()?;
-    app_state()?
-        .store
-        .suspend_member(owner.user.id, user_id, now_ms())
-        .await??;
-    Ok(())
 }

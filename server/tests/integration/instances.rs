@@ -1,9 +1,7 @@
 //! Several app instances on one PostgreSQL: a session started on one instance is ended by a
 //! revocation on another, and the administrator's live channel on the first says so at once.
 
-mod common;
-
-use common::{spawn_app, spawn_app_with, Db, PASSWORD};
+use crate::common::{spawn_app, spawn_app_with, Db, PASSWORD};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 

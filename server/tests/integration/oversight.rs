@@ -1,10 +1,8 @@
 //! SPEC.md §5's views and §1's allow-list: the member's session history and exports, the
 //! activity log, the owner's grant and removal, suspension. SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::{acting, spawn_app, user_id, Db, TestApp};
 use app::model::{AllowList, AuditEntry, Page, SessionEntry};
-use common::{acting, spawn_app, user_id, Db, TestApp};
 use reqwest::StatusCode;
 
 on_both_databases!(
@@ -234,7 +232,7 @@ async fn the_member_exports_every_event_about_their_account(db: Db) {
         .starts_with("attachment"));
     let csv = csv.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], app::ssr::export::CSV_HEADER.trim_end());
+    assert_eq!(lines[0], app::ssr::audit_export::CSV_HEADER.trim_end());
     assert_eq!(lines.len() as i64, about_mia + 1, "one line per event");
     assert!(csv.contains("/api/rename_project"));
     assert_eq!(csv.matches("wrong email or password").count(), 5);
@@ -419,7 +417,7 @@ async fn an_owner_suspends_a_member_and_the_session_on_the_account_ends(db: Db) 
         "the member's sign-in ended with the suspension"
     );
     let again = app
-        .sign_in(&app.client(), "mia@example.com", common::PASSWORD)
+        .sign_in(&app.client(), "mia@example.com", crate::common::PASSWORD)
         .await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let event = &app.events("user_suspended").await[0];
@@ -513,7 +511,7 @@ async fn the_activity_log_filters_and_pages_by_cursor(db: Db) {
     assert_eq!(pages as i64, about_mia, "every event about Mia, once");
 
     // Kind, actor and a day range narrow it; today matches, tomorrow does not.
-    let day = |at_ms: i64| app::ssr::export::export_time(at_ms)[..10].to_string();
+    let day = |at_ms: i64| app::ssr::audit_export::export_time(at_ms)[..10].to_string();
     let now = app::ssr::now_ms();
     let (today, tomorrow) = (day(now), day(now + 24 * 60 * 60 * 1000));
     let actions: Page<AuditEntry> = activity(

@@ -2,11 +2,9 @@
 //! Values were redacted and cleaned when stored; the CSV writer escapes again anyway, so
 //! that no value (a name, a path) can start a line, forge a column or run as a formula.
 
-use super::audit::{clean_text_within, MAX_DETAIL_CHARS};
-use super::oversight::ActivityQuery;
-use super::store::{EventQuery, Store, UserMatch};
-use crate::error::AppError;
-use crate::model::{ActivityFilter, AuditEntry};
+use super::audit::MAX_DETAIL_CHARS;
+use super::redaction::clean_text_within;
+use crate::model::AuditEntry;
 use serde_json::{json, Value};
 
 /// The header line of a CSV export.
@@ -74,43 +72,6 @@ pub fn json_entry(entry: &AuditEntry) -> Value {
         "detail": detail,
         "hash": entry.hash,
     })
-}
-
-/// The store's query for an activity-log filter as typed. A name that matches no account,
-/// or several, is refused with a message saying so.
-pub async fn event_query(
-    store: &Store,
-    filter: &ActivityFilter,
-    before: Option<i64>,
-) -> Result<EventQuery, AppError> {
-    let query = ActivityQuery::parse(filter)?;
-    let mut resolved = EventQuery {
-        kind: query.kind,
-        from_ms: query.from_ms,
-        until_ms: query.until_ms,
-        before,
-        ..EventQuery::default()
-    };
-    for (text, id, role) in [
-        (&query.actor, &mut resolved.actor_id, "actor"),
-        (&query.subject, &mut resolved.subject_id, "subject"),
-    ] {
-        let Some(text) = text else { continue };
-        match store.match_user(text).await? {
-            UserMatch::One(found) => *id = Some(found),
-            UserMatch::None => {
-                return Err(AppError::Invalid(format!(
-                    "No account matches the {role} “{text}”."
-                )))
-            }
-            UserMatch::Several => {
-                return Err(AppError::Invalid(format!(
-                    "Several accounts match the {role} “{text}”: type the full email."
-                )))
-            }
-        }
-    }
-    Ok(resolved)
 }
 
 #[cfg(test)]

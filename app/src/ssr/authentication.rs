@@ -1,10 +1,15 @@
-//! Signing in and out: the rules of `rules.rs` applied against the store.
+//! Signing in and out, and resolving a sign-in cookie into the person behind it: the rules
+//! of `sign_in_limits` applied against the store.
 
-use super::audit::{ActingRequest, EventKind, NewEvent};
+use super::action_record::ActingRequest;
+use super::audit::{EventKind, NewEvent};
 use super::credentials;
-use super::impersonation::{self, EndReason};
-use super::rules::{self, AttemptLimit, SignInEnded, SignInLifetime, SignInTimes};
-use super::store::{SignInRecord, Store, StoreError};
+use super::impersonation::check_session;
+use super::impersonation_state::{EndReason, Trigger, Verdict};
+use super::sign_in_limits::{
+    self as rules, AttemptLimit, SignInEnded, SignInLifetime, SignInTimes,
+};
+use super::store::{AttemptRefused, SignInRecord, Store, StoreError};
 use crate::model::{Me, Scope, UserSummary};
 use serde_json::json;
 use std::net::IpAddr;
@@ -127,10 +132,14 @@ pub async fn sign_in(
 
     // Counted before it is judged; a successful sign-in takes it back.
     let attempt_id = credentials::new_token();
-    if let Err(wait_ms) = store
+    let reserved = store
         .reserve_attempt(&attempt_buckets(email, address), &attempt_id, now)
-        .await?
-    {
+        .await;
+    if let Err(refused) = reserved {
+        let wait_ms = match refused {
+            AttemptRefused::TooManyAttempts { wait_ms } => wait_ms,
+            AttemptRefused::Store(error) => return Err(error.into()),
+        };
         // About the account, when there is one: its owner sees the lock-out in their log.
         let mut event = failed("too many attempts");
         event.subject_id = store.user_id_by_email(email.as_str()).await?;
@@ -192,19 +201,19 @@ pub async fn resolve(
         return Ok(None);
     };
     if let Some(reason) = sign_in_ended(&record, lifetime, now) {
-        // A suspended administrator lost the right; otherwise their sign-in simply ended.
-        let why = if rules::may_sign_in(record.user.status) {
-            EndReason::ActorSignedOut
-        } else {
-            EndReason::PermissionRemoved
-        };
         let event = NewEvent::new(EventKind::SignOut)
             .actor(record.user.id)
             .subject(record.user.id)
             .detail(json!({"reason": reason}));
-        let ends_session = record.impersonation_id.map(|id| (id, why));
+        // A suspended administrator lost the right; otherwise their sign-in simply ended.
+        let ends = record
+            .impersonation_id
+            .map(|session_id| Trigger::SignInEnded {
+                session_id,
+                still_active: rules::may_sign_in(record.user.status),
+            });
         store
-            .end_sign_in(&token_digest, ends_session, Some(event), None, now)
+            .end_sign_in(&token_digest, ends, Some(event), None, now)
             .await?;
         return Ok(None);
     }
@@ -278,28 +287,19 @@ async fn resolve_acting(
     session_id: i64,
     now: i64,
 ) -> Result<(Option<ActingAs>, Option<EndReason>), StoreError> {
-    let Some(live) = store.live_session(session_id).await? else {
-        return Ok((None, None));
-    };
-    let verdict = match live.ended {
-        Some(reason) => Err(reason),
-        None => impersonation::check_live(&live.facts, now),
-    };
-    match verdict {
-        Ok(()) => {
+    Ok(match check_session(store, session_id, now).await? {
+        None => (None, None),
+        Some((live, Verdict::Live)) => {
             let acting = ActingAs {
                 session_id,
                 member: live.target,
-                scope: live.scope,
-                expires_at: live.facts.expires_at,
+                scope: live.session.scope,
+                expires_at: live.session.expires_at,
             };
-            Ok((Some(acting), None))
+            (Some(acting), None)
         }
-        Err(reason) => {
-            store.end_session(session_id, reason, now).await?;
-            Ok((None, Some(reason)))
-        }
-    }
+        Some((_, Verdict::Ended(reason) | Verdict::EndsNow(reason))) => (None, Some(reason)),
+    })
 }
 
 /// Signs out: ends the sign-in session, audited once. While acting, the impersonation
@@ -315,18 +315,15 @@ pub async fn sign_out(
         .actor(signed_in.user.id)
         .subject(signed_in.user.id)
         .detail(json!({"reason": "signed out"}));
-    let ends_session = signed_in
+    let ends = signed_in
         .acting
         .as_ref()
-        .map(|acting| (acting.session_id, EndReason::ActorSignedOut));
+        .map(|acting| Trigger::SignInEnded {
+            session_id: acting.session_id,
+            still_active: true,
+        });
     store
-        .end_sign_in(
-            &signed_in.token_digest,
-            ends_session,
-            Some(event),
-            action,
-            now,
-        )
+        .end_sign_in(&signed_in.token_digest, ends, Some(event), action, now)
         .await?;
     Ok(())
 }

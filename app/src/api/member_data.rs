@@ -6,7 +6,7 @@ use crate::model::{Payout, Profile, Project};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::ssr::{app_state, effective_member, member_account::*, not_while_acting, now_ms};
+use crate::ssr::{app_state, effective_member, member_fields::*, not_while_acting, now_ms};
 
 #[cfg(feature = "ssr")]
 fn invalid(message: String) -> AppError {

@@ -1,10 +1,8 @@
-//! The rules, as plain functions over plain data with `now` passed in: no database, no HTTP.
-//! The store applies them inside its transactions; tests call them directly.
+//! The sign-in rules (SPEC.md §6) as plain functions with `now` passed in: how long a sign-in
+//! lasts, how many failed attempts are allowed, and who may sign in at all.
 
+use super::clock::{HOUR_MS, MINUTE_MS};
 use crate::model::{Role, UserStatus};
-
-pub const MINUTE_MS: i64 = 60 * 1000;
-pub const HOUR_MS: i64 = 60 * MINUTE_MS;
 
 /// How long a sign-in lasts (SPEC.md §6).
 #[derive(Clone, Copy, Debug)]
@@ -25,7 +23,7 @@ impl Default for SignInLifetime {
 }
 
 /// A sign-in session as the rules need it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, sqlx::FromRow)]
 pub struct SignInTimes {
     pub created_at: i64,
     pub last_seen_at: i64,

@@ -1,9 +1,7 @@
 //! The member's profile, projects and payout details over HTTP, on SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::{spawn_app, Db};
 use app::model::{Payout, Profile, Project};
-use common::{spawn_app, Db};
 use reqwest::StatusCode;
 
 on_both_databases!(
@@ -89,7 +87,7 @@ async fn a_member_edits_their_profile_with_validation(db: Db) {
     assert!(events[0].detail.contains("Europe/London"));
 }
 
-async fn projects(app: &common::TestApp, client: &reqwest::Client) -> Vec<Project> {
+async fn projects(app: &crate::common::TestApp, client: &reqwest::Client) -> Vec<Project> {
     app.call(client, "list_projects", &[])
         .await
         .json()

@@ -1,9 +1,7 @@
 //! Sign-in, cookies, cross-site refusal, the audit chain and role-guarded pages, over HTTP
 //! against the real app on SQLite and on PostgreSQL.
 
-mod common;
-
-use common::{spawn_app, spawn_app_with, Db, TestApp, PASSWORD};
+use crate::common::{spawn_app, spawn_app_with, verified_chain, Db, TestApp, PASSWORD};
 use reqwest::StatusCode;
 
 on_both_databases!(
@@ -246,7 +244,7 @@ async fn the_audit_table_refuses_updates_and_deletes(db: Db) {
         .await
         .is_err());
     assert_eq!(
-        app.store.verify_audit_chain().await.unwrap(),
+        verified_chain(&app.store).await,
         Ok(7),
         "5 accounts + 2 allow-list grants"
     );
@@ -266,7 +264,7 @@ async fn concurrent_appends_never_fork_the_chain(db: Db) {
     for attempt in attempts {
         attempt.await.unwrap();
     }
-    let verified = app.store.verify_audit_chain().await.unwrap();
+    let verified = verified_chain(&app.store).await;
     assert_eq!(
         verified,
         Ok(7 + 24),

@@ -210,3 +210,12 @@ macro_rules! on_both_databases {
         }
     };
 }
+
+/// Walks the audit chain: how many events it verified, or its first broken link.
+pub async fn verified_chain(store: &Store) -> Result<u64, app::ssr::hash_chain::BrokenLink> {
+    match store.verify_audit_chain(None).await {
+        Ok(head) => Ok(head.seq as u64),
+        Err(app::ssr::store::VerifyError::Broken(link)) => Err(link),
+        Err(error) => panic!("could not read the audit chain: {error}"),
+    }
+}

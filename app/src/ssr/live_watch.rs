@@ -3,8 +3,9 @@
 //! any app instance on the shared database reaches every page within the 2 seconds SPEC.md §3
 //! allows, with no instance-to-instance messaging to keep in step.
 
-use super::accounts::SignedIn;
-use super::impersonation::check_live;
+use super::authentication::SignedIn;
+use super::impersonation::check_session;
+use super::impersonation_state::Verdict;
 use super::store::{Store, StoreError};
 use std::time::Duration;
 
@@ -57,19 +58,10 @@ impl Watch {
     pub async fn poll(&mut self, store: &Store, now: i64) -> Result<Option<LiveEvent>, StoreError> {
         match self {
             Watch::Acting { session_id } => {
-                let Some(live) = store.live_session(*session_id).await? else {
-                    return Ok(None);
+                let reason = match check_session(store, *session_id, now).await? {
+                    None | Some((_, Verdict::Live)) => return Ok(None),
+                    Some((_, Verdict::Ended(reason) | Verdict::EndsNow(reason))) => reason,
                 };
-                let verdict = match live.ended {
-                    Some(reason) => Err(reason),
-                    None => check_live(&live.facts, now),
-                };
-                let Err(reason) = verdict else {
-                    return Ok(None);
-                };
-                if live.ended.is_none() {
-                    store.end_session(*session_id, reason, now).await?;
-                }
                 *self = Watch::Done;
                 Ok(Some(LiveEvent {
                     event: "ended",

@@ -1,9 +1,7 @@
 //! Starting and exiting impersonation over HTTP, on SQLite and PostgreSQL: each start rule of
 //! SPEC.md §3, checked on the server atomically with the insert.
 
-mod common;
-
-use common::{spawn_app, spawn_app_with, Db, TestApp};
+use crate::common::{spawn_app, spawn_app_with, Db, TestApp};
 use reqwest::StatusCode;
 
 on_both_databases!(

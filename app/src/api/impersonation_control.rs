@@ -1,0 +1,57 @@
+//! Starting and ending impersonation (SPEC.md §3). Every rule is checked on the server, in the
+//! transaction that inserts or ends the session; nothing the client sends is trusted.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{app_state, impersonation, now_ms, session_cookie, signed_in};
+
+/// Starts acting as the member `target_id`, for `reason`; on standing consent, or on the
+/// `support_code` the member read out.
+#[server(endpoint = "start_impersonation")]
+pub async fn start_impersonation(
+    target_id: i64,
+    reason: String,
+    support_code: Option<String>,
+) -> Result<(), AppError> {
+    let current = signed_in()?;
+    let state = app_state()?;
+    let input = impersonation::StartInput {
+        target_id,
+        reason,
+        support_code,
+    };
+    let started =
+        impersonation::start(&state.store, &state.settings, &current, input, now_ms()).await?;
+    set_cookie(&started.token, &state.settings);
+    Ok(())
+}
+
+/// Ends the administrator's own session (`exited`) and returns them to their own view.
+#[server(endpoint = "exit_impersonation")]
+pub async fn exit_impersonation() -> Result<(), AppError> {
+    let current = signed_in()?;
+    let state = app_state()?;
+    let action = crate::ssr::acting_request();
+    let token = impersonation::exit(&state.store, &current, action.as_deref(), now_ms()).await?;
+    set_cookie(&token, &state.settings);
+    Ok(())
+}
+
+/// The member ends the session an administrator holds on their account (`ended by user`).
+#[server(endpoint = "end_session")]
+pub async fn end_session() -> Result<(), AppError> {
+    let member = crate::ssr::signed_in_member()?;
+    let store = app_state()?.store;
+    Ok(impersonation::end_by_member(&store, member.user.id, now_ms()).await?)
+}
+
+/// The sign-in's rotated token, for the browser to keep.
+#[cfg(feature = "ssr")]
+fn set_cookie(token: &str, settings: &crate::ssr::Settings) {
+    expect_context::<leptos_axum::ResponseOptions>().insert_header(
+        http::header::SET_COOKIE,
+        session_cookie(Some(token), settings),
+    );
+}

@@ -1,0 +1,484 @@
+//! `impersonation_sessions`: sessions start and end atomically with the facts that allow
+//! them. Which sessions end, and why, is the state machine's decision
+//! (`impersonation_state::ends`); this module reads the facts and writes the outcome.
+
+use super::{live_session, Store, StoreError, Tx};
+use crate::model::{Role, Scope, UserStatus, UserSummary};
+use crate::ssr::action_record::ActingRequest;
+use crate::ssr::audit::{EventKind, NewEvent};
+use crate::ssr::consent::Consent;
+use crate::ssr::impersonation::StartError;
+use crate::ssr::impersonation_state::{
+    ends, EndReason, Ended, SessionFacts, SessionPlan, StartRefusal, StoredSession, Trigger, Via,
+};
+use crate::ssr::sign_in_limits::SignInTimes;
+use serde_json::json;
+use sqlx::AnyConnection;
+
+/// Every column of a session, as `SessionRow` reads them (`s` is the session's alias).
+pub(super) const SESSION_COLUMNS: &str =
+    "s.id, s.actor_id, s.target_id, s.scope, s.via, s.started_at, s.expires_at, s.ended_at, s.end_reason";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRow {
+    id: i64,
+    actor_id: i64,
+    target_id: i64,
+    scope: Scope,
+    via: Via,
+    started_at: i64,
+    expires_at: i64,
+    ended_at: Option<i64>,
+    end_reason: Option<EndReason>,
+}
+
+impl From<SessionRow> for StoredSession {
+    fn from(row: SessionRow) -> StoredSession {
+        StoredSession {
+            id: row.id,
+            actor_id: row.actor_id,
+            target_id: row.target_id,
+            scope: row.scope,
+            via: row.via,
+            started_at: row.started_at,
+            expires_at: row.expires_at,
+            // Both are written together, by `end_sessions` alone.
+            ended: row
+                .ended_at
+                .zip(row.end_reason)
+                .map(|(at, reason)| Ended { at, reason }),
+        }
+    }
+}
+
+/// A session as each request re-reads it: the session, the member acted as, and the facts
+/// `impersonation_state::verdict` judges it on.
+#[derive(Clone, Debug)]
+pub struct LiveSessionRow {
+    pub session: StoredSession,
+    pub target: UserSummary,
+    pub facts: SessionFacts,
+}
+
+#[derive(sqlx::FromRow)]
+struct LiveFacts {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    target_name: String,
+    target_email: String,
+    target_role: Role,
+    target_status: UserStatus,
+    actor_status: UserStatus,
+    allowed: i64,
+    carried: i64,
+}
+
+/// One impersonation session as the tests see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub actor_id: i64,
+    pub target_id: i64,
+    pub scope: Scope,
+    pub expires_at: i64,
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<String>,
+}
+
+/// A start request: who, as whom, why, on what, with which new sign-in token.
+pub struct StartRequest<'a> {
+    pub actor_token_digest: &'a str,
+    pub new_token_digest: &'a str,
+    pub target_id: i64,
+    pub reason: &'a str,
+    /// A support code already matched (outside the lock, it costs Argon2 time) to this id.
+    pub support_code_id: Option<i64>,
+}
+
+/// The administrator asking, as found inside the start's transaction.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ActorFacts {
+    #[sqlx(flatten)]
+    pub user: UserSummary,
+    #[sqlx(flatten)]
+    pub sign_in: SignInTimes,
+    /// How many allow-list rows name the administrator (0 or 1).
+    pub allowed: i64,
+}
+
+/// Everything a start is judged on, read inside its locked transaction.
+#[derive(Clone, Debug)]
+pub struct StartFacts {
+    /// `None` when the sign-in that asked is gone.
+    pub actor: Option<ActorFacts>,
+    /// Whether the administrator already holds an unended session.
+    pub actor_holds_session: bool,
+    /// `None` when there is no such account.
+    pub target: Option<UserSummary>,
+    pub target_consent: Option<Consent>,
+    /// The name of the administrator holding a session on the target, if one does.
+    pub target_held_by: Option<String>,
+    /// The scope of the support code the request matched, if it is still unused and valid.
+    pub support_code_scope: Option<Scope>,
+}
+
+/// A start under way: its transaction holds the write lock, so the facts stay true until
+/// it either inserts the session or records the refusal.
+pub struct StartAttempt<'a> {
+    tx: Tx,
+    request: StartRequest<'a>,
+    pub facts: StartFacts,
+}
+
+impl Store {
+    /// Opens a start: records the end of sessions of either party that ran out unnoticed
+    /// (they would count as held otherwise) and reads every fact the rules judge.
+    #[tracing::instrument(skip_all, fields(target_id = request.target_id))]
+    pub async fn begin_start<'a>(
+        &self,
+        request: StartRequest<'a>,
+        now: i64,
+    ) -> Result<StartAttempt<'a>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let actor: Option<ActorFacts> = sqlx::query_as(
+            "SELECT u.id, u.name, u.email, u.role, u.status, s.created_at, s.last_seen_at, \
+             (SELECT COUNT(*) FROM impersonators i WHERE i.user_id = u.id) AS allowed \
+             FROM sign_in_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_digest = $1",
+        )
+        .bind(request.actor_token_digest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(actor) = &actor {
+            let pending = Trigger::StartPending {
+                actor_id: actor.user.id,
+                target_id: request.target_id,
+            };
+            Self::end_sessions(&mut tx, pending, now).await?;
+        }
+        let actor_holds_session = match &actor {
+            Some(actor) => {
+                let held: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM impersonation_sessions WHERE actor_id = $1 AND ended_at IS NULL",
+                )
+                .bind(actor.user.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                held.is_some()
+            }
+            None => false,
+        };
+        let target = Self::user_by_id(&mut tx, request.target_id).await?;
+        let target_held_by: Option<String> = sqlx::query_scalar(
+            "SELECT u.name FROM impersonation_sessions s JOIN users u ON u.id = s.actor_id \
+             WHERE s.target_id = $1 AND s.ended_at IS NULL",
+        )
+        .bind(request.target_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let target_consent = Self::consent_on(&mut tx, request.target_id).await?;
+        let support_code_scope = match request.support_code_id {
+            None => None,
+            Some(code_id) => sqlx::query_scalar(
+                "SELECT scope FROM support_codes WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3",
+            )
+            .bind(code_id)
+            .bind(request.target_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?,
+        };
+        Ok(StartAttempt {
+            tx,
+            request,
+            facts: StartFacts {
+                actor,
+                actor_holds_session,
+                target,
+                target_consent,
+                target_held_by,
+                support_code_scope,
+            },
+        })
+    }
+
+    /// The open (unrecorded) sessions a trigger could touch.
+    async fn open_sessions(
+        conn: &mut AnyConnection,
+        trigger: Trigger,
+    ) -> Result<Vec<StoredSession>, StoreError> {
+        let involved = trigger.involved();
+        let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS} FROM impersonation_sessions s WHERE s.ended_at IS NULL \
+             AND (s.id = $1 OR s.actor_id = $2 OR s.target_id = $3)"
+        ))
+        .bind(involved.session_id)
+        .bind(involved.actor_id)
+        .bind(involved.target_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(rows.into_iter().map(StoredSession::from).collect())
+    }
+
+    /// Ends the sessions `trigger` ends, each recorded once as `impersonation_ended` with its
+    /// reason; a session another caller ended first is left to that record.
+    pub(super) async fn end_sessions(
+        conn: &mut AnyConnection,
+        trigger: Trigger,
+        now: i64,
+    ) -> Result<Vec<(StoredSession, EndReason)>, StoreError> {
+        let open = Self::open_sessions(conn, trigger).await?;
+        let mut ended = Vec::new();
+        for (id, reason) in ends(&trigger, &open, now) {
+            let done = sqlx::query(
+                "UPDATE impersonation_sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL",
+            )
+            .bind(now)
+            .bind(reason)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+                > 0;
+            let Some(session) = open.iter().find(|session| session.id == id) else {
+                continue;
+            };
+            if !done {
+                continue;
+            }
+            let event = NewEvent::new(EventKind::ImpersonationEnded)
+                .actor(session.actor_id)
+                .subject(session.target_id)
+                .session(id)
+                .detail(json!({"end_reason": reason.as_str()}));
+            Self::append_event(conn, event, now).await?;
+            ended.push((session.clone(), reason));
+        }
+        Ok(ended)
+    }
+
+    /// The administrator ends their own session (`exited`); the act-as marker is cleared and
+    /// the sign-in id rotated in the same transaction. False if no session was open.
+    #[tracing::instrument(skip_all)]
+    pub async fn exit_impersonation(
+        &self,
+        actor_token_digest: &str,
+        new_token_digest: &str,
+        action: Option<&ActingRequest>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let session_id: Option<i64> = sqlx::query_scalar(
+            "SELECT s.id FROM sign_in_sessions g \
+             JOIN impersonation_sessions s ON s.id = g.impersonation_id \
+             WHERE g.token_digest = $1 AND s.ended_at IS NULL",
+        )
+        .bind(actor_token_digest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(session_id) = session_id else {
+            return Ok(false);
+        };
+        let ended = Self::end_sessions(&mut tx, Trigger::Exited { session_id }, now).await?;
+        if ended.is_empty() {
+            // Nothing ended, nothing done: the request is recorded with the refusal it gets.
+            tx.commit().await?;
+            return Ok(false);
+        }
+        sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL, token_digest = $1 WHERE impersonation_id = $2")
+            .bind(new_token_digest)
+            .bind(session_id)
+            .execute(&mut *tx)
+            .await?;
+        Self::commit_with_action(tx, action, now).await?;
+        Ok(true)
+    }
+
+    /// Everything a request needs to re-check the session it acts in.
+    pub async fn live_session(&self, id: i64) -> Result<Option<LiveSessionRow>, StoreError> {
+        let row: Option<LiveFacts> = sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS}, u.name AS target_name, u.email AS target_email, \
+             u.role AS target_role, u.status AS target_status, a.status AS actor_status, \
+             (SELECT COUNT(*) FROM impersonators i WHERE i.user_id = s.actor_id) AS allowed, \
+             (SELECT COUNT(*) FROM sign_in_sessions g WHERE g.impersonation_id = s.id) AS carried \
+             FROM impersonation_sessions s JOIN users u ON u.id = s.target_id JOIN users a ON a.id = s.actor_id \
+             WHERE s.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let session = StoredSession::from(row.session);
+        let target = UserSummary {
+            id: session.target_id,
+            name: row.target_name,
+            email: row.target_email,
+            role: row.target_role,
+            status: row.target_status,
+        };
+        Ok(Some(LiveSessionRow {
+            facts: SessionFacts {
+                consent: self.consent(target.id).await?,
+                target_status: target.status,
+                actor_status: row.actor_status,
+                actor_on_allow_list: row.allowed > 0,
+                actor_signed_in: row.carried > 0,
+            },
+            session,
+            target,
+        }))
+    }
+
+    /// Records the end a request or the live channel found (`verdict`), once whoever
+    /// observes it first.
+    #[tracing::instrument(skip_all, fields(session_id, reason = reason.as_str()))]
+    pub async fn end_found_over(
+        &self,
+        session_id: i64,
+        reason: EndReason,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        Self::end_sessions(&mut tx, Trigger::FoundOver { session_id, reason }, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The name of the administrator acting on this member's account right now, if any.
+    pub async fn live_session_holder(
+        &self,
+        member_id: i64,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT a.name FROM impersonation_sessions s JOIN users a ON a.id = s.actor_id \
+             WHERE s.target_id = $1 AND {}",
+            live_session("s", "$2")
+        ))
+        .bind(member_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The member ends every session on their account (`ended by user`). False if none was open.
+    #[tracing::instrument(skip_all, fields(member_id))]
+    pub async fn end_sessions_by_member(
+        &self,
+        member_id: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let ended = Self::end_sessions(&mut tx, Trigger::EndedByMember { member_id }, now).await?;
+        tx.commit().await?;
+        Ok(!ended.is_empty())
+    }
+
+    /// A session as the member's history and the tests see it.
+    pub async fn impersonation_session(
+        &self,
+        id: i64,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row: Option<SessionRow> = sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS} FROM impersonation_sessions s WHERE s.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| {
+            let session = StoredSession::from(row);
+            SessionRecord {
+                actor_id: session.actor_id,
+                target_id: session.target_id,
+                scope: session.scope,
+                expires_at: session.expires_at,
+                ended_at: session.ended.map(|ended| ended.at),
+                end_reason: session.ended.map(|ended| ended.reason.as_str().to_string()),
+            }
+        }))
+    }
+}
+
+impl StartAttempt<'_> {
+    /// Records the refusal (`impersonation_denied`, with its rule) and commits.
+    pub async fn deny(mut self, refusal: &StartRefusal, now: i64) -> Result<(), StoreError> {
+        let actor_id = self.facts.actor.as_ref().map(|actor| actor.user.id);
+        let mut denied = NewEvent::new(EventKind::ImpersonationDenied)
+            .subject(self.request.target_id)
+            .detail(json!({"rule": refusal.rule(), "message": refusal.to_string()}));
+        denied.actor_id = actor_id;
+        Store::append_event(&mut self.tx, denied, now).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Inserts the session the rules allowed, uses up its support code, puts the act-as
+    /// marker on the sign-in (rotating its id) and records the start, all at once. A unique
+    /// index that still refuses (one live session per member and per administrator) is the
+    /// refusal of its rule, never a failure.
+    pub async fn insert(
+        mut self,
+        plan: SessionPlan,
+        via: Via,
+        now: i64,
+    ) -> Result<i64, StartError> {
+        let actor_id = self.facts.actor.as_ref().map_or(0, |actor| actor.user.id);
+        let request = &self.request;
+        let inserted = sqlx::query_scalar(
+            "INSERT INTO impersonation_sessions (actor_id, target_id, reason, scope, via, started_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(actor_id)
+        .bind(request.target_id)
+        .bind(request.reason)
+        .bind(plan.scope)
+        .bind(via)
+        .bind(now)
+        .bind(plan.expires_at)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(StoreError::from);
+        let id: i64 = match inserted {
+            Ok(id) => id,
+            Err(error) => {
+                return Err(match error.violated_index() {
+                    Some(index) if index.contains("actor") => {
+                        StartError::Refused(StartRefusal::AlreadyImpersonating)
+                    }
+                    Some(index) if index.contains("target") => StartError::Refused(
+                        StartRefusal::TargetBusy("Another administrator".into()),
+                    ),
+                    _ => error.into(),
+                })
+            }
+        };
+        if let Some(code_id) = request.support_code_id {
+            sqlx::query("UPDATE support_codes SET used_at = $1, used_by = $2 WHERE id = $3")
+                .bind(now)
+                .bind(actor_id)
+                .bind(code_id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(StoreError::from)?;
+        }
+        // The sign-in's id is rotated as it takes on the act-as marker.
+        sqlx::query("UPDATE sign_in_sessions SET token_digest = $1, impersonation_id = $2 WHERE token_digest = $3")
+            .bind(request.new_token_digest)
+            .bind(id)
+            .bind(request.actor_token_digest)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(StoreError::from)?;
+        let started = NewEvent::new(EventKind::ImpersonationStarted)
+            .actor(actor_id)
+            .subject(request.target_id)
+            .session(id)
+            .detail(json!({
+                "reason": request.reason,
+                "scope": plan.scope.as_str(),
+                "via": via.as_str(),
+                "expires_at": plan.expires_at,
+            }));
+        Store::append_event(&mut self.tx, started, now).await?;
+        self.tx.commit().await.map_err(StoreError::from)?;
+        Ok(id)
+    }
+}

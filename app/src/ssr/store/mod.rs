@@ -1,0 +1,288 @@
+//! The store: the only code that speaks SQL, a module per concern. One dialect serves SQLite
+//! and PostgreSQL (`$n` placeholders, `RETURNING`, times as integer milliseconds), so
+//! everything above runs the same on both.
+//!
+//! Every change is written in one transaction together with its audit event: if the event
+//! cannot be written, the change does not happen.
+//!
+//! | module | tables |
+//! |---|---|
+//! | `audit_log` | `audit_events`, `audit_head`: appending to the chain, verifying it |
+//! | `sign_ins` | `sign_in_sessions`, `failed_attempts` |
+//! | `users` | `users`: accounts, the user list, suspension |
+//! | `consents` | `consents`, `support_codes` |
+//! | `member_records` | `profiles`, `projects`, `payout_details` |
+//! | `impersonation_sessions` | `impersonation_sessions`: starting, ending, re-reading |
+//! | `allow_list` | `impersonators` |
+//! | `history` | reading the audit log back: the member's history, the activity log |
+
+mod allow_list;
+mod audit_log;
+mod consents;
+mod history;
+mod impersonation_sessions;
+mod member_records;
+mod sign_ins;
+mod users;
+
+pub use audit_log::VerifyError;
+pub use history::{EventQuery, UserMatch};
+pub use impersonation_sessions::{
+    ActorFacts, LiveSessionRow, SessionRecord, StartAttempt, StartFacts, StartRequest,
+};
+pub use sign_ins::{AttemptRefused, SignInRecord, UserCredentials};
+pub use users::{NewUser, OwnerActionError};
+
+use super::action_record::ActingRequest;
+use super::audit::By;
+use super::impersonation_state::{EndReason, Via};
+use crate::model::{Role, Scope, UserStatus};
+use sqlx::any::{AnyPoolOptions, AnyTypeInfo, AnyValueRef};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Any, AnyPool};
+use std::sync::Once;
+
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("DATABASE_URL must start with sqlite: or postgres:, got {0:?}")]
+    UnsupportedUrl(String),
+    #[error("could not create the database folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the impersonation session this change was made in has ended")]
+    SessionEnded,
+}
+
+impl StoreError {
+    /// The unique index this error violated, if it is a unique violation: the caller maps it
+    /// to the rule the index stands for.
+    pub fn violated_index(&self) -> Option<String> {
+        let StoreError::Database(sqlx::Error::Database(error)) = self else {
+            return None;
+        };
+        if !error.is_unique_violation() {
+            return None;
+        }
+        // PostgreSQL names the index; SQLite names its columns (`table.column`).
+        Some(
+            error
+                .constraint()
+                .map(str::to_string)
+                .unwrap_or_else(|| error.message().to_string()),
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A session is live while no end is recorded and its expiry has not passed (SPEC.md §3).
+/// Written once, here: `alias` names the `impersonation_sessions` row, `now` the placeholder
+/// bound to the current time.
+fn live_session(alias: &str, now: &str) -> String {
+    format!("{alias}.ended_at IS NULL AND {alias}.expires_at > {now}")
+}
+
+impl Store {
+    /// Connects, creating an SQLite file (and its folder) on first use, and applies migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+
+        let (backend, url) = if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or(url.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or_default();
+            if let Some(folder) = std::path::Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+                    path: folder.display().to_string(),
+                    source,
+                })?;
+            }
+            (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+
+        let options = AnyPoolOptions::new().max_connections(match backend {
+            // One writer at a time either way; readers run beside it in WAL mode.
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        });
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA foreign_keys = ON",
+                        "PRAGMA busy_timeout = 10000",
+                        "PRAGMA synchronous = NORMAL",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options.connect(&url).await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Direct access for tests that must do what an attacker with the database would.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A transaction that will write, holding the one write lock from its first statement:
+    /// on SQLite the database's (`BEGIN IMMEDIATE`), on PostgreSQL the audit chain head's row.
+    /// Every write appends to the chain anyway, so nothing is lost by taking that lock first,
+    /// and with it every writer reads current data and all take their locks in one order:
+    /// no deadlock, no decision made on a row another transaction is changing.
+    async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT last_seq FROM audit_head WHERE id = 1 FOR UPDATE")
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        })
+    }
+
+    /// A write made by `by`: when that is an administrator acting as the member, the session
+    /// is re-checked inside the locked transaction, so no change lands after the revocation
+    /// (or any other end) that was committed before it.
+    async fn begin_write_by(&self, by: &By, now: i64) -> Result<Tx, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if let Some(session_id) = by.impersonation_id {
+            let live: Option<i64> = sqlx::query_scalar(&format!(
+                "SELECT s.id FROM impersonation_sessions s WHERE s.id = $1 AND {}",
+                live_session("s", "$2")
+            ))
+            .bind(session_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if live.is_none() {
+                return Err(StoreError::SessionEnded);
+            }
+        }
+        Ok(tx)
+    }
+
+    /// Commits a change made by `by`, with the `action` event of the request that asked for it
+    /// when that request was made while acting: both land, or neither does.
+    async fn commit_by(tx: Tx, by: &By, now: i64) -> Result<(), StoreError> {
+        Self::commit_with_action(tx, by.request.as_deref(), now).await
+    }
+
+    async fn commit_with_action(
+        mut tx: Tx,
+        action: Option<&ActingRequest>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let action = action.filter(|action| !action.is_recorded());
+        if let Some(action) = action {
+            Self::append_event(&mut tx, action.event(action.done_status, None), now).await?;
+        }
+        tx.commit().await?;
+        if let Some(action) = action {
+            action.mark_recorded();
+        }
+        Ok(())
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user input matches literally inside a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An enum kept in a text column by its name: read and written by that name, and parsed
+/// here, once, for every query that reads it. A name the code does not know is a decoding
+/// error naming the column, never a guess.
+macro_rules! text_column {
+    ($($kind:ty),*) => {$(
+        impl sqlx::Type<Any> for $kind {
+            fn type_info() -> AnyTypeInfo {
+                <String as sqlx::Type<Any>>::type_info()
+            }
+            fn compatible(ty: &AnyTypeInfo) -> bool {
+                <String as sqlx::Type<Any>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, Any> for $kind {
+            fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+                let text = <String as sqlx::Decode<'r, Any>>::decode(value)?;
+                <$kind>::parse(&text).ok_or_else(|| {
+                    format!("unexpected {} {text:?}", stringify!($kind)).into()
+                })
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, Any> for $kind {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <Any as sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> Result<IsNull, BoxDynError> {
+                <&'q str as sqlx::Encode<'q, Any>>::encode(self.as_str(), buf)
+            }
+        }
+    )*};
+}
+
+text_column!(Role, UserStatus, Scope, EndReason, Via);
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_in_a_search_match_literally() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+}

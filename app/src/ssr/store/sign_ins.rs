@@ -1,0 +1,235 @@
+//! `sign_in_sessions` and `failed_attempts`: who is signed in, and how often someone guessed.
+
+use super::{Store, StoreError};
+use crate::model::UserSummary;
+use crate::ssr::action_record::ActingRequest;
+use crate::ssr::audit::NewEvent;
+use crate::ssr::impersonation_state::Trigger;
+use crate::ssr::sign_in_limits::AttemptLimit;
+
+/// A user as sign-in needs them, password hash included. Never leaves the server.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UserCredentials {
+    #[sqlx(flatten)]
+    pub user: UserSummary,
+    pub password_hash: String,
+}
+
+/// A sign-in session joined with its user.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SignInRecord {
+    #[sqlx(flatten)]
+    pub user: UserSummary,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    /// The act-as marker: the impersonation session this sign-in acts in, if any.
+    pub impersonation_id: Option<i64>,
+}
+
+/// Why an attempt was not counted (and so may not be made).
+#[derive(Debug, thiserror::Error)]
+pub enum AttemptRefused {
+    #[error("too many failed attempts; wait {wait_ms} ms")]
+    TooManyAttempts { wait_ms: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AttemptRefused {
+    fn from(error: sqlx::Error) -> Self {
+        AttemptRefused::Store(error.into())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct BucketUse {
+    n: i64,
+    oldest: Option<i64>,
+}
+
+impl Store {
+    /// Counts an attempt against each of its buckets before it is judged, in one locked
+    /// transaction, so attempts sent at once cannot all slip under a limit together. If any
+    /// bucket is full, nothing is counted and the answer is how long to wait.
+    /// Rows that have left every window are dropped on the way, so the table stays small.
+    #[tracing::instrument(skip_all)]
+    pub async fn reserve_attempt(
+        &self,
+        buckets: &[(String, AttemptLimit)],
+        attempt_id: &str,
+        now: i64,
+    ) -> Result<(), AttemptRefused> {
+        let mut tx = self.begin_write().await?;
+        for (bucket, limit) in buckets {
+            let since = limit.window_start(now);
+            sqlx::query("DELETE FROM failed_attempts WHERE bucket = $1 AND at_ms <= $2")
+                .bind(bucket)
+                .bind(since)
+                .execute(&mut *tx)
+                .await?;
+            let used: BucketUse = sqlx::query_as(
+                "SELECT COUNT(*) AS n, MIN(at_ms) AS oldest FROM failed_attempts WHERE bucket = $1",
+            )
+            .bind(bucket)
+            .fetch_one(&mut *tx)
+            .await?;
+            if let Err(wait_ms) = limit.check(used.n.max(0) as u64, used.oldest, now) {
+                tx.commit().await?; // keep the clean-up
+                return Err(AttemptRefused::TooManyAttempts { wait_ms });
+            }
+        }
+        for (bucket, _) in buckets {
+            sqlx::query(
+                "INSERT INTO failed_attempts (bucket, at_ms, attempt_id) VALUES ($1, $2, $3)",
+            )
+            .bind(bucket)
+            .bind(now)
+            .bind(attempt_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes a successful attempt back out of every limit it was counted against.
+    pub async fn release_attempt(&self, attempt_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM failed_attempts WHERE attempt_id = $1")
+            .bind(attempt_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn credentials_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<UserCredentials>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT u.id, u.name, u.email, u.role, u.status, u.password_hash FROM users u WHERE u.email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Starts a sign-in session (and ends the one it replaces, if any), with its audit event
+    /// and, when the replaced sign-in was acting, the `action` record of the request.
+    /// The attempt that led here no longer counts against any limit.
+    #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all, fields(user_id))]
+    pub async fn start_sign_in(
+        &self,
+        user_id: i64,
+        token_digest: &str,
+        replaces: Option<&str>,
+        attempt_id: &str,
+        event: NewEvent,
+        action: Option<&ActingRequest>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        Self::append_event(&mut tx, event, now).await?;
+        sqlx::query("DELETE FROM failed_attempts WHERE attempt_id = $1")
+            .bind(attempt_id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(old) = replaces {
+            // Signing in again ends the old sign-in, and any session it was acting in with it.
+            let acting: Option<Option<i64>> = sqlx::query_scalar(
+                "SELECT impersonation_id FROM sign_in_sessions WHERE token_digest = $1",
+            )
+            .bind(old)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(session_id) = acting.flatten() {
+                let trigger = Trigger::SignInEnded {
+                    session_id,
+                    still_active: true,
+                };
+                Self::end_sessions(&mut tx, trigger, now).await?;
+            }
+            sqlx::query("DELETE FROM sign_in_sessions WHERE token_digest = $1")
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO sign_in_sessions (token_digest, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
+        )
+        .bind(token_digest)
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        Self::commit_with_action(tx, action, now).await
+    }
+
+    pub async fn sign_in_record(
+        &self,
+        token_digest: &str,
+    ) -> Result<Option<SignInRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT u.id, u.name, u.email, u.role, u.status, s.created_at, s.last_seen_at, s.impersonation_id \
+             FROM sign_in_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_digest = $1",
+        )
+        .bind(token_digest)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn touch_sign_in(&self, token_digest: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sign_in_sessions SET last_seen_at = $1 WHERE token_digest = $2 AND last_seen_at < $1")
+            .bind(now)
+            .bind(token_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a sign-in session, and the impersonation session it carried (`ends`). The event,
+    /// if given, is written only by the request that actually removed the sign-in, so a
+    /// sign-out is recorded once however often it is sent.
+    #[tracing::instrument(skip_all)]
+    pub async fn end_sign_in(
+        &self,
+        token_digest: &str,
+        ends: Option<Trigger>,
+        event: Option<NewEvent>,
+        action: Option<&ActingRequest>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if let Some(trigger) = ends {
+            Self::end_sessions(&mut tx, trigger, now).await?;
+        }
+        let removed = sqlx::query("DELETE FROM sign_in_sessions WHERE token_digest = $1")
+            .bind(token_digest)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if removed {
+            if let Some(event) = event {
+                Self::append_event(&mut tx, event, now).await?;
+            }
+        }
+        Self::commit_with_action(tx, action, now).await?;
+        Ok(removed)
+    }
+
+    /// Drops the act-as marker from a sign-in once its session was found ended,
+    /// and rotates the sign-in's id, as at every end of an impersonation (SPEC.md §6).
+    pub async fn clear_marker(
+        &self,
+        token_digest: &str,
+        new_token_digest: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL, token_digest = $1 WHERE token_digest = $2")
+            .bind(new_token_digest)
+            .bind(token_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,15 @@
+//! The integration tests, one binary (one link instead of one a file): each module starts the
+//! real application on a fresh SQLite file or PostgreSQL database and talks to it over HTTP.
+
+#[macro_use]
+mod common;
+
+mod acting;
+mod audit;
+mod consent;
+mod foundation;
+mod impersonation;
+mod instances;
+mod member_account;
+mod oversight;
+// mod statements;
