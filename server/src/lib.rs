@@ -23,8 +23,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 /// The demo accounts of SPEC.md §7: (email, name, role, on the allow-list).
 pub const DEMO_ACCOUNTS: [(&str, &str, Role, bool); 5] = [
@@ -179,9 +181,29 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
-        // Outermost, so the time limits inside count from the request's arrival.
+        // Outside the limits, so the time limits inside count from the request's arrival.
         .layer(axum::middleware::from_fn(middleware::note_arrival))
+        // One span a request, named by its id: every log line of the request carries it,
+        // and the response says it, so a report can be matched to the logs.
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The span every log line of one request sits in.
+fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        id = %request_id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
 }
 
 /// Creates the demo accounts if the database has no account yet, and prints their

@@ -15,6 +15,7 @@ use crate::ssr::{app_state, now_ms, signed_in_member, signed_in_staff};
 /// A page of the impersonation sessions on the member's own account, newest first, older
 /// than the session `before` (a cursor from the page's URL) when given.
 #[server(endpoint = "session_history")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn session_history(before: Option<String>) -> Result<Page<SessionEntry>, AppError> {
     let member = signed_in_member()?;
     let before = parse_cursor(before.as_deref())?;
@@ -30,6 +31,7 @@ pub async fn session_history(before: Option<String>) -> Result<Page<SessionEntry
 /// A page of the events of one session on the member's own account, oldest first, after
 /// the event `after` when given.
 #[server(endpoint = "session_audit_log")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn session_audit_log(
     session_id: i64,
     after: Option<i64>,
@@ -52,6 +54,7 @@ pub async fn session_audit_log(
 /// A page of the global activity log, newest first, older than the event `before` (a
 /// cursor from the page's URL) when given.
 #[server(endpoint = "activity_log")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn activity_log(
     filter: ActivityFilter,
     before: Option<String>,

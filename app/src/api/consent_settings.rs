@@ -16,6 +16,7 @@ fn parse_scope(scope: &str) -> Result<crate::model::Scope, AppError> {
 
 /// The member's consent, if one is active now.
 #[server(endpoint = "consent_status")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn consent_status() -> Result<Option<ActiveConsent>, AppError> {
     let member = signed_in_member()?;
     let now = now_ms();
@@ -31,6 +32,7 @@ pub async fn consent_status() -> Result<Option<ActiveConsent>, AppError> {
 /// Enables impersonation for `duration` hours ("1", "24", "72", or "custom" with
 /// `custom_hours`) and `scope`. The expiry comes from the server's clock alone.
 #[server(endpoint = "grant_consent")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn grant_consent(
     duration: String,
     custom_hours: Option<String>,
@@ -64,6 +66,7 @@ pub async fn grant_consent(
 
 /// Revokes the member's consent at once.
 #[server(endpoint = "revoke_consent")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn revoke_consent() -> Result<(), AppError> {
     let member = signed_in_member()?;
     let revoked = app_state()?
@@ -82,6 +85,7 @@ pub async fn revoke_consent() -> Result<(), AppError> {
 /// Issues a single-use support code, valid 10 minutes; the code is returned this once and
 /// stored only as a hash.
 #[server(endpoint = "generate_support_code")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn generate_support_code(scope: String) -> Result<IssuedSupportCode, AppError> {
     use crate::ssr::consent::SupportCode;
     use crate::ssr::credentials::{hash_password, hashing, new_support_code};

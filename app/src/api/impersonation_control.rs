@@ -10,6 +10,7 @@ use crate::ssr::{app_state, impersonation, now_ms, session_cookie, signed_in};
 /// Starts acting as the member `target_id`, for `reason`; on standing consent, or on the
 /// `support_code` the member read out.
 #[server(endpoint = "start_impersonation")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn start_impersonation(
     target_id: i64,
     reason: String,
@@ -30,6 +31,7 @@ pub async fn start_impersonation(
 
 /// Ends the administrator's own session (`exited`) and returns them to their own view.
 #[server(endpoint = "exit_impersonation")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn exit_impersonation() -> Result<(), AppError> {
     let current = signed_in()?;
     let state = app_state()?;
@@ -41,6 +43,7 @@ pub async fn exit_impersonation() -> Result<(), AppError> {
 
 /// The member ends the session an administrator holds on their account (`ended by user`).
 #[server(endpoint = "end_session")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn end_session() -> Result<(), AppError> {
     let member = crate::ssr::signed_in_member()?;
     let store = app_state()?.store;

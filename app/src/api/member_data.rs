@@ -14,6 +14,7 @@ fn invalid(message: String) -> AppError {
 }
 
 #[server(endpoint = "get_profile")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_profile() -> Result<Profile, AppError> {
     let member = effective_member()?;
     let stored = app_state()?.store.profile(member.owner.id).await?;
@@ -25,6 +26,7 @@ pub async fn get_profile() -> Result<Profile, AppError> {
 }
 
 #[server(endpoint = "update_profile")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn update_profile(
     display_name: String,
     phone: String,
@@ -41,12 +43,14 @@ pub async fn update_profile(
 }
 
 #[server(endpoint = "list_projects")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn list_projects() -> Result<Vec<Project>, AppError> {
     let member = effective_member()?;
     Ok(app_state()?.store.projects(member.owner.id).await?)
 }
 
 #[server(endpoint = "create_project")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn create_project(name: String) -> Result<(), AppError> {
     let member = effective_member()?;
     member.may_change()?;
@@ -59,6 +63,7 @@ pub async fn create_project(name: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "rename_project")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppError> {
     let member = effective_member()?;
     member.may_change()?;
@@ -77,6 +82,7 @@ pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppErro
 }
 
 #[server(endpoint = "archive_project")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn archive_project(project_id: i64) -> Result<(), AppError> {
     let member = effective_member()?;
     member.may_change()?;
@@ -95,6 +101,7 @@ fn no_such_project() -> AppError {
 
 /// The masked IBAN: an administrator acting as the member sees what the member sees.
 #[server(endpoint = "get_payout")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_payout() -> Result<Option<Payout>, AppError> {
     let member = effective_member()?;
     let stored = app_state()?.store.payout_iban(member.owner.id).await?;
@@ -106,6 +113,7 @@ pub async fn get_payout() -> Result<Option<Payout>, AppError> {
 
 /// Payout details are the member's alone to change: never while an administrator acts.
 #[server(endpoint = "update_payout")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn update_payout(iban: String) -> Result<Payout, AppError> {
     not_while_acting()?;
     let member = effective_member()?;

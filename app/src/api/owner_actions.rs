@@ -10,6 +10,7 @@ use crate::ssr::{app_state, now_ms, signed_in_owner};
 
 /// The allow-list, for owners.
 #[server(endpoint = "allow_list")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_allow_list() -> Result<AllowList, AppError> {
     signed_in_owner()?;
     Ok(app_state()?.store.allow_list().await?)
@@ -17,6 +18,7 @@ pub async fn get_allow_list() -> Result<AllowList, AppError> {
 
 /// An owner gives an admin or owner the right to impersonate.
 #[server(endpoint = "grant_impersonator")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn grant_impersonator(user_id: i64) -> Result<(), AppError> {
     let owner = signed_in_owner()?;
     app_state()?
@@ -28,6 +30,7 @@ pub async fn grant_impersonator(user_id: i64) -> Result<(), AppError> {
 
 /// An owner takes the right away; the holder's live session ends (`permission removed`).
 #[server(endpoint = "remove_impersonator")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_impersonator(user_id: i64) -> Result<(), AppError> {
     let owner = signed_in_owner()?;
     app_state()?
@@ -39,6 +42,7 @@ pub async fn remove_impersonator(user_id: i64) -> Result<(), AppError> {
 
 /// An owner suspends a member; every session on the account ends (`user suspended`).
 #[server(endpoint = "suspend_user")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn suspend_user(user_id: i64) -> Result<(), AppError> {
     let owner = signed_in_owner()?;
     app_state()?

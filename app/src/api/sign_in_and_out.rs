@@ -12,6 +12,7 @@ use crate::ssr::{
 /// Signs in with email and password; on success the browser is sent to `next` or the
 /// person's landing page.
 #[server(endpoint = "sign_in")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn sign_in(
     email: String,
     password: String,
@@ -53,6 +54,7 @@ pub async fn sign_in(
 
 /// Signs out and sends the browser to the sign-in page.
 #[server(endpoint = "sign_out")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn sign_out() -> Result<(), AppError> {
     let state = app_state()?;
     if let Ok(current) = request_person() {
@@ -70,6 +72,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 /// Who the pages are for: the signed-in person, or the member an administrator acts as.
 #[server(endpoint = "whoami")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn whoami() -> Result<Option<Me>, AppError> {
     let Ok(person) = request_person() else {
         return Ok(None);

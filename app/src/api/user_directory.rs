@@ -7,6 +7,7 @@ use leptos::prelude::*;
 /// One page of the user list, for staff only. Each row says why `Impersonate user` cannot
 /// start a session there, when it cannot, in the words the start would be refused with.
 #[server(endpoint = "list_users")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn list_users(search: String, page: u32) -> Result<UserPage, AppError> {
     use crate::ssr::impersonation_state::{target_refusal, Target};
     use crate::ssr::{app_state, now_ms, signed_in_staff};

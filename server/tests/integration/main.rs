@@ -12,4 +12,4 @@ mod impersonation;
 mod instances;
 mod member_account;
 mod oversight;
-// mod statements;
+mod statements;

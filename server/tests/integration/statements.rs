@@ -20,8 +20,9 @@ on_both_databases!(every_store_statement_prepares);
 /// 74 (the activity log's statement counted twice, once per variant) when this was written.
 const AT_LEAST: usize = 45;
 
-/// The first words of the statements the store prepares. `PRAGMA` (SQLite's connection set-up)
-/// and `BEGIN IMMEDIATE` (a transaction, not a statement) are left out on purpose.
+/// The first words (in any case) of the statements the store prepares. `PRAGMA` (SQLite's
+/// connection set-up) and `BEGIN IMMEDIATE` (a transaction, not a statement) are left out on
+/// purpose.
 const STATEMENT_KEYWORDS: [&str; 5] = ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"];
 
 async fn every_store_statement_prepares(db: Db) {
@@ -41,7 +42,8 @@ async fn every_store_statement_prepares(db: Db) {
             Ok(sql) => sql,
             Err(unknown) => {
                 failures.push(format!(
-                    "{}: cannot fill {unknown}; teach tests/integration/statements.rs what it stands for",
+                    "{}: cannot fill {unknown}; \
+                     teach tests/integration/statements.rs what it stands for",
                     statement.origin
                 ));
                 continue;
