@@ -1,8 +1,8 @@
 //! The Actas server: start-up, the router and its middleware, and the command-line tools.
 
 pub mod config;
-pub mod exports;
-pub mod live;
+pub mod downloads;
+pub mod live_channel;
 pub mod middleware;
 
 use app::model::Role;
@@ -128,18 +128,18 @@ pub fn router(state: AppState) -> Router {
     let routes = route_list();
     let leptos_options = state.leptos_options.clone();
     Router::new()
-        .route("/api/live", axum::routing::get(live::live))
+        .route("/api/live", axum::routing::get(live_channel::live))
         .route(
             "/settings/impersonation/audit-log.csv",
-            axum::routing::get(exports::member_csv),
+            axum::routing::get(downloads::member_csv),
         )
         .route(
             "/settings/impersonation/audit-log.json",
-            axum::routing::get(exports::member_json),
+            axum::routing::get(downloads::member_json),
         )
         .route(
             "/admin/activity/export.csv",
-            axum::routing::get(exports::activity_csv),
+            axum::routing::get(downloads::activity_csv),
         )
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -24,7 +24,7 @@ async fn the_live_channel_ends_with_its_sign_in_and_holds_a_few_streams_each(db:
     let app = spawn_app(db).await;
     let mia = app.signed_in("mia@example.com").await;
     let mut streams = Vec::new();
-    for _ in 0..server::live::STREAMS_PER_SIGN_IN {
+    for _ in 0..server::live_channel::STREAMS_PER_SIGN_IN {
         let live = mia.get(app.url("/api/live")).send().await.unwrap();
         assert_eq!(live.status(), StatusCode::OK);
         streams.push(live);

@@ -23,7 +23,32 @@ on_both_databases!(
     demo_accounts_are_created_once,
     a_form_posted_without_javascript_comes_back_with_its_error,
     a_form_error_in_a_foreign_link_is_never_shown,
+    every_response_names_its_request,
 );
+
+/// A report ("it failed at 10:31") can be matched to the log lines of that one request.
+async fn every_response_names_its_request(db: Db) {
+    let app = spawn_app(db).await;
+    let client = app.client();
+    let id = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("x-request-id")
+            .map(|id| id.to_str().unwrap().to_string())
+    };
+    let first = app.get(&client, "/sign-in").await;
+    let second = app.get(&client, "/sign-in").await;
+    let (first, second) = (id(&first).expect("an id"), id(&second).expect("an id"));
+    assert_ne!(first, second, "each request has its own id");
+    // A proxy in front that named the request already is believed, so both logs agree.
+    let named = client
+        .get(format!("{}/sign-in", app.base))
+        .header("x-request-id", "from-the-proxy-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id(&named).as_deref(), Some("from-the-proxy-42"));
+}
 
 async fn body(response: reqwest::Response) -> String {
     response.text().await.expect("a body")
