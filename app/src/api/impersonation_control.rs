@@ -5,7 +5,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::ssr::{app_state, impersonation, now_ms, session_cookie, signed_in};
+use crate::ssr::{app_state, impersonation, now_ms, set_session_cookie, signed_in};
 
 /// Starts acting as the member `target_id`, for `reason`; on standing consent, or on the
 /// `support_code` the member read out.
@@ -25,7 +25,7 @@ pub async fn start_impersonation(
     };
     let started =
         impersonation::start(&state.store, &state.settings, &current, input, now_ms()).await?;
-    set_cookie(&started.token, &state.settings);
+    set_session_cookie(Some(&started.token), &state.settings);
     Ok(())
 }
 
@@ -37,7 +37,7 @@ pub async fn exit_impersonation() -> Result<(), AppError> {
     let state = app_state()?;
     let action = crate::ssr::acting_request();
     let token = impersonation::exit(&state.store, &current, action.as_deref(), now_ms()).await?;
-    set_cookie(&token, &state.settings);
+    set_session_cookie(Some(&token), &state.settings);
     Ok(())
 }
 
@@ -48,13 +48,4 @@ pub async fn end_session() -> Result<(), AppError> {
     let member = crate::ssr::signed_in_member()?;
     let store = app_state()?.store;
     Ok(impersonation::end_by_member(&store, member.user.id, now_ms()).await?)
-}
-
-/// The sign-in's rotated token, for the browser to keep.
-#[cfg(feature = "ssr")]
-fn set_cookie(token: &str, settings: &crate::ssr::Settings) {
-    expect_context::<leptos_axum::ResponseOptions>().insert_header(
-        http::header::SET_COOKIE,
-        session_cookie(Some(token), settings),
-    );
 }

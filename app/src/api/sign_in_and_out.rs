@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
-    app_state, authentication, now_ms, request_parts, request_person, session_cookie,
+    app_state, authentication, client_address, now_ms, request_person, set_session_cookie,
 };
 
 /// Signs in with email and password; on success the browser is sent to `next` or the
@@ -18,36 +18,17 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    let email = authentication::EmailAddress::parse(&email)
-        .map_err(|message| AppError::Invalid(message.into()))?;
-    if password.is_empty() {
-        return Err(AppError::Invalid("Enter your password.".into()));
-    }
-    if password.chars().count() > authentication::MAX_PASSWORD_CHARS {
-        return Err(AppError::Invalid("Email or password is incorrect.".into()));
-    }
+    let credentials = authentication::Credentials::parse(&email, password)?;
     let state = app_state()?;
-    let parts = request_parts()?;
-    let address = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip());
     let replaces = request_person().ok().map(|current| current.token_digest);
-    let new = authentication::sign_in(
-        &state.store,
-        &email,
-        password,
-        address,
-        replaces.as_deref(),
-        crate::ssr::acting_request().as_deref(),
-        now_ms(),
-    )
-    .await?;
-    let response = expect_context::<leptos_axum::ResponseOptions>();
-    response.insert_header(
-        http::header::SET_COOKIE,
-        session_cookie(Some(&new.token), &state.settings),
-    );
+    let action = crate::ssr::acting_request();
+    let attempt = authentication::Attempt {
+        address: client_address()?,
+        replaces: replaces.as_deref(),
+        action: action.as_deref(),
+    };
+    let new = authentication::sign_in(&state.store, credentials, attempt, now_ms()).await?;
+    set_session_cookie(Some(&new.token), &state.settings);
     leptos_axum::redirect(&authentication::landing_path(&new.user, next.as_deref()));
     Ok(())
 }
@@ -61,11 +42,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         let action = crate::ssr::acting_request();
         authentication::sign_out(&state.store, &current, action.as_deref(), now_ms()).await?;
     }
-    let response = expect_context::<leptos_axum::ResponseOptions>();
-    response.insert_header(
-        http::header::SET_COOKIE,
-        session_cookie(None, &state.settings),
-    );
+    set_session_cookie(None, &state.settings);
     leptos_axum::redirect("/sign-in");
     Ok(())
 }

@@ -81,6 +81,10 @@ impl SignedIn {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
+    #[error("{0}")]
+    InvalidEmail(&'static str),
+    #[error("Enter your password.")]
+    PasswordMissing,
     /// Unknown email or wrong password: deliberately the same answer.
     #[error("Email or password is incorrect.")]
     WrongCredentials,
@@ -90,6 +94,37 @@ pub enum SignInError {
     AccountNotActive,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// An email and password as typed, checked before any hashing work is spent on them.
+#[derive(Debug)]
+pub struct Credentials {
+    pub email: EmailAddress,
+    password: String,
+}
+
+impl Credentials {
+    pub fn parse(email: &str, password: String) -> Result<Credentials, SignInError> {
+        let email = EmailAddress::parse(email).map_err(SignInError::InvalidEmail)?;
+        if password.is_empty() {
+            return Err(SignInError::PasswordMissing);
+        }
+        if password.chars().count() > MAX_PASSWORD_CHARS {
+            return Err(SignInError::WrongCredentials);
+        }
+        Ok(Credentials { email, password })
+    }
+}
+
+/// Where a sign-in attempt comes from.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Attempt<'a> {
+    /// The client's network address, for the per-address limit.
+    pub address: Option<IpAddr>,
+    /// The sign-in this one replaces (signing in again), whose token digest it was.
+    pub replaces: Option<&'a str>,
+    /// The record of this request when it is made while acting.
+    pub action: Option<&'a ActingRequest>,
 }
 
 /// A successful sign-in: the token for the cookie and who it signs in.
@@ -116,15 +151,20 @@ fn attempt_buckets(email: &EmailAddress, address: Option<IpAddr>) -> Vec<(String
 /// Checks the password and starts a new sign-in session, replacing `replaces` if given (the
 /// session id is rotated at every sign-in). Every refusal is audited as `sign_in_failed`.
 /// Signing in again while acting ends the session; `action` records that request with it.
+#[tracing::instrument(skip_all)]
 pub async fn sign_in(
     store: &Store,
-    email: &EmailAddress,
-    password: String,
-    address: Option<IpAddr>,
-    replaces: Option<&str>,
-    action: Option<&ActingRequest>,
+    credentials: Credentials,
+    attempt: Attempt<'_>,
     now: i64,
 ) -> Result<NewSignIn, SignInError> {
+    let Credentials { email, password } = credentials;
+    let email = &email;
+    let Attempt {
+        address,
+        replaces,
+        action,
+    } = attempt;
     let failed = |reason: &str| {
         NewEvent::new(EventKind::SignInFailed)
             .detail(json!({"email": email.as_str(), "address": address.map(|a| a.to_string()), "reason": reason}))

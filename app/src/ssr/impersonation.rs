@@ -220,7 +220,7 @@ pub async fn exit(
 }
 
 /// The member ends the session an administrator holds on their account (`ended by user`).
-#[tracing::instrument(skip_all, fields(member_id))]
+#[tracing::instrument(skip_all, fields(member_id = member_id))]
 pub async fn end_by_member(store: &Store, member_id: i64, now: i64) -> Result<(), EndError> {
     if store.end_sessions_by_member(member_id, now).await? {
         Ok(())

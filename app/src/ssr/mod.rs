@@ -89,6 +89,21 @@ pub fn session_cookie(token: Option<&str>, settings: &Settings) -> HeaderValue {
     .expect("a hex token and fixed attributes make a valid header")
 }
 
+/// Puts the sign-in cookie (or its removal, with `None`) on the response being made.
+pub fn set_session_cookie(token: Option<&str>, settings: &Settings) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(http::header::SET_COOKIE, session_cookie(token, settings));
+    }
+}
+
+/// The network address the request came from, as the connection says.
+pub fn client_address() -> Result<Option<std::net::IpAddr>, AppError> {
+    Ok(request_parts()?
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip()))
+}
+
 /// The sign-in token from the request's cookies, if any.
 pub fn session_token(headers: &HeaderMap, settings: &Settings) -> Option<String> {
     headers
@@ -344,7 +359,9 @@ impl From<authentication::SignInError> for AppError {
     fn from(error: authentication::SignInError) -> Self {
         use authentication::SignInError::*;
         match error {
-            WrongCredentials | AccountNotActive => AppError::Invalid(error.to_string()),
+            InvalidEmail(_) | PasswordMissing | WrongCredentials | AccountNotActive => {
+                AppError::Invalid(error.to_string())
+            }
             TooManyAttempts { .. } => AppError::TooManyAttempts(error.to_string()),
             Store(error) => error.into(),
         }

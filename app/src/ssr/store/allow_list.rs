@@ -1,7 +1,7 @@
 //! `impersonators`: the allow-list of who may impersonate, kept by owners.
 
 use super::users::OwnerActionError;
-use super::{Store, StoreError};
+use super::{Store, StoreError, Tx};
 use crate::model::{AllowList, AllowListEntry, UserSummary};
 use crate::ssr::audit::{EventKind, NewEvent};
 use crate::ssr::impersonation_state::Trigger;
@@ -88,8 +88,18 @@ impl Store {
         })
     }
 
+    /// The owner, the account, and whether it is on the allow-list, read under the write lock.
+    async fn allow_list_facts(
+        tx: &mut Tx,
+        owner_id: i64,
+        user_id: i64,
+    ) -> Result<(UserSummary, Option<UserSummary>, bool), StoreError> {
+        let (owner, target) = Self::owner_and_account(tx, owner_id, user_id).await?;
+        Ok((owner, target, Self::on_allow_list(tx, user_id).await?))
+    }
+
     /// An owner gives `user_id` the right to impersonate.
-    #[tracing::instrument(skip_all, fields(owner_id, user_id))]
+    #[tracing::instrument(skip_all, fields(owner_id = owner_id, user_id = user_id))]
     pub async fn grant_impersonation(
         &self,
         owner_id: i64,
@@ -97,8 +107,7 @@ impl Store {
         now: i64,
     ) -> Result<(), OwnerActionError> {
         let mut tx = self.begin_write().await?;
-        let (owner, target) = Self::owner_and_account(&mut tx, owner_id, user_id).await?;
-        let on_list = Self::on_allow_list(&mut tx, user_id).await?;
+        let (owner, target, on_list) = Self::allow_list_facts(&mut tx, owner_id, user_id).await?;
         check_grant(&owner, target.as_ref(), on_list)?;
         Self::insert_impersonator(&mut tx, user_id, Some(owner_id), now).await?;
         tx.commit().await?;
@@ -107,7 +116,7 @@ impl Store {
 
     /// An owner takes the right away; the holder's live session ends (`permission removed`)
     /// in the same transaction.
-    #[tracing::instrument(skip_all, fields(owner_id, user_id))]
+    #[tracing::instrument(skip_all, fields(owner_id = owner_id, user_id = user_id))]
     pub async fn remove_impersonation(
         &self,
         owner_id: i64,
@@ -115,8 +124,7 @@ impl Store {
         now: i64,
     ) -> Result<(), OwnerActionError> {
         let mut tx = self.begin_write().await?;
-        let (owner, target) = Self::owner_and_account(&mut tx, owner_id, user_id).await?;
-        let on_list = Self::on_allow_list(&mut tx, user_id).await?;
+        let (owner, target, on_list) = Self::allow_list_facts(&mut tx, owner_id, user_id).await?;
         check_removal(&owner, target.as_ref(), on_list)?;
         sqlx::query("DELETE FROM impersonators WHERE user_id = $1")
             .bind(user_id)

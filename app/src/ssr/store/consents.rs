@@ -55,7 +55,7 @@ impl Store {
 
     /// Grants (or replaces) the member's consent. A consent still active when replaced is
     /// audited as revoked (reason `replaced`) before the new grant; both in one transaction.
-    #[tracing::instrument(skip_all, fields(user_id))]
+    #[tracing::instrument(skip_all, fields(user_id = user_id))]
     pub async fn grant_consent(
         &self,
         user_id: i64,
@@ -104,7 +104,7 @@ impl Store {
 
     /// Revokes the member's consent at once. Returns false (and records nothing) if there was
     /// no active consent to revoke.
-    #[tracing::instrument(skip_all, fields(user_id))]
+    #[tracing::instrument(skip_all, fields(user_id = user_id))]
     pub async fn revoke_consent(&self, user_id: i64, now: i64) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let removed: Option<ConsentRow> = sqlx::query_as(
@@ -138,7 +138,7 @@ impl Store {
 
     /// Stores a new support code's hash, with its audit event (which never holds the code).
     /// A new code replaces any the member issued before and nobody used: one live code at most.
-    #[tracing::instrument(skip_all, fields(user_id))]
+    #[tracing::instrument(skip_all, fields(user_id = user_id))]
     pub async fn issue_support_code(
         &self,
         user_id: i64,

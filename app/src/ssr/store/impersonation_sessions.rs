@@ -329,7 +329,7 @@ impl Store {
 
     /// Records the end a request or the live channel found (`verdict`), once whoever
     /// observes it first.
-    #[tracing::instrument(skip_all, fields(session_id, reason = reason.as_str()))]
+    #[tracing::instrument(skip_all, fields(session_id = session_id, reason = reason.as_str()))]
     pub async fn end_found_over(
         &self,
         session_id: i64,
@@ -360,7 +360,7 @@ impl Store {
     }
 
     /// The member ends every session on their account (`ended by user`). False if none was open.
-    #[tracing::instrument(skip_all, fields(member_id))]
+    #[tracing::instrument(skip_all, fields(member_id = member_id))]
     pub async fn end_sessions_by_member(
         &self,
         member_id: i64,
@@ -439,15 +439,10 @@ impl StartAttempt<'_> {
         let id: i64 = match inserted {
             Ok(id) => id,
             Err(error) => {
-                return Err(match error.violated_index() {
-                    Some(index) if index.contains("actor") => {
-                        StartError::Refused(StartRefusal::AlreadyImpersonating)
-                    }
-                    Some(index) if index.contains("target") => StartError::Refused(
-                        StartRefusal::TargetBusy("Another administrator".into()),
-                    ),
-                    _ => error.into(),
-                })
+                let refusal = error
+                    .violated_index()
+                    .and_then(|index| index_refusal(&index));
+                return Err(refusal.map_or_else(|| error.into(), StartError::Refused));
             }
         };
         if let Some(code_id) = request.support_code_id {
@@ -480,5 +475,47 @@ impl StartAttempt<'_> {
         Store::append_event(&mut self.tx, started, now).await?;
         self.tx.commit().await.map_err(StoreError::from)?;
         Ok(id)
+    }
+}
+
+/// The start rule a unique index of `impersonation_sessions` stands for, given the index as
+/// the database names it (PostgreSQL: its name; SQLite: `table.column`).
+fn index_refusal(index: &str) -> Option<StartRefusal> {
+    if index.contains("one_live_session_per_actor") || index.ends_with(".actor_id") {
+        Some(StartRefusal::AlreadyImpersonating)
+    } else if index.contains("one_live_session_per_target") || index.ends_with(".target_id") {
+        Some(StartRefusal::TargetBusy("Another administrator".into()))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unique_index_that_refuses_a_start_is_its_rules_refusal() {
+        for (index, refusal) in [
+            (
+                "one_live_session_per_actor",
+                StartRefusal::AlreadyImpersonating,
+            ),
+            (
+                "UNIQUE constraint failed: impersonation_sessions.actor_id",
+                StartRefusal::AlreadyImpersonating,
+            ),
+            (
+                "one_live_session_per_target",
+                StartRefusal::TargetBusy("Another administrator".into()),
+            ),
+            (
+                "UNIQUE constraint failed: impersonation_sessions.target_id",
+                StartRefusal::TargetBusy("Another administrator".into()),
+            ),
+        ] {
+            assert_eq!(index_refusal(index), Some(refusal), "{index}");
+        }
+        assert_eq!(index_refusal("users_email_key"), None);
     }
 }

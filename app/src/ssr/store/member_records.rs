@@ -39,7 +39,7 @@ impl Store {
         )
     }
 
-    #[tracing::instrument(skip_all, fields(owner_id))]
+    #[tracing::instrument(skip_all, fields(owner_id = owner_id))]
     pub async fn update_profile(
         &self,
         owner_id: i64,
@@ -83,7 +83,7 @@ impl Store {
         Ok(rows.into_iter().map(Project::from).collect())
     }
 
-    #[tracing::instrument(skip_all, fields(owner_id))]
+    #[tracing::instrument(skip_all, fields(owner_id = owner_id))]
     pub async fn create_project(
         &self,
         owner_id: i64,
@@ -110,7 +110,7 @@ impl Store {
     }
 
     /// Renames one of the owner's own active projects; false if there is no such project.
-    #[tracing::instrument(skip_all, fields(owner_id))]
+    #[tracing::instrument(skip_all, fields(owner_id = owner_id))]
     pub async fn rename_project(
         &self,
         owner_id: i64,
@@ -146,7 +146,7 @@ impl Store {
     }
 
     /// Archives one of the owner's own active projects; false if there is no such project.
-    #[tracing::instrument(skip_all, fields(owner_id))]
+    #[tracing::instrument(skip_all, fields(owner_id = owner_id))]
     pub async fn archive_project(
         &self,
         owner_id: i64,
@@ -187,7 +187,7 @@ impl Store {
         )
     }
 
-    #[tracing::instrument(skip_all, fields(owner_id))]
+    #[tracing::instrument(skip_all, fields(owner_id = owner_id))]
     pub async fn update_payout(
         &self,
         owner_id: i64,

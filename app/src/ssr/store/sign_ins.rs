@@ -117,7 +117,7 @@ impl Store {
     /// and, when the replaced sign-in was acting, the `action` record of the request.
     /// The attempt that led here no longer counts against any limit.
     #[allow(clippy::too_many_arguments)]
-    #[tracing::instrument(skip_all, fields(user_id))]
+    #[tracing::instrument(skip_all, fields(user_id = user_id))]
     pub async fn start_sign_in(
         &self,
         user_id: i64,

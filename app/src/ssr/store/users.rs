@@ -206,7 +206,7 @@ impl Store {
 
     /// An owner suspends a member: the account can no longer sign in, its sign-ins end, and
     /// every session on it ends (`user suspended`), all in one transaction.
-    #[tracing::instrument(skip_all, fields(owner_id, member_id))]
+    #[tracing::instrument(skip_all, fields(owner_id = owner_id, member_id = member_id))]
     pub async fn suspend_member(
         &self,
         owner_id: i64,
