@@ -212,6 +212,9 @@ pub fn TopBar() -> impl IntoView {
                                         </Show>
                                     </Show>
                                 </nav>
+                                <Show when=move || own_settings>
+                                    <A href="/settings/sign-in">"Sign-in settings"</A>
+                                </Show>
                                 <span class="who">
                                     {me.name.clone()}
                                     <span class="role">{role_label(me.role)}</span>

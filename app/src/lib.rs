@@ -92,6 +92,12 @@ pub fn App() -> impl IntoView {
                         view=pages::impersonation_settings::ImpersonationSettingsPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/set-password") view=pages::set_password::SetPasswordPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/settings/sign-in")
+                        view=pages::sign_in_settings::SignInSettingsPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/admin/users") view=pages::admin_users::AdminUsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/activity") view=pages::admin_activity::AdminActivityPage ssr=SsrMode::Async/>
                     <Route

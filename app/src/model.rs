@@ -220,6 +220,39 @@ pub const TIME_ZONES: [&str; 16] = [
     "America/Los_Angeles",
 ];
 
+/// One of a person's sign-ins, as `Where you're signed in` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInEntry {
+    /// Names the sign-in to `Sign out` (random; says nothing about its token).
+    pub handle: String,
+    pub started_at: i64,
+    pub last_seen_at: i64,
+    /// `Firefox on Linux`.
+    pub browser: String,
+    pub address: String,
+    /// The sign-in this page was opened with.
+    pub this_browser: bool,
+}
+
+/// What `Sign-in settings` shows: the person's email, their sign-ins, and whether they may
+/// delete their own account (members).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInSettings {
+    pub email: String,
+    pub may_delete_account: bool,
+    pub sign_ins: Vec<SignInEntry>,
+}
+
+/// A one-time `Set password` link, shown once to the owner who asked for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedLink {
+    /// `/set-password?token=…`; the page puts the site's address in front.
+    pub path: String,
+    pub expires_at: i64,
+    /// Whose password it sets.
+    pub email: String,
+}
+
 /// A row of the admin user list, with what impersonation needs to know about it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
@@ -340,7 +373,7 @@ pub const EVENTS_PER_PAGE: usize = 50;
 
 /// The kinds of audit event (SPEC.md §5), as stored and as the activity log's filter offers
 /// them; the server's `EventKind` names itself from this list.
-pub const AUDIT_EVENT_KINDS: [&str; 20] = [
+pub const AUDIT_EVENT_KINDS: [&str; 26] = [
     "sign_in",
     "sign_in_failed",
     "sign_out",
@@ -361,6 +394,12 @@ pub const AUDIT_EVENT_KINDS: [&str; 20] = [
     "project_created",
     "project_renamed",
     "project_archived",
+    "user_reinstated",
+    "user_deleted",
+    "password_changed",
+    "password_reset_issued",
+    "email_changed",
+    "signed_out_everywhere",
 ];
 
 /// How many events of one session's log are shown at a time, oldest first.

@@ -19,6 +19,9 @@ pub struct Config {
     pub site_root: String,
     /// `ACTAS_MAX_SESSION_SECONDS`: the longest an impersonation session lasts, 1800 by default.
     pub max_session_seconds: i64,
+    /// `ACTAS_PUBLIC_ORIGIN`: the address people use (`https://support.example.com`), for
+    /// the links the command line prints; `http://` and the listening address by default.
+    pub public_origin: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +32,13 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// Where the command line's links point: the public origin, or this address over HTTP.
+    pub fn link_origin(&self) -> String {
+        self.public_origin
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
+    }
+
     pub fn from_env() -> Result<Config, ConfigError> {
         Self::from_lookup(|name| {
             std::env::var(name)
@@ -68,7 +78,25 @@ impl Config {
             },
             None => 1800,
         };
+        let public_origin = match lookup("ACTAS_PUBLIC_ORIGIN") {
+            None => None,
+            Some(text) => {
+                let origin = text.trim().trim_end_matches('/').to_string();
+                let scheme = origin.split_once("://").map(|(scheme, _)| scheme);
+                if !matches!(scheme, Some("http" | "https")) || origin.contains(char::is_whitespace)
+                {
+                    return Err(ConfigError {
+                        name: "ACTAS_PUBLIC_ORIGIN",
+                        problem: format!(
+                            "{text:?} is not an origin like https://support.example.com"
+                        ),
+                    });
+                }
+                Some(origin)
+            }
+        };
         Ok(Config {
+            public_origin,
             max_session_seconds,
             database_url: lookup("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/actas.db".to_string()),

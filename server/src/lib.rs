@@ -256,6 +256,23 @@ pub async fn verify_audit(
     store.verify_audit_chain(anchor).await
 }
 
+/// `actas create-owner`: an owner account, created by the system (no one signed in), and
+/// the full address of its one-time `Set password` link.
+pub async fn create_owner(
+    config: &Config,
+    email: &str,
+    name: &str,
+) -> Result<String, app::ssr::people::PeopleError> {
+    let store = Store::connect(&config.database_url).await?;
+    let link = app::ssr::people::add_user(&store, None, name, email, "owner", now_ms()).await?;
+    Ok(format!("{}{}", config.link_origin(), link.path))
+}
+
+/// `actas migrate`: creates the database if needed and applies its migrations.
+pub async fn migrate(config: &Config) -> Result<(), StoreError> {
+    Store::connect(&config.database_url).await.map(|_| ())
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -1,29 +1,56 @@
-//! `actas`: serves the app, or with `verify-audit` checks the audit chain.
+//! `actas`: serves the app, and the operator's commands (`actas --help`).
 
 use app::ssr::hash_chain::ChainAnchor;
 use app::ssr::store::VerifyError;
+use clap::{Parser, Subcommand};
 use server::config::Config;
-use server::{verify_audit, Server};
+use server::{create_owner, migrate, verify_audit, Server};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: actas [serve | verify-audit [--anchor SEQ:HASH]]
+/// Actas: consent-based "act as this user" for support teams. Settings come from the
+/// environment (DATABASE_URL, ACTAS_ADDR, ACTAS_DEMO, …); see the README.
+#[derive(Parser)]
+#[command(name = "actas", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-  serve          run the web app (the default)
-  verify-audit   check the audit log's hash chain; exit code 1 names the first broken link.
-                 Prints the verified head as SEQ:HASH: kept outside the database and given
-                 back with --anchor, it also catches a log rewritten with fresh hashes.
-
-Settings come from the environment; see the README.";
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web app (the default).
+    Serve,
+    /// Create an owner account and print its one-time Set password link (valid 24 hours).
+    /// The way to the first account on a database without demo accounts (ACTAS_DEMO=0).
+    CreateOwner {
+        /// The owner's email: they sign in with it.
+        #[arg(long)]
+        email: String,
+        /// The owner's name, as others see it.
+        #[arg(long)]
+        name: String,
+    },
+    /// Check the audit log's hash chain; exit status 1 names the first broken link. Prints
+    /// the verified head as SEQ:HASH: kept outside the database and given back with
+    /// --anchor, it also catches a log rewritten with fresh hashes.
+    VerifyAudit {
+        /// A head printed by an earlier run, SEQ:HASH.
+        #[arg(long, value_name = "SEQ:HASH", value_parser = ChainAnchor::parse)]
+        anchor: Option<ChainAnchor>,
+    },
+    /// Create the database if needed and apply its migrations, then exit.
+    Migrate,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
         )
         .init();
-
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -31,35 +58,32 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match args.as_slice() {
-        [] | ["serve"] => serve(&config).await,
-        ["verify-audit", rest @ ..] => {
-            let anchor = match rest {
-                [] => None,
-                ["--anchor", anchor] => match ChainAnchor::parse(anchor) {
-                    Ok(anchor) => Some(anchor),
-                    Err(problem) => {
-                        eprintln!("actas: {problem}\n\n{USAGE}");
-                        return ExitCode::from(2);
-                    }
-                },
-                _ => {
-                    eprintln!("actas: unexpected arguments {rest:?}\n\n{USAGE}");
-                    return ExitCode::from(2);
-                }
-            };
-            verify(&config, anchor).await
-        }
-        ["-h" | "--help" | "help"] => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        [other, ..] => {
-            eprintln!("actas: unknown command {other:?}\n\n{USAGE}");
-            ExitCode::from(2)
-        }
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::CreateOwner { email, name } => match create_owner(&config, &email, &name).await {
+            Ok(link) => {
+                println!(
+                    "Owner {email} created. Their one-time Set password link (valid 24 hours):"
+                );
+                println!("  {link}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("actas: {error}");
+                ExitCode::from(1)
+            }
+        },
+        Command::VerifyAudit { anchor } => verify(&config, anchor).await,
+        Command::Migrate => match migrate(&config).await {
+            Ok(()) => {
+                println!("migrations applied");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("actas: {error}");
+                ExitCode::from(1)
+            }
+        },
     }
 }
 

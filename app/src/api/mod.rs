@@ -3,9 +3,11 @@
 
 pub mod audit_views;
 pub mod consent_settings;
+pub mod credential_changes;
 pub mod impersonation_control;
 pub mod member_data;
 pub mod owner_actions;
+pub mod people_admin;
 pub mod sign_in_and_out;
 pub mod user_directory;
 

@@ -1,4 +1,4 @@
-//! What owners change (SPEC.md §1): the impersonator allow-list, and suspensions.
+//! The impersonator allow-list (SPEC.md §1), kept by owners.
 //! Thin: who may ask, call the store, map the refusal.
 
 use crate::error::AppError;
@@ -36,18 +36,6 @@ pub async fn remove_impersonator(user_id: i64) -> Result<(), AppError> {
     app_state()?
         .store
         .remove_impersonation(owner.user.id, user_id, now_ms())
-        .await?;
-    Ok(())
-}
-
-/// An owner suspends a member; every session on the account ends (`user suspended`).
-#[server(endpoint = "suspend_user")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
-pub async fn suspend_user(user_id: i64) -> Result<(), AppError> {
-    let owner = signed_in_owner()?;
-    app_state()?
-        .store
-        .suspend_member(owner.user.id, user_id, now_ms())
         .await?;
     Ok(())
 }

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
-    app_state, authentication, client_address, now_ms, request_person, set_session_cookie,
+    app_state, authentication, client_address, now_ms, request_person, request_user_agent,
+    set_session_cookie,
 };
 
 /// Signs in with email and password; on success the browser is sent to `next` or the
@@ -26,6 +27,7 @@ pub async fn sign_in(
         address: client_address()?,
         replaces: replaces.as_deref(),
         action: action.as_deref(),
+        user_agent: &request_user_agent()?,
     };
     let new = authentication::sign_in(&state.store, credentials, attempt, now_ms()).await?;
     set_session_cookie(Some(&new.token), &state.settings);

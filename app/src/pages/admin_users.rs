@@ -1,5 +1,5 @@
+use super::people_controls::{AddUserPanel, OpenDialog, PeopleActions, PeopleDialog, RowAction};
 use crate::api::impersonation_control::StartImpersonation;
-use crate::api::owner_actions::SuspendUser;
 use crate::api::user_directory::list_users;
 use crate::components::{
     action_error, encode_query_value, role_label, when_loaded, DataTable, ErrorNote, SubmitButton,
@@ -36,9 +36,9 @@ pub fn AdminUsersPage() -> impl IntoView {
             Default::default(),
         );
     };
-    let suspend = ServerAction::<SuspendUser>::new();
+    let people = PeopleActions::new();
     let users = Resource::new(
-        move || (search(), page(), suspend.version().get()),
+        move || (search(), page(), people.version()),
         |(search, page, _)| list_users(search, page),
     );
 
@@ -59,39 +59,32 @@ pub fn AdminUsersPage() -> impl IntoView {
                 />
                 <button type="submit">"Search"</button>
             </form>
-            {when_loaded(users, move |page| view! { <UserTable page search=search() suspend/> })}
+            {when_loaded(users, move |page| view! { <UserTable page search=search() people/> })}
         </section>
     }
 }
 
-/// The member an `Impersonate user` dialog is open for.
-type DialogTarget = RwSignal<Option<UserRow>>;
-
 #[component]
-fn UserTable(page: UserPage, search: String, suspend: ServerAction<SuspendUser>) -> impl IntoView {
+fn UserTable(page: UserPage, search: String, people: PeopleActions) -> impl IntoView {
     let link = move |to: u32| format!("/admin/users?q={}&page={to}", encode_query_value(&search));
     let summary = match page.total {
         0 => "No users match.".to_string(),
         1 => "1 user".to_string(),
         n => format!("{n} users"),
     };
-    let may_impersonate = page.may_impersonate;
-    let may_suspend = page.may_suspend;
-    let has_menu = may_impersonate || may_suspend;
-    let mut headers = vec!["Name", "Email", "Role", "Status", "Consent"];
-    if has_menu {
-        headers.push("Actions");
-    }
-    let dialog: DialogTarget = RwSignal::new(None);
-    let suspending: DialogTarget = RwSignal::new(None);
+    let viewer = Viewer {
+        id: page.viewer_id,
+        may_impersonate: page.may_impersonate,
+        is_owner: page.may_suspend,
+    };
+    let open: OpenDialog = RwSignal::new(None);
     let rows = page
         .users
         .into_iter()
         .map(|row| {
-            let menu = (has_menu && row.user.role == Role::Member).then(|| {
-                view! { <RowMenu row=row.clone() dialog suspending may_impersonate may_suspend/> }
-                    .into_any()
-            });
+            let actions = viewer.actions_for(&row);
+            let menu =
+                (!actions.is_empty()).then(|| view! { <RowMenu row=row.clone() actions open/> });
             view! {
                 <tr>
                     <td>{row.user.name.clone()}</td>
@@ -99,14 +92,15 @@ fn UserTable(page: UserPage, search: String, suspend: ServerAction<SuspendUser>)
                     <td>{role_label(row.user.role)}</td>
                     <td>{status_label(row.user.status)}</td>
                     <td>{consent_label(&row)}</td>
-                    {has_menu.then(|| view! { <td>{menu}</td> })}
+                    <td>{menu}</td>
                 </tr>
             }
         })
         .collect_view();
     view! {
+        {viewer.is_owner.then(|| view! { <AddUserPanel add=people.add/> })}
         <p class="muted" aria-live="polite">{summary}</p>
-        <DataTable headers>
+        <DataTable headers=vec!["Name", "Email", "Role", "Status", "Consent", "Actions"]>
             <tbody>{rows}</tbody>
         </DataTable>
         <nav class="pager" aria-label="Pages">
@@ -114,8 +108,46 @@ fn UserTable(page: UserPage, search: String, suspend: ServerAction<SuspendUser>)
             <span>{format!("Page {} of {}", page.page, page.page_count)}</span>
             {(page.page < page.page_count).then(|| view! { <A href=link(page.page + 1)>"Next page"</A> })}
         </nav>
-        {move || dialog.get().map(|row| view! { <ImpersonateDialog row dialog/> })}
-        {move || suspending.get().map(|row| view! { <SuspendDialog row dialog=suspending suspend/> })}
+        {move || open.get().map(|(row, action)| match action {
+            RowAction::Impersonate => view! { <ImpersonateDialog row open/> }.into_any(),
+            action => view! { <PeopleDialog row action open people/> }.into_any(),
+        })}
+    }
+}
+
+/// Who is looking at the list, and so which row actions the page offers (the server checks
+/// each again).
+#[derive(Clone, Copy)]
+struct Viewer {
+    id: i64,
+    may_impersonate: bool,
+    is_owner: bool,
+}
+
+impl Viewer {
+    fn actions_for(&self, row: &UserRow) -> Vec<RowAction> {
+        let member = row.user.role == Role::Member;
+        let other = row.user.id != self.id;
+        let live = row.user.status != UserStatus::Deleted;
+        let mut actions = Vec::new();
+        if member && self.may_impersonate {
+            actions.push(RowAction::Impersonate);
+        }
+        if self.is_owner && other && live {
+            actions.push(RowAction::ChangeRole);
+            actions.push(match row.user.status {
+                UserStatus::Suspended => RowAction::Reinstate,
+                _ => RowAction::Suspend,
+            });
+            actions.push(RowAction::ResetPassword);
+        }
+        if member && live {
+            actions.push(RowAction::SignOutEverywhere);
+        }
+        if self.is_owner && other && live {
+            actions.push(RowAction::Delete);
+        }
+        actions
     }
 }
 
@@ -131,20 +163,12 @@ fn consent_label(row: &UserRow) -> String {
     }
 }
 
-/// The row's menu: `Impersonate user`, disabled with the reason when a session cannot start;
-/// for owners, `Suspend user`, which also ends any session on the account.
+/// The row's menu: `Impersonate user` (disabled with the server's reason when a session
+/// cannot start), and what the viewer may change about the account.
 #[component]
-fn RowMenu(
-    row: UserRow,
-    dialog: DialogTarget,
-    suspending: DialogTarget,
-    may_impersonate: bool,
-    may_suspend: bool,
-) -> impl IntoView {
+fn RowMenu(row: UserRow, actions: Vec<RowAction>, open: OpenDialog) -> impl IntoView {
     let blocker = row.start_refused.clone();
-    let disabled = blocker.is_some();
     let label = format!("Actions for {}", row.user.name);
-    let active = row.user.status == UserStatus::Active;
     // Choosing an item closes the menu, as menus do.
     let menu = NodeRef::<leptos::html::Details>::new();
     let close_menu = move || {
@@ -152,106 +176,45 @@ fn RowMenu(
             let _ = menu.remove_attribute("open");
         }
     };
+    let items = actions
+        .into_iter()
+        .map(|action| {
+            let danger = matches!(
+                action,
+                RowAction::Suspend | RowAction::Delete | RowAction::SignOutEverywhere
+            );
+            let blocked = (action == RowAction::Impersonate)
+                .then(|| blocker.clone())
+                .flatten();
+            let row = row.clone();
+            view! {
+                <button
+                    type="button"
+                    role="menuitem"
+                    class=if danger { "danger" } else { "secondary" }
+                    disabled=blocked.is_some()
+                    title=blocked
+                    on:click=move |_| {
+                        close_menu();
+                        open.set(Some((row.clone(), action)))
+                    }
+                >
+                    {action.label()}
+                </button>
+            }
+        })
+        .collect_view();
     view! {
         <details class="row-menu" node_ref=menu>
             <summary aria-label=label>"Actions"</summary>
-            <div class="menu" role="menu">
-                {may_impersonate.then(|| view! {
-                    <button
-                        type="button"
-                        role="menuitem"
-                        class="secondary"
-                        disabled=disabled
-                        title=blocker.clone()
-                        on:click={
-                            let row = row.clone();
-                            move |_| {
-                                close_menu();
-                                dialog.set(Some(row.clone()))
-                            }
-                        }
-                    >
-                        "Impersonate user"
-                    </button>
-                })}
-                {(may_suspend && active).then(|| view! {
-                    <button
-                        type="button"
-                        role="menuitem"
-                        class="danger"
-                        on:click={
-                            let row = row.clone();
-                            move |_| {
-                                close_menu();
-                                suspending.set(Some(row.clone()))
-                            }
-                        }
-                    >
-                        "Suspend user"
-                    </button>
-                })}
-            </div>
+            <div class="menu" role="menu">{items}</div>
         </details>
-    }
-}
-
-/// `Suspend user` asks first: it signs the member out and cannot be undone from here.
-#[component]
-fn SuspendDialog(
-    row: UserRow,
-    dialog: DialogTarget,
-    suspend: ServerAction<SuspendUser>,
-) -> impl IntoView {
-    let cancel = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if let Some(button) = cancel.get() {
-            let _ = button.focus();
-        }
-    });
-    let close = move || dialog.set(None);
-    // Closed once done; the list reloads with the account's new status.
-    let version = suspend.version().get_untracked();
-    Effect::new(move |_| {
-        if suspend.version().get() > version && matches!(suspend.value().get(), Some(Ok(()))) {
-            close();
-        }
-    });
-    let message = format!(
-        "Suspend {} ({})? They are signed out at once and can no longer sign in; any impersonation session on their account ends.",
-        row.user.name, row.user.email
-    );
-    view! {
-        <div class="backdrop">
-            <div
-                class="dialog"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="suspend-title"
-                aria-describedby="suspend-message"
-                on:keydown=move |event| {
-                    if event.key() == "Escape" {
-                        close();
-                    }
-                }
-            >
-                <h2 id="suspend-title">"Suspend user"</h2>
-                <p id="suspend-message">{message}</p>
-                <ActionForm action=suspend attr:class="stack">
-                    <input type="hidden" name="user_id" value=row.user.id.to_string()/>
-                    <ErrorNote message=Signal::derive(action_error(suspend))/>
-                    <div class="dialog-buttons">
-                        <button type="button" class="secondary" node_ref=cancel on:click=move |_| close()>"Cancel"</button>
-                        <SubmitButton label="Suspend user" class="danger" pending=suspend.pending()/>
-                    </div>
-                </ActionForm>
-            </div>
-        </div>
     }
 }
 
 /// The confirmation dialog: a required reason, and a support code where there is no consent.
 #[component]
-fn ImpersonateDialog(row: UserRow, dialog: DialogTarget) -> impl IntoView {
+fn ImpersonateDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
     let start = ServerAction::<StartImpersonation>::new();
     let reason_field = NodeRef::<leptos::html::Textarea>::new();
     // Focus moves into the dialog as it opens.
@@ -266,7 +229,7 @@ fn ImpersonateDialog(row: UserRow, dialog: DialogTarget) -> impl IntoView {
             let _ = window().location().set_href("/account");
         }
     });
-    let close = move || dialog.set(None);
+    let close = move || open.set(None);
     let needs_code = row.consent.is_none();
     let message = format!(
         "You will temporarily act as {} and have their permissions. To return to your account, use Exit impersonation in the banner.",

@@ -6,9 +6,12 @@ pub mod admin_impersonators;
 pub mod admin_users;
 pub mod impersonation_settings;
 pub mod payout;
+pub mod people_controls;
 pub mod profile;
 pub mod projects;
+pub mod set_password;
 pub mod sign_in;
+pub mod sign_in_settings;
 
 use crate::components::Refusal;
 use crate::error::AppError;

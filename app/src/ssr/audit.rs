@@ -32,10 +32,16 @@ pub enum EventKind {
     ProjectCreated,
     ProjectRenamed,
     ProjectArchived,
+    UserReinstated,
+    UserDeleted,
+    PasswordChanged,
+    PasswordResetIssued,
+    EmailChanged,
+    SignedOutEverywhere,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 26] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -56,6 +62,12 @@ impl EventKind {
         EventKind::ProjectCreated,
         EventKind::ProjectRenamed,
         EventKind::ProjectArchived,
+        EventKind::UserReinstated,
+        EventKind::UserDeleted,
+        EventKind::PasswordChanged,
+        EventKind::PasswordResetIssued,
+        EventKind::EmailChanged,
+        EventKind::SignedOutEverywhere,
     ];
 
     pub fn parse(text: &str) -> Option<EventKind> {

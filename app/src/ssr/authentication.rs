@@ -9,7 +9,7 @@ use super::impersonation_state::{EndReason, Trigger, Verdict};
 use super::sign_in_limits::{
     self as rules, AttemptLimit, SignInEnded, SignInLifetime, SignInTimes,
 };
-use super::store::{AttemptRefused, SignInRecord, Store, StoreError};
+use super::store::{self, AttemptRefused, SignInRecord, Store, StoreError};
 use crate::model::{Me, Scope, UserSummary};
 use serde_json::json;
 use std::net::IpAddr;
@@ -125,11 +125,13 @@ pub struct Attempt<'a> {
     pub replaces: Option<&'a str>,
     /// The record of this request when it is made while acting.
     pub action: Option<&'a ActingRequest>,
+    /// The browser's `User-Agent`, as sent (shown in `Where you're signed in`).
+    pub user_agent: &'a str,
 }
 
 /// A successful sign-in: the token for the cookie and who it signs in.
 #[derive(Debug)]
-pub struct NewSignIn {
+pub struct FreshSignIn {
     pub token: String,
     pub user: UserSummary,
 }
@@ -157,20 +159,59 @@ pub async fn sign_in(
     credentials: Credentials,
     attempt: Attempt<'_>,
     now: i64,
-) -> Result<NewSignIn, SignInError> {
+) -> Result<FreshSignIn, SignInError> {
     let Credentials { email, password } = credentials;
-    let email = &email;
-    let Attempt {
-        address,
-        replaces,
-        action,
-    } = attempt;
-    let failed = |reason: &str| {
-        NewEvent::new(EventKind::SignInFailed)
-            .detail(json!({"email": email.as_str(), "address": address.map(|a| a.to_string()), "reason": reason}))
-    };
+    let checked = check_password(store, &email, password, attempt.address, now).await?;
+    let user = checked.user;
+    if !rules::may_sign_in(user.status) {
+        let event = failed_event(&email, attempt.address, "account not active").subject(user.id);
+        store.record(event, now).await?;
+        return Err(SignInError::AccountNotActive);
+    }
 
-    // Counted before it is judged; a successful sign-in takes it back.
+    let token = credentials::new_token();
+    let event = NewEvent::new(EventKind::SignIn)
+        .actor(user.id)
+        .subject(user.id)
+        .detail(json!({"address": attempt.address.map(|a| a.to_string())}));
+    let digest = credentials::token_digest(&token);
+    let address = attempt.address.map(|a| a.to_string()).unwrap_or_default();
+    let sign_in = store::NewSignIn {
+        user_id: user.id,
+        token_digest: &digest,
+        user_agent: attempt.user_agent,
+        address: &address,
+    };
+    store
+        .start_sign_in(
+            &sign_in,
+            attempt.replaces,
+            &checked.attempt_id,
+            event,
+            attempt.action,
+            now,
+        )
+        .await?;
+    Ok(FreshSignIn { token, user })
+}
+
+/// A password that was right: whose it is, and the attempt that was counted for it, which the
+/// caller takes back out of the limits (in the transaction of what it was for).
+pub struct CheckedPassword {
+    pub user: UserSummary,
+    pub attempt_id: String,
+}
+
+/// Judges a password for the account with `email`, counted against the sign-in limits before
+/// it is judged, so guesses sent at once cannot slip past them. Every refusal is recorded as
+/// `sign_in_failed`; the answer never says whether the account exists.
+pub async fn check_password(
+    store: &Store,
+    email: &EmailAddress,
+    password: String,
+    address: Option<IpAddr>,
+    now: i64,
+) -> Result<CheckedPassword, SignInError> {
     let attempt_id = credentials::new_token();
     let reserved = store
         .reserve_attempt(&attempt_buckets(email, address), &attempt_id, now)
@@ -181,7 +222,7 @@ pub async fn sign_in(
             AttemptRefused::Store(error) => return Err(error.into()),
         };
         // About the account, when there is one: its owner sees the lock-out in their log.
-        let mut event = failed("too many attempts");
+        let mut event = failed_event(email, address, "too many attempts");
         event.subject_id = store.user_id_by_email(email.as_str()).await?;
         store.record(event, now).await?;
         return Err(SignInError::TooManyAttempts { wait_ms });
@@ -189,6 +230,8 @@ pub async fn sign_in(
 
     let account = store.credentials_by_email(email.as_str()).await?;
     let known_id = account.as_ref().map(|account| account.user.id);
+    // An account without a password yet (new, or reset) costs the same time as any other.
+    let account = account.filter(|account| account.password_hash != store::NO_PASSWORD);
     let user = match account {
         Some(account) => {
             let hash = account.password_hash;
@@ -201,31 +244,21 @@ pub async fn sign_in(
             None
         }
     };
-
     let Some(user) = user else {
-        let mut event = failed("wrong email or password");
+        let mut event = failed_event(email, address, "wrong email or password");
         event.subject_id = known_id;
         store.record(event, now).await?;
         return Err(SignInError::WrongCredentials);
     };
+    Ok(CheckedPassword { user, attempt_id })
+}
 
-    if !rules::may_sign_in(user.status) {
-        store
-            .record(failed("account not active").subject(user.id), now)
-            .await?;
-        return Err(SignInError::AccountNotActive);
-    }
-
-    let token = credentials::new_token();
-    let event = NewEvent::new(EventKind::SignIn)
-        .actor(user.id)
-        .subject(user.id)
-        .detail(json!({"address": address.map(|a| a.to_string())}));
-    let digest = credentials::token_digest(&token);
-    store
-        .start_sign_in(user.id, &digest, replaces, &attempt_id, event, action, now)
-        .await?;
-    Ok(NewSignIn { token, user })
+fn failed_event(email: &EmailAddress, address: Option<IpAddr>, reason: &str) -> NewEvent {
+    NewEvent::new(EventKind::SignInFailed).detail(json!({
+        "email": email.as_str(),
+        "address": address.map(|a| a.to_string()),
+        "reason": reason,
+    }))
 }
 
 /// Resolves a sign-in cookie's token. An expired sign-in, or one whose account is no longer

@@ -55,6 +55,14 @@ pub fn new_token() -> String {
     hex::encode(bytes)
 }
 
+/// A random public name for a sign-in (`Where you're signed in`): it says which sign-in,
+/// and unlike the token's digest, nothing about the token.
+pub fn new_handle() -> String {
+    let mut bytes = [0u8; 12];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
 /// What the database stores for a token.
 pub fn token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

@@ -210,10 +210,11 @@ pub enum EndReason {
     UserSuspended,
     ActorSignedOut,
     PermissionRemoved,
+    RoleChanged,
 }
 
 impl EndReason {
-    pub const ALL: [EndReason; 7] = [
+    pub const ALL: [EndReason; 8] = [
         EndReason::Exited,
         EndReason::EndedByUser,
         EndReason::ConsentRevoked,
@@ -221,6 +222,7 @@ impl EndReason {
         EndReason::UserSuspended,
         EndReason::ActorSignedOut,
         EndReason::PermissionRemoved,
+        EndReason::RoleChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -232,6 +234,7 @@ impl EndReason {
             EndReason::UserSuspended => "user suspended",
             EndReason::ActorSignedOut => "actor signed out",
             EndReason::PermissionRemoved => "permission removed",
+            EndReason::RoleChanged => "role changed",
         }
     }
 
@@ -327,8 +330,15 @@ pub enum Trigger {
     /// The member revoked their consent, or replaced it with a new one: a session runs on
     /// the consent it started with.
     ConsentWithdrawn { member_id: i64 },
-    /// The member was suspended or deleted.
-    MemberSuspended { member_id: i64 },
+    /// An account was suspended or deleted: sessions on it end (`user suspended`), and so
+    /// do sessions it holds as an administrator (`permission removed`).
+    AccountClosed { user_id: i64 },
+    /// A person's role changed: sessions they hold as an administrator end (`permission
+    /// removed`), and sessions on them as a member (`role changed`).
+    RoleChanged { user_id: i64 },
+    /// Every sign-in of this person ended (signed out everywhere, a password changed or
+    /// reset): the session their sign-in carried ends with it.
+    SignInsEnded { user_id: i64 },
     /// The administrator's sign-in that carries this session ended: signed out, signed in
     /// again, or expired. `still_active` is false when it ended because their account did.
     SignInEnded { session_id: i64, still_active: bool },
@@ -359,14 +369,20 @@ impl Trigger {
                 session_id: Some(session_id),
                 ..Involved::default()
             },
-            Trigger::EndedByMember { member_id }
-            | Trigger::ConsentWithdrawn { member_id }
-            | Trigger::MemberSuspended { member_id } => Involved {
-                target_id: Some(member_id),
+            Trigger::EndedByMember { member_id } | Trigger::ConsentWithdrawn { member_id } => {
+                Involved {
+                    target_id: Some(member_id),
+                    ..Involved::default()
+                }
+            }
+            Trigger::AccountClosed { user_id } | Trigger::RoleChanged { user_id } => Involved {
+                actor_id: Some(user_id),
+                target_id: Some(user_id),
                 ..Involved::default()
             },
-            Trigger::PermissionRemoved { actor_id } => Involved {
-                actor_id: Some(actor_id),
+            Trigger::PermissionRemoved { actor_id: user_id }
+            | Trigger::SignInsEnded { user_id } => Involved {
+                actor_id: Some(user_id),
                 ..Involved::default()
             },
             Trigger::StartPending {
@@ -381,12 +397,24 @@ impl Trigger {
     }
 
     /// The reason this trigger gives to a session it ends that has not run out.
-    fn reason(&self) -> Option<EndReason> {
+    fn reason(&self, session: &StoredSession) -> Option<EndReason> {
+        // Whether the person the trigger is about holds the session, or is acted as in it.
+        let as_actor = |user_id: i64| session.actor_id == user_id;
         match *self {
             Trigger::Exited { .. } => Some(EndReason::Exited),
             Trigger::EndedByMember { .. } => Some(EndReason::EndedByUser),
             Trigger::ConsentWithdrawn { .. } => Some(EndReason::ConsentRevoked),
-            Trigger::MemberSuspended { .. } => Some(EndReason::UserSuspended),
+            Trigger::AccountClosed { user_id } => Some(if as_actor(user_id) {
+                EndReason::PermissionRemoved
+            } else {
+                EndReason::UserSuspended
+            }),
+            Trigger::RoleChanged { user_id } => Some(if as_actor(user_id) {
+                EndReason::PermissionRemoved
+            } else {
+                EndReason::RoleChanged
+            }),
+            Trigger::SignInsEnded { .. } => Some(EndReason::ActorSignedOut),
             Trigger::SignInEnded { still_active, .. } => Some(if still_active {
                 EndReason::ActorSignedOut
             } else {
@@ -416,7 +444,7 @@ pub fn ends(trigger: &Trigger, open: &[StoredSession], now: i64) -> Vec<(i64, En
             let reason = if now >= session.expires_at {
                 Some(EndReason::Expired)
             } else {
-                trigger.reason()
+                trigger.reason(session)
             };
             reason.map(|reason| (session.id, reason))
         })

@@ -45,6 +45,19 @@ impl DisplayName {
     }
 }
 
+/// A person's name as an owner types it in `Add user`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(input: &str) -> Result<PersonName, String> {
+        plain_text(input, "name", 100).map(PersonName)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A phone number as people write them (`+44 20 7946 0958`), or nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Phone(String);

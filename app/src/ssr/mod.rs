@@ -5,8 +5,9 @@
 //! | module | holds |
 //! |---|---|
 //! | `impersonation_state` | the impersonation state machine: start rules, verdict, ends |
-//! | `consent`, `sign_in_limits`, `owner_rules`, `member_fields` | the other rules |
+//! | `consent`, `sign_in_limits`, `owner_rules`, `password_policy`, `member_fields` | the other rules |
 //! | `impersonation`, `authentication` | domain operations: start/exit, sign in/out |
+//! | `people`, `own_credentials` | owners' changes to people; a person's own sign-in settings |
 //! | `activity_filter`, `live_watch` | the activity log's query, the live channel's watch |
 //! | `audit`, `action_record`, `redaction`, `hash_chain`, `audit_export` | the audit trail |
 //! | `credentials`, `clock` | passwords and tokens; the one clock |
@@ -25,7 +26,10 @@ pub mod impersonation;
 pub mod impersonation_state;
 pub mod live_watch;
 pub mod member_fields;
+pub mod own_credentials;
 pub mod owner_rules;
+pub mod password_policy;
+pub mod people;
 pub mod redaction;
 pub mod sign_in_limits;
 pub mod store;
@@ -102,6 +106,17 @@ pub fn client_address() -> Result<Option<std::net::IpAddr>, AppError> {
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip()))
+}
+
+/// The browser's `User-Agent`, cut to what `Where you're signed in` shows.
+pub fn request_user_agent() -> Result<String, AppError> {
+    let parts = request_parts()?;
+    let agent = parts
+        .headers
+        .get(http::header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    Ok(redaction::clean_text_within(agent, 300))
 }
 
 /// The sign-in token from the request's cookies, if any.
@@ -336,6 +351,29 @@ impl From<store::OwnerActionError> for AppError {
         match error {
             store::OwnerActionError::Refused(refusal) => refusal.into(),
             store::OwnerActionError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<people::PeopleError> for AppError {
+    fn from(error: people::PeopleError) -> Self {
+        use owner_rules::OwnerRefusal::{OwnersOnly, StaffOnly};
+        match error {
+            people::PeopleError::Refused(OwnersOnly | StaffOnly) => {
+                AppError::Forbidden(error.to_string())
+            }
+            people::PeopleError::Store(error) => error.into(),
+            _ => AppError::Invalid(error.to_string()),
+        }
+    }
+}
+
+impl From<own_credentials::OwnChangeError> for AppError {
+    fn from(error: own_credentials::OwnChangeError) -> Self {
+        match error {
+            own_credentials::OwnChangeError::CurrentPassword(error) => error.into(),
+            own_credentials::OwnChangeError::Store(error) => error.into(),
+            _ => AppError::Invalid(error.to_string()),
         }
     }
 }

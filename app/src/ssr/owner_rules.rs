@@ -1,5 +1,6 @@
-//! SPEC.md §1, the owner's side: who may change the allow-list or suspend an account. Plain
-//! functions over plain data; the store supplies the facts from inside its transaction.
+//! SPEC.md §1, the owner's side: who may change the allow-list and people's accounts (role,
+//! suspension, deletion, password links), and staff's `Sign out everywhere`. Plain functions
+//! over plain data; the store supplies the facts from inside its transaction.
 
 use crate::model::{Role, UserStatus, UserSummary};
 
@@ -18,10 +19,22 @@ pub enum OwnerRefusal {
     AlreadyGranted,
     #[error("This account does not hold the right to impersonate.")]
     NotGranted,
-    #[error("Only member accounts can be suspended here.")]
+    #[error("This is only done for member accounts.")]
     NotAMember,
     #[error("This account is already suspended.")]
     AlreadySuspended,
+    #[error("This account is not suspended.")]
+    NotSuspended,
+    #[error("This account has been deleted.")]
+    Deleted,
+    #[error("You cannot do this to your own account.")]
+    OwnAccount,
+    #[error("This is the last active owner: make someone else an owner first.")]
+    LastOwner,
+    #[error("This account already has that role.")]
+    SameRole,
+    #[error("Only staff can sign a member out everywhere.")]
+    StaffOnly,
 }
 
 fn owner(actor: &UserSummary) -> Result<(), OwnerRefusal> {
@@ -66,18 +79,103 @@ pub fn check_removal(
     Ok(())
 }
 
-/// An owner suspends a member's account.
-pub fn check_suspension(
+/// The facts an owner's change to an account is judged on, read under the write lock.
+#[derive(Clone, Debug)]
+pub struct AccountFacts {
+    pub actor: UserSummary,
+    pub target: Option<UserSummary>,
+    /// How many owners are active, the target included if it is one.
+    pub active_owners: i64,
+}
+
+impl AccountFacts {
+    /// The account, if an active owner other than its holder may change it at all.
+    fn changeable(&self) -> Result<&UserSummary, OwnerRefusal> {
+        owner(&self.actor)?;
+        let target = self.target.as_ref().ok_or(OwnerRefusal::NoSuchAccount)?;
+        if target.status == UserStatus::Deleted {
+            return Err(OwnerRefusal::Deleted);
+        }
+        Ok(target)
+    }
+
+    /// Whether the target is the one active owner left: the platform always keeps one.
+    fn is_last_owner(&self, target: &UserSummary) -> bool {
+        target.role == Role::Owner && target.status == UserStatus::Active && self.active_owners <= 1
+    }
+
+    /// The rules every change that takes power away shares: never the last owner, never
+    /// oneself.
+    fn removable(&self) -> Result<&UserSummary, OwnerRefusal> {
+        let target = self.changeable()?;
+        if self.is_last_owner(target) {
+            return Err(OwnerRefusal::LastOwner);
+        }
+        if target.id == self.actor.id {
+            return Err(OwnerRefusal::OwnAccount);
+        }
+        Ok(target)
+    }
+}
+
+/// `Change role`: an owner gives someone else another role; the last owner keeps theirs.
+pub fn check_role_change(facts: &AccountFacts, role: Role) -> Result<(), OwnerRefusal> {
+    let target = facts.changeable()?;
+    if target.role == role {
+        return Err(OwnerRefusal::SameRole);
+    }
+    if role != Role::Owner {
+        facts.removable()?;
+    } else if target.id == facts.actor.id {
+        return Err(OwnerRefusal::OwnAccount);
+    }
+    Ok(())
+}
+
+/// `Suspend`: anyone but oneself and the last active owner.
+pub fn check_suspension(facts: &AccountFacts) -> Result<(), OwnerRefusal> {
+    let target = facts.removable()?;
+    if target.status == UserStatus::Suspended {
+        return Err(OwnerRefusal::AlreadySuspended);
+    }
+    Ok(())
+}
+
+/// `Reinstate`: a suspended account becomes active again.
+pub fn check_reinstatement(facts: &AccountFacts) -> Result<(), OwnerRefusal> {
+    let target = facts.changeable()?;
+    if target.status != UserStatus::Suspended {
+        return Err(OwnerRefusal::NotSuspended);
+    }
+    Ok(())
+}
+
+/// `Delete account`: anyone but oneself and the last active owner; deleted stays deleted.
+pub fn check_deletion(facts: &AccountFacts) -> Result<(), OwnerRefusal> {
+    facts.removable().map(|_| ())
+}
+
+/// `Reset password`: a new link for someone else (one's own password is changed in
+/// `Sign-in settings`, with the current one).
+pub fn check_password_reset(facts: &AccountFacts) -> Result<(), OwnerRefusal> {
+    let target = facts.changeable()?;
+    if target.id == facts.actor.id {
+        return Err(OwnerRefusal::OwnAccount);
+    }
+    Ok(())
+}
+
+/// Staff's `Sign out everywhere`, for a member's account.
+pub fn check_sign_out_everywhere(
     actor: &UserSummary,
     target: Option<&UserSummary>,
 ) -> Result<(), OwnerRefusal> {
-    owner(actor)?;
+    if !actor.role.is_staff() || actor.status != UserStatus::Active {
+        return Err(OwnerRefusal::StaffOnly);
+    }
     let target = target.ok_or(OwnerRefusal::NoSuchAccount)?;
     if target.role != Role::Member {
         return Err(OwnerRefusal::NotAMember);
-    }
-    if target.status != UserStatus::Active {
-        return Err(OwnerRefusal::AlreadySuspended);
     }
     Ok(())
 }
@@ -143,22 +241,118 @@ mod tests {
         );
     }
 
+    fn facts(actor: UserSummary, target: UserSummary, active_owners: i64) -> AccountFacts {
+        AccountFacts {
+            actor,
+            target: Some(target),
+            active_owners,
+        }
+    }
+
+    fn owner_with_id(id: i64) -> UserSummary {
+        UserSummary {
+            id,
+            ..user(Role::Owner, UserStatus::Active)
+        }
+    }
+
     #[test]
-    fn only_active_members_can_be_suspended() {
-        let owner_ = user(Role::Owner, UserStatus::Active);
+    fn nobody_changes_their_own_role_and_the_last_owner_stays_one() {
+        let me = owner_with_id(1);
+        let other = owner_with_id(2);
         let member = user(Role::Member, UserStatus::Active);
-        assert_eq!(check_suspension(&owner_, Some(&member)), Ok(()));
         assert_eq!(
-            check_suspension(&user(Role::Admin, UserStatus::Active), Some(&member)),
+            check_role_change(&facts(me.clone(), member.clone(), 1), Role::Admin),
+            Ok(())
+        );
+        assert_eq!(
+            check_role_change(&facts(me.clone(), member.clone(), 1), Role::Member),
+            Err(OwnerRefusal::SameRole)
+        );
+        assert_eq!(
+            check_role_change(&facts(me.clone(), other.clone(), 2), Role::Admin),
+            Ok(())
+        );
+        assert_eq!(
+            check_role_change(&facts(me.clone(), me.clone(), 2), Role::Admin),
+            Err(OwnerRefusal::OwnAccount)
+        );
+        assert_eq!(
+            check_role_change(&facts(me.clone(), me.clone(), 1), Role::Member),
+            Err(OwnerRefusal::LastOwner)
+        );
+        assert_eq!(
+            check_role_change(&facts(member.clone(), other, 2), Role::Admin),
             Err(OwnerRefusal::OwnersOnly)
         );
+    }
+
+    #[test]
+    fn suspension_deletion_and_reinstatement_follow_the_same_guards() {
+        let me = owner_with_id(1);
+        let member = user(Role::Member, UserStatus::Active);
+        let suspended = user(Role::Member, UserStatus::Suspended);
+        let deleted = user(Role::Member, UserStatus::Deleted);
+        let admin = user(Role::Admin, UserStatus::Active);
         assert_eq!(
-            check_suspension(&owner_, Some(&user(Role::Admin, UserStatus::Active))),
-            Err(OwnerRefusal::NotAMember)
+            check_suspension(&facts(me.clone(), member.clone(), 1)),
+            Ok(())
         );
         assert_eq!(
-            check_suspension(&owner_, Some(&user(Role::Member, UserStatus::Suspended))),
+            check_suspension(&facts(me.clone(), admin.clone(), 1)),
+            Ok(())
+        );
+        assert_eq!(
+            check_suspension(&facts(me.clone(), suspended.clone(), 1)),
             Err(OwnerRefusal::AlreadySuspended)
+        );
+        assert_eq!(
+            check_suspension(&facts(me.clone(), me.clone(), 2)),
+            Err(OwnerRefusal::OwnAccount)
+        );
+        assert_eq!(
+            check_suspension(&facts(me.clone(), owner_with_id(2), 1)),
+            Err(OwnerRefusal::LastOwner)
+        );
+        assert_eq!(
+            check_reinstatement(&facts(me.clone(), suspended, 1)),
+            Ok(())
+        );
+        assert_eq!(
+            check_reinstatement(&facts(me.clone(), member.clone(), 1)),
+            Err(OwnerRefusal::NotSuspended)
+        );
+        assert_eq!(
+            check_deletion(&facts(me.clone(), member.clone(), 1)),
+            Ok(())
+        );
+        assert_eq!(
+            check_deletion(&facts(me.clone(), deleted.clone(), 1)),
+            Err(OwnerRefusal::Deleted)
+        );
+        assert_eq!(
+            check_deletion(&facts(me.clone(), me.clone(), 2)),
+            Err(OwnerRefusal::OwnAccount)
+        );
+        assert_eq!(check_password_reset(&facts(me.clone(), admin, 1)), Ok(()));
+        assert_eq!(
+            check_password_reset(&facts(me.clone(), me, 1)),
+            Err(OwnerRefusal::OwnAccount)
+        );
+    }
+
+    #[test]
+    fn staff_sign_members_out_everywhere() {
+        let admin = user(Role::Admin, UserStatus::Active);
+        let member = user(Role::Member, UserStatus::Active);
+        assert_eq!(check_sign_out_everywhere(&admin, Some(&member)), Ok(()));
+        assert_eq!(
+            check_sign_out_everywhere(&member, Some(&member)),
+            Err(OwnerRefusal::StaffOnly)
+        );
+        assert_eq!(
+            check_sign_out_everywhere(&admin, Some(&admin)),
+            Err(OwnerRefusal::NotAMember)
         );
     }
 }

@@ -361,8 +361,21 @@ fn each_trigger_ends_the_sessions_it_concerns_with_its_reason() {
             EndReason::ConsentRevoked,
         ),
         (
-            Trigger::MemberSuspended { member_id: 2 },
+            Trigger::AccountClosed { user_id: 2 },
             EndReason::UserSuspended,
+        ),
+        (
+            Trigger::AccountClosed { user_id: 1 },
+            EndReason::PermissionRemoved,
+        ),
+        (Trigger::RoleChanged { user_id: 2 }, EndReason::RoleChanged),
+        (
+            Trigger::RoleChanged { user_id: 1 },
+            EndReason::PermissionRemoved,
+        ),
+        (
+            Trigger::SignInsEnded { user_id: 1 },
+            EndReason::ActorSignedOut,
         ),
         (
             Trigger::SignInEnded {
@@ -466,7 +479,8 @@ fn end_reasons_use_the_words_of_the_spec() {
             "expired",
             "user suspended",
             "actor signed out",
-            "permission removed"
+            "permission removed",
+            "role changed"
         ]
     );
     for reason in EndReason::ALL {

@@ -8,29 +8,37 @@
 //! | module | tables |
 //! |---|---|
 //! | `audit_log` | `audit_events`, `audit_head`: appending to the chain, verifying it |
-//! | `sign_ins` | `sign_in_sessions`, `failed_attempts` |
-//! | `users` | `users`: accounts, the user list, suspension |
+//! | `sign_ins` | `sign_in_sessions`, `failed_attempts`; a person's own password and email |
+//! | `users` | `users`: creating and finding accounts, the user list |
+//! | `account_changes` | an owner's changes to accounts: role, suspension, deletion |
+//! | `password_links` | `password_links`: one-time `Set password` links |
 //! | `consents` | `consents`, `support_codes` |
 //! | `member_records` | `profiles`, `projects`, `payout_details` |
 //! | `impersonation_sessions` | `impersonation_sessions`: starting, ending, re-reading |
 //! | `allow_list` | `impersonators` |
 //! | `history` | reading the audit log back: the member's history, the activity log |
 
+mod account_changes;
 mod allow_list;
 mod audit_log;
 mod consents;
 mod history;
 mod impersonation_sessions;
 mod member_records;
+mod password_links;
 mod sign_ins;
 mod users;
 
+pub use account_changes::Deleter;
 pub use audit_log::VerifyError;
 pub use history::{EventQuery, UserMatch};
 pub use impersonation_sessions::{
     ActorFacts, LiveSessionRow, SessionRecord, StartAttempt, StartFacts, StartRequest,
 };
-pub use sign_ins::{AttemptRefused, SignInRecord, UserCredentials};
+pub use password_links::{AddUserError, FoundLink, NewAccount, NewLink, UseLinkError, NO_PASSWORD};
+pub use sign_ins::{
+    AttemptRefused, ChangeEmailError, NewSignIn, SignInListing, SignInRecord, UserCredentials,
+};
 pub use users::{NewUser, OwnerActionError};
 
 use super::action_record::ActingRequest;

@@ -3,9 +3,12 @@
 use super::{Store, StoreError};
 use crate::model::UserSummary;
 use crate::ssr::action_record::ActingRequest;
-use crate::ssr::audit::NewEvent;
+use crate::ssr::audit::{EventKind, NewEvent};
+use crate::ssr::credentials;
 use crate::ssr::impersonation_state::Trigger;
 use crate::ssr::sign_in_limits::AttemptLimit;
+use serde_json::json;
+use sqlx::AnyConnection;
 
 /// A user as sign-in needs them, password hash included. Never leaves the server.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -24,6 +27,42 @@ pub struct SignInRecord {
     pub last_seen_at: i64,
     /// The act-as marker: the impersonation session this sign-in acts in, if any.
     pub impersonation_id: Option<i64>,
+}
+
+/// A sign-in to start: whose, its token's digest, and where it comes from.
+#[derive(Clone, Copy, Debug)]
+pub struct NewSignIn<'a> {
+    pub user_id: i64,
+    pub token_digest: &'a str,
+    /// The browser's `User-Agent`, cut short; shown to the person, never trusted.
+    pub user_agent: &'a str,
+    pub address: &'a str,
+}
+
+/// One of a person's sign-ins, as `Where you're signed in` lists it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SignInListing {
+    pub handle: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub user_agent: String,
+    pub address: String,
+    pub token_digest: String,
+}
+
+/// Why an email could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeEmailError {
+    #[error("An account with this email already exists.")]
+    EmailTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ChangeEmailError {
+    fn from(error: sqlx::Error) -> Self {
+        ChangeEmailError::Store(error.into())
+    }
 }
 
 /// Why an attempt was not counted (and so may not be made).
@@ -116,12 +155,10 @@ impl Store {
     /// Starts a sign-in session (and ends the one it replaces, if any), with its audit event
     /// and, when the replaced sign-in was acting, the `action` record of the request.
     /// The attempt that led here no longer counts against any limit.
-    #[allow(clippy::too_many_arguments)]
-    #[tracing::instrument(skip_all, fields(user_id = user_id))]
+    #[tracing::instrument(skip_all, fields(user_id = sign_in.user_id))]
     pub async fn start_sign_in(
         &self,
-        user_id: i64,
-        token_digest: &str,
+        sign_in: &NewSignIn<'_>,
         replaces: Option<&str>,
         attempt_id: &str,
         event: NewEvent,
@@ -155,11 +192,15 @@ impl Store {
                 .await?;
         }
         sqlx::query(
-            "INSERT INTO sign_in_sessions (token_digest, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
+            "INSERT INTO sign_in_sessions (token_digest, user_id, created_at, last_seen_at, handle, user_agent, address) \
+             VALUES ($1, $2, $3, $3, $4, $5, $6)",
         )
-        .bind(token_digest)
-        .bind(user_id)
+        .bind(sign_in.token_digest)
+        .bind(sign_in.user_id)
         .bind(now)
+        .bind(credentials::new_handle())
+        .bind(sign_in.user_agent)
+        .bind(sign_in.address)
         .execute(&mut *tx)
         .await?;
         Self::commit_with_action(tx, action, now).await
@@ -231,5 +272,175 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Every sign-in of a person, the most recently used first.
+    pub async fn sign_ins_of(&self, user_id: i64) -> Result<Vec<SignInListing>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT handle, created_at, last_seen_at, user_agent, address, token_digest \
+             FROM sign_in_sessions WHERE user_id = $1 ORDER BY last_seen_at DESC, created_at DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Ends one of the person's other sign-ins (`Sign out` in `Where you're signed in`); the
+    /// session it carried ends with it. False if there is no such other sign-in.
+    #[tracing::instrument(skip_all, fields(user_id = user_id))]
+    pub async fn end_sign_in_by_handle(
+        &self,
+        user_id: i64,
+        handle: &str,
+        keep_digest: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let found: Option<(String, Option<i64>)> = sqlx::query_as(
+            "SELECT token_digest, impersonation_id FROM sign_in_sessions \
+             WHERE user_id = $1 AND handle = $2 AND token_digest <> $3",
+        )
+        .bind(user_id)
+        .bind(handle)
+        .bind(keep_digest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((digest, carried)) = found else {
+            return Ok(false);
+        };
+        if let Some(session_id) = carried {
+            let ends = Trigger::SignInEnded {
+                session_id,
+                still_active: true,
+            };
+            Self::end_sessions(&mut tx, ends, now).await?;
+        }
+        sqlx::query("DELETE FROM sign_in_sessions WHERE token_digest = $1")
+            .bind(&digest)
+            .execute(&mut *tx)
+            .await?;
+        let event = NewEvent::new(EventKind::SignOut)
+            .actor(user_id)
+            .subject(user_id)
+            .detail(json!({"reason": "signed out from another browser"}));
+        Self::append_event(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// `Sign out everywhere else`: every sign-in of the person but this one ends.
+    #[tracing::instrument(skip_all, fields(user_id = user_id))]
+    pub async fn end_other_sign_ins(
+        &self,
+        user_id: i64,
+        keep_digest: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let ended = Self::end_sign_ins_except(&mut tx, user_id, keep_digest, now).await?;
+        let event = NewEvent::new(EventKind::SignedOutEverywhere)
+            .actor(user_id)
+            .subject(user_id)
+            .detail(json!({"sign_ins_ended": ended, "kept": "this browser"}));
+        Self::append_event(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// `Change password`: the new hash, and every other sign-in ends, at once.
+    #[tracing::instrument(skip_all, fields(user_id = user_id))]
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        keep_digest: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = Self::end_sign_ins_except(&mut tx, user_id, keep_digest, now).await?;
+        let event = NewEvent::new(EventKind::PasswordChanged)
+            .actor(user_id)
+            .subject(user_id)
+            .detail(json!({"via": "sign-in settings", "sign_ins_ended": ended}));
+        Self::append_event(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// `Change email`, to one no other account has.
+    #[tracing::instrument(skip_all, fields(user_id = user_id))]
+    pub async fn change_email(
+        &self,
+        user_id: i64,
+        email: &str,
+        now: i64,
+    ) -> Result<(), ChangeEmailError> {
+        let mut tx = self.begin_write().await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(ChangeEmailError::EmailTaken);
+        }
+        let old: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let updated = sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
+            .bind(email)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from);
+        match updated {
+            Err(error) if error.violated_index().is_some() => {
+                return Err(ChangeEmailError::EmailTaken)
+            }
+            other => other?,
+        };
+        let event = NewEvent::new(EventKind::EmailChanged)
+            .actor(user_id)
+            .subject(user_id)
+            .detail(json!({"from": old, "to": email}));
+        Self::append_event(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends every sign-in of the person but `keep_digest`, and the sessions they carried.
+    async fn end_sign_ins_except(
+        conn: &mut AnyConnection,
+        user_id: i64,
+        keep_digest: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let carried: Vec<Option<i64>> = sqlx::query_scalar(
+            "SELECT impersonation_id FROM sign_in_sessions WHERE user_id = $1 AND token_digest <> $2",
+        )
+        .bind(user_id)
+        .bind(keep_digest)
+        .fetch_all(&mut *conn)
+        .await?;
+        for session_id in carried.into_iter().flatten() {
+            let ends = Trigger::SignInEnded {
+                session_id,
+                still_active: true,
+            };
+            Self::end_sessions(conn, ends, now).await?;
+        }
+        Ok(
+            sqlx::query("DELETE FROM sign_in_sessions WHERE user_id = $1 AND token_digest <> $2")
+                .bind(user_id)
+                .bind(keep_digest)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected(),
+        )
     }
 }

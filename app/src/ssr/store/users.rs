@@ -1,12 +1,9 @@
 //! `users`: creating accounts, finding them, the staff's user list, suspension.
 
-use super::{escape_like, live_session, Store, StoreError, Tx};
-use crate::model::{
-    ActiveConsent, Role, Scope, UserPage, UserRow, UserStatus, UserSummary, USERS_PER_PAGE,
-};
+use super::{escape_like, live_session, Store, StoreError};
+use crate::model::{ActiveConsent, Role, Scope, UserPage, UserRow, UserSummary, USERS_PER_PAGE};
 use crate::ssr::audit::{EventKind, NewEvent};
-use crate::ssr::impersonation_state::Trigger;
-use crate::ssr::owner_rules::{check_suspension, OwnerRefusal};
+use crate::ssr::owner_rules::OwnerRefusal;
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -99,7 +96,7 @@ impl Store {
         Ok(id)
     }
 
-    async fn insert_user(
+    pub(super) async fn insert_user(
         conn: &mut AnyConnection,
         user: &NewUser,
         created_by: Option<i64>,
@@ -131,6 +128,14 @@ impl Store {
     pub async fn user_id_by_email(&self, email: &str) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(email)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The email of an account, if there is one.
+    pub async fn user_email(&self, id: i64) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(id)
             .fetch_optional(&self.pool)
             .await?)
     }
@@ -190,48 +195,5 @@ impl Store {
             page_count,
             total,
         })
-    }
-
-    /// The owner and the account an owner's change is about, read under the write lock.
-    pub(super) async fn owner_and_account(
-        tx: &mut Tx,
-        owner_id: i64,
-        user_id: i64,
-    ) -> Result<(UserSummary, Option<UserSummary>), StoreError> {
-        let owner = Self::user_by_id(tx, owner_id).await?;
-        // The owner's own sign-in resolved this id a moment ago: their row is there.
-        let owner = owner.ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
-        Ok((owner, Self::user_by_id(tx, user_id).await?))
-    }
-
-    /// An owner suspends a member: the account can no longer sign in, its sign-ins end, and
-    /// every session on it ends (`user suspended`), all in one transaction.
-    #[tracing::instrument(skip_all, fields(owner_id = owner_id, member_id = member_id))]
-    pub async fn suspend_member(
-        &self,
-        owner_id: i64,
-        member_id: i64,
-        now: i64,
-    ) -> Result<(), OwnerActionError> {
-        let mut tx = self.begin_write().await?;
-        let (owner, target) = Self::owner_and_account(&mut tx, owner_id, member_id).await?;
-        check_suspension(&owner, target.as_ref())?;
-        sqlx::query("UPDATE users SET status = $1 WHERE id = $2")
-            .bind(UserStatus::Suspended)
-            .bind(member_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sign_in_sessions WHERE user_id = $1")
-            .bind(member_id)
-            .execute(&mut *tx)
-            .await?;
-        let event = NewEvent::new(EventKind::UserSuspended)
-            .actor(owner_id)
-            .subject(member_id)
-            .detail(json!({"status": "suspended"}));
-        Self::append_event(&mut tx, event, now).await?;
-        Self::end_sessions(&mut tx, Trigger::MemberSuspended { member_id }, now).await?;
-        tx.commit().await?;
-        Ok(())
     }
 }

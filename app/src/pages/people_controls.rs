@@ -1,0 +1,352 @@
+//! The people controls of `/admin/users` (SPEC.md §1): `Add user` for owners, and the
+//! dialogs behind a row's menu. Each asks first and says what will happen; the server
+//! decides again whatever the page shows.
+
+use crate::api::people_admin::{
+    AddUser, ChangeRole, DeleteUser, ReinstateUser, ResetPassword, SignOutEverywhere, SuspendUser,
+};
+use crate::components::{action_error, role_label, ErrorNote, SubmitButton};
+use crate::model::{format_utc, IssuedLink, Role, UserRow};
+use leptos::prelude::*;
+
+/// Every change a page of people can ask for; the list reloads after any of them.
+#[derive(Clone, Copy)]
+pub struct PeopleActions {
+    pub add: ServerAction<AddUser>,
+    pub change_role: ServerAction<ChangeRole>,
+    pub suspend: ServerAction<SuspendUser>,
+    pub reinstate: ServerAction<ReinstateUser>,
+    pub delete: ServerAction<DeleteUser>,
+    pub reset: ServerAction<ResetPassword>,
+    pub sign_out: ServerAction<SignOutEverywhere>,
+}
+
+impl PeopleActions {
+    pub fn new() -> Self {
+        PeopleActions {
+            add: ServerAction::new(),
+            change_role: ServerAction::new(),
+            suspend: ServerAction::new(),
+            reinstate: ServerAction::new(),
+            delete: ServerAction::new(),
+            reset: ServerAction::new(),
+            sign_out: ServerAction::new(),
+        }
+    }
+
+    /// Changes whenever any of the actions completes.
+    pub fn version(&self) -> usize {
+        self.add.version().get()
+            + self.change_role.version().get()
+            + self.suspend.version().get()
+            + self.reinstate.version().get()
+            + self.delete.version().get()
+            + self.reset.version().get()
+            + self.sign_out.version().get()
+    }
+}
+
+impl Default for PeopleActions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a row's menu item opens a dialog for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowAction {
+    Impersonate,
+    ChangeRole,
+    Suspend,
+    Reinstate,
+    Delete,
+    ResetPassword,
+    SignOutEverywhere,
+}
+
+impl RowAction {
+    /// The menu item's label, and the dialog's title.
+    pub fn label(self) -> &'static str {
+        match self {
+            RowAction::Impersonate => "Impersonate user",
+            RowAction::ChangeRole => "Change role",
+            RowAction::Suspend => "Suspend user",
+            RowAction::Reinstate => "Reinstate user",
+            RowAction::Delete => "Delete account",
+            RowAction::ResetPassword => "Reset password",
+            RowAction::SignOutEverywhere => "Sign out everywhere",
+        }
+    }
+}
+
+/// The row a dialog is open for, and which.
+pub type OpenDialog = RwSignal<Option<(UserRow, RowAction)>>;
+
+/// A modal dialog: labelled, `Escape` closes it, focus moves to its first field or button.
+#[component]
+pub fn Dialog(
+    id: &'static str,
+    title: &'static str,
+    message: String,
+    on_close: Callback<()>,
+    children: Children,
+) -> impl IntoView {
+    let body = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let first = body.get().and_then(|body| {
+            body.query_selector("input:not([type=hidden]), select, textarea, button")
+                .ok()
+                .flatten()
+        });
+        if let Some(element) = first {
+            use leptos::wasm_bindgen::JsCast;
+            if let Ok(element) = element.dyn_into::<leptos::web_sys::HtmlElement>() {
+                let _ = element.focus();
+            }
+        }
+    });
+    view! {
+        <div class="backdrop">
+            <div
+                class="dialog"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby=format!("{id}-title")
+                aria-describedby=format!("{id}-message")
+                node_ref=body
+                on:keydown=move |event| {
+                    if event.key() == "Escape" {
+                        on_close.run(());
+                    }
+                }
+            >
+                <h2 id=format!("{id}-title")>{title}</h2>
+                <p id=format!("{id}-message")>{message}</p>
+                {children()}
+            </div>
+        </div>
+    }
+}
+
+/// `Cancel` and the dialog's confirming button.
+#[component]
+fn DialogButtons(
+    label: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(optional)] class: &'static str,
+    on_close: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <div class="dialog-buttons">
+            <button type="button" class="secondary" on:click=move |_| on_close.run(())>"Cancel"</button>
+            <SubmitButton label pending class/>
+        </div>
+    }
+}
+
+/// Closes the dialog once `action` succeeds (after this dialog opened).
+fn close_on_success<S>(action: ServerAction<S>, close: Callback<()>)
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+    S::Error: Clone + Send + Sync + 'static,
+{
+    let opened_at = action.version().get_untracked();
+    Effect::new(move |_| {
+        if action.version().get() > opened_at && matches!(action.value().get(), Some(Ok(_))) {
+            close.run(());
+        }
+    });
+}
+
+/// The dialog for a row's people action (everything but `Impersonate user`).
+#[component]
+pub fn PeopleDialog(
+    row: UserRow,
+    action: RowAction,
+    open: OpenDialog,
+    people: PeopleActions,
+) -> impl IntoView {
+    let on_close = Callback::new(move |_| open.set(None));
+    let who = format!("{} ({})", row.user.name, row.user.email);
+    let user_id = row.user.id;
+    match action {
+        RowAction::ChangeRole => {
+            close_on_success(people.change_role, on_close);
+            let current = row.user.role;
+            let message = format!(
+                "Give {who} another role. Any impersonation session they are part of ends at once; leaving admin or owner takes away the right to impersonate."
+            );
+            view! {
+                <Dialog id="change-role" title="Change role" message on_close>
+                    <ActionForm action=people.change_role attr:class="stack">
+                        <input type="hidden" name="user_id" value=user_id.to_string()/>
+                        <label for="change-role-select">"New role"</label>
+                        <select id="change-role-select" name="role">
+                            {Role::ALL
+                                .into_iter()
+                                .filter(|role| *role != current)
+                                .map(|role| view! { <option value=role.as_str()>{role_label(role)}</option> })
+                                .collect_view()}
+                        </select>
+                        <ErrorNote message=Signal::derive(action_error(people.change_role))/>
+                        <DialogButtons label="Change role" pending=people.change_role.pending() on_close/>
+                    </ActionForm>
+                </Dialog>
+            }
+            .into_any()
+        }
+        RowAction::Suspend => {
+            close_on_success(people.suspend, on_close);
+            let message = format!(
+                "Suspend {who}? They are signed out at once and can no longer sign in; any impersonation session they are part of ends."
+            );
+            view! {
+                <Dialog id="suspend" title="Suspend user" message on_close>
+                    <ActionForm action=people.suspend attr:class="stack">
+                        <input type="hidden" name="user_id" value=user_id.to_string()/>
+                        <ErrorNote message=Signal::derive(action_error(people.suspend))/>
+                        <DialogButtons label="Suspend user" class="danger" pending=people.suspend.pending() on_close/>
+                    </ActionForm>
+                </Dialog>
+            }
+            .into_any()
+        }
+        RowAction::Reinstate => {
+            close_on_success(people.reinstate, on_close);
+            let message = format!("Reinstate {who}? They can sign in again.");
+            view! {
+                <Dialog id="reinstate" title="Reinstate user" message on_close>
+                    <ActionForm action=people.reinstate attr:class="stack">
+                        <input type="hidden" name="user_id" value=user_id.to_string()/>
+                        <ErrorNote message=Signal::derive(action_error(people.reinstate))/>
+                        <DialogButtons label="Reinstate user" pending=people.reinstate.pending() on_close/>
+                    </ActionForm>
+                </Dialog>
+            }
+            .into_any()
+        }
+        RowAction::Delete => {
+            close_on_success(people.delete, on_close);
+            let message = format!(
+                "Delete {who}? The account can never sign in again and every sign-in and session of it ends. Its audit trail is kept."
+            );
+            view! {
+                <Dialog id="delete" title="Delete account" message on_close>
+                    <ActionForm action=people.delete attr:class="stack">
+                        <input type="hidden" name="user_id" value=user_id.to_string()/>
+                        <ErrorNote message=Signal::derive(action_error(people.delete))/>
+                        <DialogButtons label="Delete account" class="danger" pending=people.delete.pending() on_close/>
+                    </ActionForm>
+                </Dialog>
+            }
+            .into_any()
+        }
+        RowAction::SignOutEverywhere => {
+            close_on_success(people.sign_out, on_close);
+            let message = format!(
+                "Sign {who} out everywhere? Every browser they are signed in on is signed out."
+            );
+            view! {
+                <Dialog id="sign-out-everywhere" title="Sign out everywhere" message on_close>
+                    <ActionForm action=people.sign_out attr:class="stack">
+                        <input type="hidden" name="user_id" value=user_id.to_string()/>
+                        <ErrorNote message=Signal::derive(action_error(people.sign_out))/>
+                        <DialogButtons label="Sign out everywhere" class="danger" pending=people.sign_out.pending() on_close/>
+                    </ActionForm>
+                </Dialog>
+            }
+            .into_any()
+        }
+        RowAction::ResetPassword => {
+            // The link is shown in the dialog, once: it stays open until closed.
+            let opened_at = people.reset.version().get_untracked();
+            let issued = move || {
+                (people.reset.version().get() > opened_at)
+                    .then(|| people.reset.value().get().and_then(Result::ok))
+                    .flatten()
+            };
+            let message = format!(
+                "Reset the password of {who}? Their password stops working, they are signed out everywhere, and you get a one-time Set password link for them, valid 24 hours."
+            );
+            view! {
+                <Dialog id="reset-password" title="Reset password" message on_close>
+                    <Show
+                        when=move || issued().is_some()
+                        fallback=move || view! {
+                            <ActionForm action=people.reset attr:class="stack">
+                                <input type="hidden" name="user_id" value=user_id.to_string()/>
+                                <ErrorNote message=Signal::derive(action_error(people.reset))/>
+                                <DialogButtons label="Reset password" class="danger" pending=people.reset.pending() on_close/>
+                            </ActionForm>
+                        }
+                    >
+                        {move || issued().map(|link| view! { <LinkShownOnce link/> })}
+                        <div class="dialog-buttons">
+                            <button type="button" on:click=move |_| on_close.run(())>"Close"</button>
+                        </div>
+                    </Show>
+                </Dialog>
+            }
+            .into_any()
+        }
+        RowAction::Impersonate => ().into_any(),
+    }
+}
+
+/// A `Set password` link, shown this once, for the owner to pass on.
+#[component]
+pub fn LinkShownOnce(link: IssuedLink) -> impl IntoView {
+    // The site's own address in front, as the browser knows it; the path alone on the server.
+    let path = link.path.clone();
+    let full = move || {
+        #[cfg(feature = "hydrate")]
+        {
+            window()
+                .location()
+                .origin()
+                .map(|origin| format!("{origin}{path}"))
+                .unwrap_or_else(|_| path.clone())
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            path.clone()
+        }
+    };
+    view! {
+        <div class="issued-link" role="status">
+            <p>
+                <strong>"Set password link for "{link.email.clone()}</strong>
+                {format!(" (shown once, single use, valid until {}):", format_utc(link.expires_at))}
+            </p>
+            <label for="set-password-link">"Set password link"</label>
+            <input id="set-password-link" type="text" readonly value=full/>
+        </div>
+    }
+}
+
+/// `Add user`, for owners: name, email and role; the one-time link is shown below.
+#[component]
+pub fn AddUserPanel(add: ServerAction<AddUser>) -> impl IntoView {
+    let issued = move || add.value().get().and_then(Result::ok);
+    view! {
+        <details class="add-user">
+            <summary>"Add user"</summary>
+            <ActionForm action=add attr:class="stack">
+                <label for="add-user-name">"Name"</label>
+                <input id="add-user-name" name="name" required maxlength="100" autocomplete="off"/>
+                <label for="add-user-email">"Email"</label>
+                <input id="add-user-email" name="email" type="email" required autocomplete="off"/>
+                <label for="add-user-role">"Role"</label>
+                <select id="add-user-role" name="role">
+                    <option value="member">"Member"</option>
+                    <option value="admin">"Admin"</option>
+                    <option value="owner">"Owner"</option>
+                </select>
+                <ErrorNote message=Signal::derive(action_error(add))/>
+                <SubmitButton label="Add user" pending=add.pending()/>
+            </ActionForm>
+            {move || issued().map(|link| view! { <LinkShownOnce link/> })}
+        </details>
+    }
+}
