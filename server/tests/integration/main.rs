@@ -12,4 +12,5 @@ mod impersonation;
 mod instances;
 mod member_account;
 mod oversight;
+mod people;
 mod statements;

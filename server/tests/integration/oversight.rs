@@ -394,7 +394,11 @@ async fn an_owner_suspends_a_member_and_the_session_on_the_account_ends(db: Db) 
     // nobody suspends themselves.
     let owner_id = user_id(&app, "owner@example.com").await;
     let themself = app
-        .call(&owner, "suspend_user", &[("user_id", &owner_id.to_string())])
+        .call(
+            &owner,
+            "suspend_user",
+            &[("user_id", &owner_id.to_string())],
+        )
         .await;
     assert_eq!(themself.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
