@@ -7,6 +7,12 @@ export const demoPassword = "e2e-demo-password";
 /** The instance with a 6-second session cap. */
 export const shortPort = Number(process.env.ACTAS_E2E_SHORT_PORT ?? 3101);
 export const shortBase = `http://127.0.0.1:${shortPort}`;
+/** An instance of its own for the people tests, which add accounts and change roles. */
+export const peoplePort = Number(process.env.ACTAS_E2E_PEOPLE_PORT ?? 3103);
+export const peopleBase = `http://127.0.0.1:${peoplePort}`;
+/** An instance on an empty database without demo accounts, for `actas create-owner`. */
+export const emptyPort = Number(process.env.ACTAS_E2E_EMPTY_PORT ?? 3102);
+export const emptyDatabase = "sqlite://target/e2e-empty/actas.db";
 
 export default defineConfig({
   testDir: "./tests",
@@ -62,6 +68,34 @@ export default defineConfig({
         DATABASE_URL: "sqlite://target/e2e-short/actas.db",
         ACTAS_DEMO_PASSWORD: demoPassword,
         ACTAS_MAX_SESSION_SECONDS: "6",
+        LEPTOS_SITE_ROOT: "target/site",
+        RUST_LOG: "warn",
+      },
+    },
+    {
+      command: "rm -rf target/e2e-people && exec target/debug/actas",
+      cwd: "..",
+      url: `${peopleBase}/sign-in`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        ACTAS_ADDR: `127.0.0.1:${peoplePort}`,
+        DATABASE_URL: "sqlite://target/e2e-people/actas.db",
+        ACTAS_DEMO_PASSWORD: demoPassword,
+        LEPTOS_SITE_ROOT: "target/site",
+        RUST_LOG: "warn",
+      },
+    },
+    {
+      command: "rm -rf target/e2e-empty && exec target/debug/actas",
+      cwd: "..",
+      url: `http://127.0.0.1:${emptyPort}/sign-in`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        ACTAS_ADDR: `127.0.0.1:${emptyPort}`,
+        DATABASE_URL: emptyDatabase,
+        ACTAS_DEMO: "0",
         LEPTOS_SITE_ROOT: "target/site",
         RUST_LOG: "warn",
       },

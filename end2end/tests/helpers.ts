@@ -22,9 +22,13 @@ export async function signIn(page: Page, email: string, password = demoPassword)
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
 }
 
-/** Saves a screenshot for the README: taken by the test run, so it stays true. */
+/**
+ * Takes a screenshot for the README. The README's own files are rewritten only when asked
+ * (`ACTAS_SCREENSHOTS=1`); an ordinary run keeps its pictures in `test-results/`.
+ */
 export async function screenshot(page: Page, name: string) {
-  await page.screenshot({ path: `../docs/screenshots/${name}.png`, fullPage: true });
+  const folder = process.env.ACTAS_SCREENSHOTS === "1" ? "../docs/screenshots" : "test-results/screenshots";
+  await page.screenshot({ path: `${folder}/${name}.png`, fullPage: true });
 }
 
 /** The member gives consent for 24 hours with full access (replacing any they had). */

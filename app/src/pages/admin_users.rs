@@ -1,4 +1,4 @@
-use super::people_controls::{AddUserPanel, OpenDialog, PeopleActions, PeopleDialog, RowAction};
+use super::people_controls::{AddUserButton, OpenDialog, PeopleActions, PeopleDialogs, RowAction};
 use crate::api::impersonation_control::StartImpersonation;
 use crate::api::user_directory::list_users;
 use crate::components::{
@@ -37,6 +37,9 @@ pub fn AdminUsersPage() -> impl IntoView {
         );
     };
     let people = PeopleActions::new();
+    // Which dialog is open lives here, above the list, which reloads after every change.
+    let open: OpenDialog = RwSignal::new(None);
+    let adding = RwSignal::new(false);
     let users = Resource::new(
         move || (search(), page(), people.version()),
         |(search, page, _)| list_users(search, page),
@@ -59,13 +62,19 @@ pub fn AdminUsersPage() -> impl IntoView {
                 />
                 <button type="submit">"Search"</button>
             </form>
-            {when_loaded(users, move |page| view! { <UserTable page search=search() people/> })}
+            {when_loaded(users, move |page| view! { <UserTable page search=search() open adding/> })}
+            <PeopleDialogs open adding people/>
         </section>
     }
 }
 
 #[component]
-fn UserTable(page: UserPage, search: String, people: PeopleActions) -> impl IntoView {
+fn UserTable(
+    page: UserPage,
+    search: String,
+    open: OpenDialog,
+    adding: RwSignal<bool>,
+) -> impl IntoView {
     let link = move |to: u32| format!("/admin/users?q={}&page={to}", encode_query_value(&search));
     let summary = match page.total {
         0 => "No users match.".to_string(),
@@ -77,7 +86,6 @@ fn UserTable(page: UserPage, search: String, people: PeopleActions) -> impl Into
         may_impersonate: page.may_impersonate,
         is_owner: page.may_suspend,
     };
-    let open: OpenDialog = RwSignal::new(None);
     let rows = page
         .users
         .into_iter()
@@ -98,7 +106,7 @@ fn UserTable(page: UserPage, search: String, people: PeopleActions) -> impl Into
         })
         .collect_view();
     view! {
-        {viewer.is_owner.then(|| view! { <AddUserPanel add=people.add/> })}
+        {viewer.is_owner.then(|| view! { <AddUserButton adding/> })}
         <p class="muted" aria-live="polite">{summary}</p>
         <DataTable headers=vec!["Name", "Email", "Role", "Status", "Consent", "Actions"]>
             <tbody>{rows}</tbody>
@@ -108,9 +116,8 @@ fn UserTable(page: UserPage, search: String, people: PeopleActions) -> impl Into
             <span>{format!("Page {} of {}", page.page, page.page_count)}</span>
             {(page.page < page.page_count).then(|| view! { <A href=link(page.page + 1)>"Next page"</A> })}
         </nav>
-        {move || open.get().map(|(row, action)| match action {
-            RowAction::Impersonate => view! { <ImpersonateDialog row open/> }.into_any(),
-            action => view! { <PeopleDialog row action open people/> }.into_any(),
+        {move || open.get().and_then(|(row, action)| {
+            (action == RowAction::Impersonate).then(|| view! { <ImpersonateDialog row open/> })
         })}
     }
 }

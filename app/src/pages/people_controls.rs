@@ -325,28 +325,72 @@ pub fn LinkShownOnce(link: IssuedLink) -> impl IntoView {
     }
 }
 
-/// `Add user`, for owners: name, email and role; the one-time link is shown below.
+/// `Add user`, for owners: a dialog with name, email and role; the one-time link is shown
+/// in it once the account exists. It needs an interactive page: the link is shown only there.
 #[component]
-pub fn AddUserPanel(add: ServerAction<AddUser>) -> impl IntoView {
-    let issued = move || add.value().get().and_then(Result::ok);
+pub fn AddUserButton(adding: RwSignal<bool>) -> impl IntoView {
     view! {
-        <details class="add-user">
-            <summary>"Add user"</summary>
-            <ActionForm action=add attr:class="stack">
-                <label for="add-user-name">"Name"</label>
-                <input id="add-user-name" name="name" required maxlength="100" autocomplete="off"/>
-                <label for="add-user-email">"Email"</label>
-                <input id="add-user-email" name="email" type="email" required autocomplete="off"/>
-                <label for="add-user-role">"Role"</label>
-                <select id="add-user-role" name="role">
-                    <option value="member">"Member"</option>
-                    <option value="admin">"Admin"</option>
-                    <option value="owner">"Owner"</option>
-                </select>
-                <ErrorNote message=Signal::derive(action_error(add))/>
-                <SubmitButton label="Add user" pending=add.pending()/>
-            </ActionForm>
-            {move || issued().map(|link| view! { <LinkShownOnce link/> })}
-        </details>
+        <p class="page-actions">
+            <button type="button" on:click=move |_| adding.set(true)>"Add user"</button>
+        </p>
+        <noscript>
+            <p class="muted">"Adding a user needs JavaScript: the Set password link is shown only once, on this page."</p>
+        </noscript>
+    }
+}
+
+/// The dialogs of the people controls. They live outside the list, which reloads after each
+/// change: a link shown once must stay on screen until the owner closes it.
+#[component]
+pub fn PeopleDialogs(
+    open: OpenDialog,
+    adding: RwSignal<bool>,
+    people: PeopleActions,
+) -> impl IntoView {
+    let stop_adding = Callback::new(move |_| adding.set(false));
+    view! {
+        {move || adding.get().then(|| view! { <AddUserDialog add=people.add on_close=stop_adding/> })}
+        {move || open.get().and_then(|(row, action)| {
+            (action != RowAction::Impersonate).then(|| view! { <PeopleDialog row action open people/> })
+        })}
+    }
+}
+
+#[component]
+fn AddUserDialog(add: ServerAction<AddUser>, on_close: Callback<()>) -> impl IntoView {
+    let opened_at = add.version().get_untracked();
+    let issued = move || {
+        (add.version().get() > opened_at)
+            .then(|| add.value().get().and_then(Result::ok))
+            .flatten()
+    };
+    let message = "The new person gets a one-time Set password link, valid 24 hours. No email leaves this machine: pass the link on yourself.".to_string();
+    view! {
+        <Dialog id="add-user" title="Add user" message on_close>
+            <Show
+                when=move || issued().is_some()
+                fallback=move || view! {
+                    <ActionForm action=add attr:class="stack">
+                        <label for="add-user-name">"Name"</label>
+                        <input id="add-user-name" name="name" required maxlength="100" autocomplete="off"/>
+                        <label for="add-user-email">"Email"</label>
+                        <input id="add-user-email" name="email" type="email" required autocomplete="off"/>
+                        <label for="add-user-role">"Role"</label>
+                        <select id="add-user-role" name="role">
+                            <option value="member">"Member"</option>
+                            <option value="admin">"Admin"</option>
+                            <option value="owner">"Owner"</option>
+                        </select>
+                        <ErrorNote message=Signal::derive(action_error(add))/>
+                        <DialogButtons label="Add user" pending=add.pending() on_close/>
+                    </ActionForm>
+                }
+            >
+                {move || issued().map(|link| view! { <LinkShownOnce link/> })}
+                <div class="dialog-buttons">
+                    <button type="button" on:click=move |_| on_close.run(())>"Close"</button>
+                </div>
+            </Show>
+        </Dialog>
     }
 }
