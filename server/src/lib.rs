@@ -252,7 +252,7 @@ pub async fn verify_audit(
     database_url: &str,
     anchor: Option<ChainAnchor>,
 ) -> Result<ChainAnchor, VerifyError> {
-    let store = Store::connect(database_url).await?;
+    let store = Store::open_existing(database_url).await?;
     store.verify_audit_chain(anchor).await
 }
 

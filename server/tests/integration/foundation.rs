@@ -11,6 +11,8 @@ on_both_databases!(
     cross_site_posts_are_refused_and_change_nothing,
     a_tampered_audit_row_is_caught_by_the_verifier,
     the_audit_table_refuses_updates_and_deletes,
+    the_audit_table_refuses_every_rewrite,
+    verify_audit_never_creates_a_database,
     concurrent_appends_never_fork_the_chain,
     a_member_cannot_open_the_user_list,
     a_visitor_is_sent_to_sign_in,
@@ -255,6 +257,69 @@ async fn a_tampered_audit_row_is_caught_by_the_verifier(db: Db) {
         report.contains(&format!("event {victim} was altered")),
         "{report}"
     );
+}
+
+/// A mistyped `DATABASE_URL` is an error, never a new empty log reported intact.
+async fn verify_audit_never_creates_a_database(db: Db) {
+    let folder = tempfile::tempdir().unwrap();
+    let missing = match db {
+        Db::Sqlite => format!("sqlite://{}/typo/actas.db", folder.path().display()),
+        Db::Postgres => {
+            let url = std::env::var("ACTAS_TEST_POSTGRES_URL").unwrap();
+            format!("{}/no_such_database_here", url.rsplit_once('/').unwrap().0)
+        }
+    };
+    let refused = server::verify_audit(&missing, None).await;
+    assert!(refused.is_err(), "a missing database is an error");
+    assert!(!folder.path().join("typo").exists(), "nothing was created");
+
+    // A database that exists but holds no Actas: refused too, and left as it was.
+    let empty = crate::common::fresh_database(db, &folder).await;
+    if let Db::Sqlite = db {
+        std::fs::File::create(folder.path().join("actas.db")).unwrap();
+    }
+    let refused = server::verify_audit(&empty, None).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("holds no Actas audit log"),
+        "{refused}"
+    );
+    let store = app::ssr::store::Store::open_existing(&empty).await;
+    assert!(store.is_err(), "still no tables: nothing was migrated");
+}
+
+/// Every way SQL offers to rewrite or remove a stored event, each refused, the chain intact.
+async fn the_audit_table_refuses_every_rewrite(db: Db) {
+    let app = spawn_app(db).await;
+    let pool = app.store.pool();
+    let columns = "seq, at_ms, kind, detail, prev_hash, hash";
+    let forged = "1, 0, 'forged', '{}', 'x', 'y'";
+    let mut attempts = vec![
+        "UPDATE audit_events SET detail = '{}' WHERE seq = 1".to_string(),
+        "DELETE FROM audit_events WHERE seq = 1".to_string(),
+        format!("INSERT INTO audit_events ({columns}) VALUES ({forged})"),
+        format!(
+            "INSERT INTO audit_events ({columns}) VALUES ({forged}) \
+             ON CONFLICT (seq) DO UPDATE SET kind = excluded.kind"
+        ),
+        format!("INSERT INTO audit_events ({columns}) VALUES ({forged}) ON CONFLICT DO NOTHING"),
+    ];
+    match db {
+        Db::Sqlite => attempts.extend([
+            format!("INSERT OR REPLACE INTO audit_events ({columns}) VALUES ({forged})"),
+            format!("REPLACE INTO audit_events ({columns}) VALUES ({forged})"),
+            format!("INSERT OR IGNORE INTO audit_events ({columns}) VALUES ({forged})"),
+        ]),
+        Db::Postgres => attempts.push("TRUNCATE audit_events".to_string()),
+    }
+    for attempt in &attempts {
+        let refused = sqlx::query(attempt).execute(pool).await;
+        assert!(refused.is_err(), "not refused: {attempt}");
+        assert!(
+            refused.unwrap_err().to_string().contains("append-only"),
+            "refused by the guard, not by chance: {attempt}"
+        );
+    }
+    assert_eq!(verified_chain(&app.store).await, Ok(7), "nothing changed");
 }
 
 async fn the_audit_table_refuses_updates_and_deletes(db: Db) {

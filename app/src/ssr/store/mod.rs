@@ -68,6 +68,8 @@ pub enum StoreError {
     },
     #[error("the impersonation session this change was made in has ended")]
     SessionEnded,
+    #[error("{0}: check DATABASE_URL")]
+    Missing(String),
 }
 
 impl StoreError {
@@ -87,6 +89,45 @@ impl StoreError {
                 .map(str::to_string)
                 .unwrap_or_else(|| error.message().to_string()),
         )
+    }
+}
+
+/// A `DATABASE_URL`, understood.
+struct Target {
+    backend: Backend,
+    url: String,
+    /// The file, for SQLite.
+    sqlite_path: Option<String>,
+}
+
+impl Target {
+    fn parse(url: &str) -> Result<Target, StoreError> {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or(url.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or_default().to_string();
+            Ok(Target {
+                backend: Backend::Sqlite,
+                url: url.to_string(),
+                sqlite_path: Some(path),
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Target {
+                backend: Backend::Postgres,
+                url: url.to_string(),
+                sqlite_path: None,
+            })
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
+        }
+    }
+
+    /// The folder an SQLite file goes in, when it names one.
+    fn sqlite_folder(&self) -> Option<&std::path::Path> {
+        let path = std::path::Path::new(self.sqlite_path.as_deref()?);
+        path.parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
     }
 }
 
@@ -112,36 +153,67 @@ fn live_session(alias: &str, now: &str) -> String {
 impl Store {
     /// Connects, creating an SQLite file (and its folder) on first use, and applies migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let target = Target::parse(url)?;
+        if let Some(folder) = target.sqlite_folder() {
+            std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+                path: folder.display().to_string(),
+                source,
+            })?;
+        }
+        let store = Self::open_pool(&target, "rwc").await?;
+        match store.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&store.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&store.pool)
+                    .await?
+            }
+        }
+        Ok(store)
+    }
+
+    /// Opens a database that must already hold Actas, to read it (`verify-audit`): nothing is
+    /// created or migrated, so a mistyped `DATABASE_URL` is an error, not an empty log that
+    /// verifies.
+    pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        let target = Target::parse(url)?;
+        if let Some(path) = &target.sqlite_path {
+            if !std::path::Path::new(path).is_file() {
+                return Err(StoreError::Missing(format!(
+                    "there is no database file at {path}"
+                )));
+            }
+        }
+        let store = Self::open_pool(&target, "rw").await?;
+        let head: Result<i64, sqlx::Error> =
+            sqlx::query_scalar("SELECT last_seq FROM audit_head WHERE id = 1")
+                .fetch_one(&store.pool)
+                .await;
+        match head {
+            Ok(_) => Ok(store),
+            Err(error) => Err(StoreError::Missing(format!(
+                "this database holds no Actas audit log ({error})"
+            ))),
+        }
+    }
+
+    async fn open_pool(target: &Target, sqlite_mode: &str) -> Result<Store, StoreError> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
-
-        let (backend, url) = if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or(url.strip_prefix("sqlite:"))
-        {
-            let path = path.split('?').next().unwrap_or_default();
-            if let Some(folder) = std::path::Path::new(path)
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
-                    path: folder.display().to_string(),
-                    source,
-                })?;
-            }
-            (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"))
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Backend::Postgres, url.to_string())
-        } else {
-            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        let url = match &target.sqlite_path {
+            Some(path) => format!("sqlite://{path}?mode={sqlite_mode}"),
+            None => target.url.clone(),
         };
-
-        let options = AnyPoolOptions::new().max_connections(match backend {
+        let options = AnyPoolOptions::new().max_connections(match target.backend {
             // One writer at a time either way; readers run beside it in WAL mode.
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
         });
-        let options = if backend == Backend::Sqlite {
+        let options = if target.backend == Backend::Sqlite {
             options.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     for pragma in [
@@ -158,12 +230,10 @@ impl Store {
         } else {
             options
         };
-        let pool = options.connect(&url).await?;
-        match backend {
-            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
-            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
-        }
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool: options.connect(&url).await?,
+            backend: target.backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
