@@ -22,6 +22,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -128,6 +129,8 @@ pub fn router(state: AppState) -> Router {
     let routes = route_list();
     let leptos_options = state.leptos_options.clone();
     Router::new()
+        .route("/healthz", axum::routing::get(healthz))
+        .route("/readyz", axum::routing::get(readyz))
         .route("/api/live", axum::routing::get(live_channel::live))
         .route(
             "/settings/impersonation/audit-log.csv",
@@ -188,7 +191,35 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Outermost, so every layer inside reads bodies as they are (the action record reads
+        // a refusal's words); server-sent events are never compressed, they must flow.
+        .layer(CompressionLayer::new())
         .with_state(state)
+}
+
+/// `/healthz`: the process runs and answers.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `/readyz`: the database answers and its migrations are applied; 503 if not, within two
+/// seconds. The reason goes to the log, not to whoever asked.
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let checked = tokio::time::timeout(Duration::from_secs(2), state.store.readiness()).await;
+    match checked {
+        Ok(Ok(())) => "ready".into_response(),
+        Ok(Err(reason)) => {
+            tracing::warn!(%reason, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer within 2 s");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+        }
+    }
 }
 
 /// The span every log line of one request sits in.

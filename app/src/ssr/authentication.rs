@@ -178,6 +178,7 @@ pub async fn sign_in(
     let address = attempt.address.map(|a| a.to_string()).unwrap_or_default();
     let sign_in = store::NewSignIn {
         user_id: user.id,
+        checked_hash: &checked.password_hash,
         token_digest: &digest,
         user_agent: attempt.user_agent,
         address: &address,
@@ -200,6 +201,9 @@ pub async fn sign_in(
 pub struct CheckedPassword {
     pub user: UserSummary,
     pub attempt_id: String,
+    /// The hash the password was checked against: what it allows is done only while the
+    /// account still has this very hash (a reset or change in between refuses it).
+    pub password_hash: String,
 }
 
 /// Judges a password for the account with `email`, counted against the sign-in limits before
@@ -234,23 +238,27 @@ pub async fn check_password(
     let account = account.filter(|account| account.password_hash != store::NO_PASSWORD);
     let user = match account {
         Some(account) => {
-            let hash = account.password_hash;
+            let hash = account.password_hash.clone();
             let ok =
                 credentials::hashing(move || credentials::verify_password(&password, &hash)).await;
-            ok.then_some(account.user)
+            ok.then_some((account.user, account.password_hash))
         }
         None => {
             credentials::hashing(move || credentials::verify_against_nothing(&password)).await;
             None
         }
     };
-    let Some(user) = user else {
+    let Some((user, password_hash)) = user else {
         let mut event = failed_event(email, address, "wrong email or password");
         event.subject_id = known_id;
         store.record(event, now).await?;
         return Err(SignInError::WrongCredentials);
     };
-    Ok(CheckedPassword { user, attempt_id })
+    Ok(CheckedPassword {
+        user,
+        attempt_id,
+        password_hash,
+    })
 }
 
 fn failed_event(email: &EmailAddress, address: Option<IpAddr>, reason: &str) -> NewEvent {

@@ -350,6 +350,7 @@ impl From<store::OwnerActionError> for AppError {
     fn from(error: store::OwnerActionError) -> Self {
         match error {
             store::OwnerActionError::Refused(refusal) => refusal.into(),
+            store::OwnerActionError::CredentialsChanged => AppError::Invalid(error.to_string()),
             store::OwnerActionError::Store(error) => error.into(),
         }
     }

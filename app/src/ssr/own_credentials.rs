@@ -2,7 +2,9 @@
 //! member's `Delete account`. Every change asks for the current password, and a wrong one
 //! counts as a failed sign-in attempt (the same limits, the same record).
 
-use super::authentication::{check_password, EmailAddress, SignInError, SignedIn};
+use super::authentication::{
+    check_password, EmailAddress, SignInError, SignedIn, MAX_PASSWORD_CHARS,
+};
 use super::credentials::{hash_password, hashing};
 use super::owner_rules::OwnerRefusal;
 use super::password_policy::{NewPassword, PasswordRefusal};
@@ -18,9 +20,13 @@ pub const DELETE_CONFIRMATION: &str = "DELETE";
 pub enum OwnChangeError {
     #[error("Enter your current password.")]
     CurrentPasswordMissing,
-    /// The current password was wrong (or the limit reached): said as sign-in says it.
+    #[error("Your current password is incorrect.")]
+    WrongCurrentPassword,
+    /// The limit was reached (or the store failed): said as sign-in says it.
     #[error(transparent)]
-    CurrentPassword(#[from] SignInError),
+    CurrentPassword(SignInError),
+    #[error("Your password or sign-in changed meanwhile. Sign in again and retry.")]
+    CredentialsChanged,
     #[error(transparent)]
     NewPassword(#[from] PasswordRefusal),
     #[error("{0}")]
@@ -43,27 +49,41 @@ impl From<ChangeEmailError> for OwnChangeError {
     fn from(error: ChangeEmailError) -> Self {
         match error {
             ChangeEmailError::EmailTaken => OwnChangeError::EmailTaken,
+            ChangeEmailError::CredentialsChanged => OwnChangeError::CredentialsChanged,
             ChangeEmailError::Store(error) => error.into(),
         }
     }
 }
 
+impl From<SignInError> for OwnChangeError {
+    fn from(error: SignInError) -> Self {
+        match error {
+            SignInError::WrongCredentials => OwnChangeError::WrongCurrentPassword,
+            other => OwnChangeError::CurrentPassword(other),
+        }
+    }
+}
+
 /// The current password, right, or the change is refused; counted as a sign-in attempt and
-/// taken back out of the limits when right.
+/// taken back out of the limits when right. The hash it was checked against: the change is
+/// made only while the account still has it.
 async fn confirm_current(
     store: &Store,
     me: &SignedIn,
     current: String,
     address: Option<IpAddr>,
     now: i64,
-) -> Result<(), OwnChangeError> {
+) -> Result<String, OwnChangeError> {
     if current.is_empty() {
         return Err(OwnChangeError::CurrentPasswordMissing);
+    }
+    if current.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(OwnChangeError::WrongCurrentPassword);
     }
     let email = EmailAddress::parse(&me.user.email).map_err(OwnChangeError::InvalidEmail)?;
     let checked = check_password(store, &email, current, address, now).await?;
     store.release_attempt(&checked.attempt_id).await?;
-    Ok(())
+    Ok(checked.password_hash)
 }
 
 /// `Change password`: the current one, then the new one twice; every other sign-in ends.
@@ -78,12 +98,13 @@ pub async fn change_password(
     now: i64,
 ) -> Result<u64, OwnChangeError> {
     let new = NewPassword::parse(new, repeated, &me.user.email)?;
-    confirm_current(store, me, current, address, now).await?;
+    let checked = confirm_current(store, me, current, address, now).await?;
     let password = new.as_str().to_string();
     let hash = hashing(move || hash_password(&password)).await;
-    Ok(store
-        .change_password(me.user.id, &me.token_digest, &hash, now)
-        .await?)
+    store
+        .change_password(me.user.id, &me.token_digest, &checked, &hash, now)
+        .await?
+        .ok_or(OwnChangeError::CredentialsChanged)
 }
 
 /// `Change email`: the current password, and an address no other account has.
@@ -100,8 +121,10 @@ pub async fn change_email(
     if email.as_str() == me.user.email {
         return Err(OwnChangeError::SameEmail);
     }
-    confirm_current(store, me, current, address, now).await?;
-    store.change_email(me.user.id, email.as_str(), now).await?;
+    let checked = confirm_current(store, me, current, address, now).await?;
+    store
+        .change_email(me.user.id, &me.token_digest, &checked, email.as_str(), now)
+        .await?;
     Ok(email)
 }
 
@@ -151,7 +174,11 @@ pub async fn delete_own_account(
     if confirmation.trim() != DELETE_CONFIRMATION {
         return Err(OwnChangeError::NotConfirmed);
     }
-    confirm_current(store, me, current, address, now).await?;
+    let checked = confirm_current(store, me, current, address, now).await?;
+    let by = Deleter::Themself {
+        keep_digest: &me.token_digest,
+        checked_hash: &checked,
+    };
     let still_a_member = |facts: &crate::ssr::owner_rules::AccountFacts| match &facts.target {
         Some(target) if target.role == Role::Member && target.status != UserStatus::Deleted => {
             Ok(())
@@ -159,11 +186,12 @@ pub async fn delete_own_account(
         _ => Err(OwnerRefusal::NotAMember),
     };
     match store
-        .delete_account(Deleter::Themself, me.user.id, still_a_member, now)
+        .delete_account(by, me.user.id, still_a_member, now)
         .await
     {
         Ok(()) => Ok(()),
         Err(OwnerActionError::Refused(_)) => Err(OwnChangeError::NotAMember),
+        Err(OwnerActionError::CredentialsChanged) => Err(OwnChangeError::CredentialsChanged),
         Err(OwnerActionError::Store(error)) => Err(error.into()),
     }
 }

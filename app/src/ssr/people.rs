@@ -40,6 +40,8 @@ impl From<OwnerActionError> for PeopleError {
     fn from(error: OwnerActionError) -> Self {
         match error {
             OwnerActionError::Refused(refusal) => refusal.into(),
+            // Only a member's own deletion checks credentials; owners' changes never do.
+            OwnerActionError::CredentialsChanged => OwnerRefusal::OwnAccount.into(),
             OwnerActionError::Store(error) => error.into(),
         }
     }
@@ -140,6 +142,7 @@ pub async fn delete_account(
 /// The account a link sets a password for, if the link still works (the page shows whose).
 pub async fn link_holder(store: &Store, token: &str, now: i64) -> Result<UserSummary, PeopleError> {
     let found = store.password_link(&token_digest(token.trim())).await?;
+    let found = found.filter(|link| link.user.status == crate::model::UserStatus::Active);
     check_link(found.as_ref().map(|link| link.state()), now)?;
     found
         .map(|link| link.user)

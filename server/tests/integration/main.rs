@@ -11,6 +11,7 @@ mod foundation;
 mod impersonation;
 mod instances;
 mod member_account;
+mod operations;
 mod oversight;
 mod people;
 mod statements;

@@ -25,6 +25,7 @@ on_both_databases!(
     an_acting_administrator_is_refused_every_credential_change,
     two_owners_demoting_each_other_at_once_leave_an_owner,
     a_role_change_racing_a_start_leaves_no_session_under_the_old_role,
+    nothing_checked_against_the_old_password_outlives_a_reset,
 );
 
 async fn json<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> T {
@@ -684,7 +685,7 @@ async fn a_wrong_current_password_counts_as_a_failed_sign_in(db: Db) {
     let wrong = change_password(&app, &mia, "not-my-password", "mias-new-password").await;
     assert_eq!(
         refusal(wrong, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "Email or password is incorrect."
+        "Your current password is incorrect."
     );
     assert_eq!(app.events("sign_in_failed").await.len(), 1);
     for _ in 0..4 {
@@ -849,7 +850,7 @@ async fn a_member_deletes_their_own_account(db: Db) {
             StatusCode::UNPROCESSABLE_ENTITY
         )
         .await,
-        "Email or password is incorrect."
+        "Your current password is incorrect."
     );
     let done = delete(PASSWORD, "DELETE").await;
     assert!(done.status().is_success(), "{}", done.status());
@@ -1054,4 +1055,74 @@ async fn a_role_change_racing_a_start_leaves_no_session_under_the_old_role(db: D
             .await;
         }
     }
+}
+
+/// Sign-ins and password changes checked against the old password, racing an owner's reset:
+/// whatever the order, none of them survives it.
+async fn nothing_checked_against_the_old_password_outlives_a_reset(db: Db) {
+    let app = spawn_app(db).await;
+    let owner = app.signed_in("owner@example.com").await;
+    let mia_id = user_id(&app, "mia@example.com").await.to_string();
+    let changers: Vec<reqwest::Client> = signed_in_as_mia(&app, 3).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (client, url) = (app.client(), app.url("/api/sign_in"));
+        tasks.spawn(async move {
+            client
+                .post(url)
+                .header("Sec-Fetch-Site", "same-origin")
+                .form(&[("email", "mia@example.com"), ("password", PASSWORD)])
+                .send()
+                .await
+                .map(|answer| answer.status())
+        });
+    }
+    for client in changers {
+        let url = app.url("/api/change_password");
+        tasks.spawn(async move {
+            client
+                .post(url)
+                .header("Sec-Fetch-Site", "same-origin")
+                .form(&[
+                    ("current_password", PASSWORD),
+                    ("new_password", "the-attackers-pick"),
+                    ("repeat_password", "the-attackers-pick"),
+                ])
+                .send()
+                .await
+                .map(|answer| answer.status())
+        });
+    }
+    let reset = app
+        .call(&owner, "reset_password", &[("user_id", &mia_id)])
+        .await;
+    assert_eq!(reset.status(), StatusCode::OK);
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap().unwrap();
+    }
+    let sign_ins = count(
+        &app,
+        "SELECT COUNT(*) FROM sign_in_sessions s JOIN users u ON u.id = s.user_id \
+         WHERE u.email = 'mia@example.com'",
+    )
+    .await;
+    assert_eq!(sign_ins, 0, "no sign-in outlives the reset");
+    let hash: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'mia@example.com'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        hash, "",
+        "no password chosen with the old one outlives the reset"
+    );
+}
+
+/// Clients signed in as Mia, each in a browser of its own.
+async fn signed_in_as_mia(app: &TestApp, n: usize) -> Vec<reqwest::Client> {
+    let mut clients = Vec::new();
+    for _ in 0..n {
+        clients.push(app.signed_in("mia@example.com").await);
+    }
+    clients
 }

@@ -15,11 +15,15 @@ use crate::ssr::owner_rules::{
 use serde_json::json;
 use sqlx::AnyConnection;
 
-/// Who deletes an account: an owner, or the member themself (`Sign-in settings`).
+/// Who deletes an account: an owner, or the member themself (`Sign-in settings`), from a
+/// sign-in that still stands, with the password hash their password was checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Deleter {
+pub enum Deleter<'a> {
     Owner(i64),
-    Themself,
+    Themself {
+        keep_digest: &'a str,
+        checked_hash: &'a str,
+    },
 }
 
 impl Store {
@@ -138,7 +142,7 @@ impl Store {
     #[tracing::instrument(skip_all, fields(user_id = user_id))]
     pub async fn delete_account(
         &self,
-        by: Deleter,
+        by: Deleter<'_>,
         user_id: i64,
         check: impl FnOnce(&AccountFacts) -> Result<(), crate::ssr::owner_rules::OwnerRefusal>,
         now: i64,
@@ -146,7 +150,15 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let actor_id = match by {
             Deleter::Owner(owner_id) => owner_id,
-            Deleter::Themself => user_id,
+            Deleter::Themself {
+                keep_digest,
+                checked_hash,
+            } => {
+                if !Self::own_change_allowed(&mut tx, user_id, keep_digest, checked_hash).await? {
+                    return Err(OwnerActionError::CredentialsChanged);
+                }
+                user_id
+            }
         };
         let facts = Self::account_facts(&mut tx, actor_id, user_id).await?;
         check(&facts)?;
@@ -155,14 +167,10 @@ impl Store {
             .subject(user_id)
             .detail(json!({"status": "deleted", "by": match by {
                 Deleter::Owner(_) => "owner",
-                Deleter::Themself => "themself",
+                Deleter::Themself { .. } => "themself",
             }}));
         Self::close_account(&mut tx, user_id, UserStatus::Deleted, event, now).await?;
         Self::leave_allow_list(&mut tx, user_id, Some(actor_id), "account deleted", now).await?;
-        sqlx::query("DELETE FROM password_links WHERE user_id = $1 AND used_at IS NULL")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -184,6 +192,11 @@ impl Store {
         Self::append_event(tx, event, now).await?;
         Self::end_sessions(tx, Trigger::AccountClosed { user_id }, now).await?;
         Self::delete_sign_ins(tx, user_id).await?;
+        // A link handed out before cannot set a password on a closed account.
+        sqlx::query("DELETE FROM password_links WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 

@@ -236,6 +236,24 @@ impl Store {
         })
     }
 
+    /// Whether the database answers and holds every migration this build knows (`/readyz`):
+    /// `Err` says what is wrong.
+    pub async fn readiness(&self) -> Result<(), String> {
+        let expected = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").migrations.len(),
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres").migrations.len(),
+        };
+        let applied: Result<i64, sqlx::Error> =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await;
+        match applied {
+            Ok(applied) if applied as usize >= expected => Ok(()),
+            Ok(applied) => Err(format!("{applied} of {expected} migrations applied")),
+            Err(error) => Err(format!("the database does not answer: {error}")),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -76,6 +76,9 @@ impl From<sqlx::Error> for UseLinkError {
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct FoundLink {
     pub link_id: i64,
+    pub purpose: String,
+    /// The owner who issued it; `None` for `actas create-owner`.
+    pub issued_by: Option<i64>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
     #[sqlx(flatten)]
@@ -92,8 +95,9 @@ impl FoundLink {
 }
 
 /// A link by its token's digest, with its account.
-const FIND_LINK: &str = "SELECT l.id AS link_id, l.expires_at, l.used_at, u.id, u.name, u.email, \
-     u.role, u.status FROM password_links l JOIN users u ON u.id = l.user_id WHERE l.token_digest = $1";
+const FIND_LINK: &str = "SELECT l.id AS link_id, l.purpose, l.issued_by, l.expires_at, l.used_at, \
+     u.id, u.name, u.email, u.role, u.status \
+     FROM password_links l JOIN users u ON u.id = l.user_id WHERE l.token_digest = $1";
 
 /// The placeholder a new or reset account's password hash holds: it matches no password.
 pub const NO_PASSWORD: &str = "";
@@ -227,7 +231,8 @@ impl Store {
             .bind(token_digest)
             .fetch_optional(&mut *tx)
             .await?;
-        let found = found.filter(|link| link.user.status != UserStatus::Deleted);
+        // Only an active account's link works: a suspended or deleted one is closed.
+        let found = found.filter(|link| link.user.status == UserStatus::Active);
         check_link(found.as_ref().map(FoundLink::state), now)?;
         let Some(link) = found else {
             return Err(LinkRefusal::NotValid.into());
@@ -246,7 +251,12 @@ impl Store {
         let event = NewEvent::new(EventKind::PasswordChanged)
             .actor(link.user.id)
             .subject(link.user.id)
-            .detail(json!({"via": "set password link", "sign_ins_ended": ended}));
+            .detail(json!({
+                "via": "set password link",
+                "purpose": link.purpose,
+                "issued_by": link.issued_by,
+                "sign_ins_ended": ended,
+            }));
         Self::append_event(&mut tx, event, now).await?;
         tx.commit().await?;
         Ok(link.user)

@@ -33,6 +33,8 @@ pub struct SignInRecord {
 #[derive(Clone, Copy, Debug)]
 pub struct NewSignIn<'a> {
     pub user_id: i64,
+    /// The password hash the sign-in's password was checked against.
+    pub checked_hash: &'a str,
     pub token_digest: &'a str,
     /// The browser's `User-Agent`, cut short; shown to the person, never trusted.
     pub user_agent: &'a str,
@@ -55,6 +57,8 @@ pub struct SignInListing {
 pub enum ChangeEmailError {
     #[error("An account with this email already exists.")]
     EmailTaken,
+    #[error("Your password or sign-in changed meanwhile. Sign in again and retry.")]
+    CredentialsChanged,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -154,7 +158,8 @@ impl Store {
 
     /// Starts a sign-in session (and ends the one it replaces, if any), with its audit event
     /// and, when the replaced sign-in was acting, the `action` record of the request.
-    /// The attempt that led here no longer counts against any limit.
+    /// The attempt that led here no longer counts against any limit. False, and nothing
+    /// done, if the account's password or status changed since the password was checked.
     #[tracing::instrument(skip_all, fields(user_id = sign_in.user_id))]
     pub async fn start_sign_in(
         &self,
@@ -164,8 +169,11 @@ impl Store {
         event: NewEvent,
         action: Option<&ActingRequest>,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
+        if !Self::credentials_unchanged(&mut tx, sign_in.user_id, sign_in.checked_hash).await? {
+            return Ok(false);
+        }
         Self::append_event(&mut tx, event, now).await?;
         sqlx::query("DELETE FROM failed_attempts WHERE attempt_id = $1")
             .bind(attempt_id)
@@ -203,7 +211,54 @@ impl Store {
         .bind(sign_in.address)
         .execute(&mut *tx)
         .await?;
-        Self::commit_with_action(tx, action, now).await
+        Self::commit_with_action(tx, action, now).await?;
+        Ok(true)
+    }
+
+    /// Whether the account is active and has the password hash a password was checked
+    /// against, read under the write lock: the check and what it allows are one.
+    pub(super) async fn credentials_unchanged(
+        conn: &mut AnyConnection,
+        user_id: i64,
+        checked_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let current: Option<String> = sqlx::query_scalar(
+            "SELECT password_hash FROM users WHERE id = $1 AND status = 'active'",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(current.as_deref() == Some(checked_hash))
+    }
+
+    /// Whether this sign-in of the person still stands (another browser may have ended it).
+    async fn still_signed_in(
+        conn: &mut AnyConnection,
+        user_id: i64,
+        token_digest: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM sign_in_sessions WHERE user_id = $1 AND token_digest = $2",
+        )
+        .bind(user_id)
+        .bind(token_digest)
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// A change to one's own credentials goes ahead only while the password it was confirmed
+    /// with is still the account's and the sign-in asking still stands.
+    pub(super) async fn own_change_allowed(
+        conn: &mut AnyConnection,
+        user_id: i64,
+        keep_digest: &str,
+        checked_hash: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(
+            Self::credentials_unchanged(conn, user_id, checked_hash).await?
+                && Self::still_signed_in(conn, user_id, keep_digest).await?,
+        )
     }
 
     pub async fn sign_in_record(
@@ -277,8 +332,9 @@ impl Store {
     /// Every sign-in of a person, the most recently used first.
     pub async fn sign_ins_of(&self, user_id: i64) -> Result<Vec<SignInListing>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT handle, created_at, last_seen_at, user_agent, address, token_digest \
-             FROM sign_in_sessions WHERE user_id = $1 ORDER BY last_seen_at DESC, created_at DESC",
+            "SELECT COALESCE(handle, '') AS handle, created_at, last_seen_at, user_agent, address, \
+             token_digest FROM sign_in_sessions WHERE user_id = $1 \
+             ORDER BY last_seen_at DESC, created_at DESC",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -353,10 +409,14 @@ impl Store {
         &self,
         user_id: i64,
         keep_digest: &str,
+        checked_hash: &str,
         password_hash: &str,
         now: i64,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Option<u64>, StoreError> {
         let mut tx = self.begin_write().await?;
+        if !Self::own_change_allowed(&mut tx, user_id, keep_digest, checked_hash).await? {
+            return Ok(None);
+        }
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(user_id)
@@ -369,7 +429,7 @@ impl Store {
             .detail(json!({"via": "sign-in settings", "sign_ins_ended": ended}));
         Self::append_event(&mut tx, event, now).await?;
         tx.commit().await?;
-        Ok(ended)
+        Ok(Some(ended))
     }
 
     /// `Change email`, to one no other account has.
@@ -377,10 +437,15 @@ impl Store {
     pub async fn change_email(
         &self,
         user_id: i64,
+        keep_digest: &str,
+        checked_hash: &str,
         email: &str,
         now: i64,
     ) -> Result<(), ChangeEmailError> {
         let mut tx = self.begin_write().await?;
+        if !Self::own_change_allowed(&mut tx, user_id, keep_digest, checked_hash).await? {
+            return Err(ChangeEmailError::CredentialsChanged);
+        }
         let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(email)
             .fetch_optional(&mut *tx)

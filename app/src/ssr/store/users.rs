@@ -22,6 +22,8 @@ pub struct NewUser {
 pub enum OwnerActionError {
     #[error(transparent)]
     Refused(#[from] OwnerRefusal),
+    #[error("Your password or sign-in changed meanwhile. Sign in again and retry.")]
+    CredentialsChanged,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
