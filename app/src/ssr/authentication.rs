@@ -277,10 +277,11 @@ pub async fn resolve(
     token: &str,
     now: i64,
 ) -> Result<Option<SignedIn>, StoreError> {
-    let token_digest = credentials::token_digest(token);
-    let Some(record) = store.sign_in_record(&token_digest).await? else {
+    let presented = credentials::token_digest(token);
+    let Some(record) = store.sign_in_record(&presented, now).await? else {
         return Ok(None);
     };
+    let token_digest = record.token_digest.clone();
     if let Some(reason) = sign_in_ended(&record, lifetime, now) {
         let event = NewEvent::new(EventKind::SignOut)
             .actor(record.user.id)
@@ -305,17 +306,25 @@ pub async fn resolve(
         None => (None, None),
         Some(session_id) => resolve_acting(store, session_id, now).await?,
     };
-    // Leaving a session the marker is cleared and the sign-in gets a new id.
-    let rotated_token =
-        (record.impersonation_id.is_some() && acting.is_none()).then(credentials::new_token);
-    let token_digest = match &rotated_token {
-        Some(token) => {
-            let new_digest = credentials::token_digest(token);
-            store.clear_marker(&token_digest, &new_digest).await?;
-            new_digest
+    // Leaving a session the marker is cleared and the sign-in gets a new id. Of several
+    // requests finding the end at once, the one that rotates carries the new token; the
+    // others leave the cookie alone, and the browser keeps the one that was set.
+    let mut rotated_token = None;
+    let mut token_digest = token_digest;
+    if record.impersonation_id.is_some() && acting.is_none() {
+        let token = credentials::new_token();
+        let new_digest = credentials::token_digest(&token);
+        if store.clear_marker(&token_digest, &new_digest, now).await? {
+            rotated_token = Some(token);
+            token_digest = new_digest;
+        } else {
+            // Another request rotated it first: this one goes on under the sign-in's new id.
+            match store.sign_in_record(&presented, now).await? {
+                Some(current) => token_digest = current.token_digest,
+                None => return Ok(None),
+            }
         }
-        None => token_digest,
-    };
+    }
     Ok(Some(SignedIn {
         token_digest,
         rotated_token,
@@ -356,7 +365,7 @@ pub async fn still_signed_in(
     now: i64,
 ) -> Result<bool, StoreError> {
     Ok(store
-        .sign_in_record(token_digest)
+        .sign_in_record(token_digest, now)
         .await?
         .is_some_and(|record| sign_in_ended(&record, lifetime, now).is_none()))
 }

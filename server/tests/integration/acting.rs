@@ -15,7 +15,98 @@ on_both_databases!(
     the_live_channel_ends_with_its_sign_in_and_holds_a_few_streams_each,
     no_change_lands_after_the_revoke_that_ended_the_session,
     starts_revokes_and_exits_at_once_leave_no_session_outliving_its_consent,
+    requests_racing_the_end_of_a_session_keep_the_administrator_signed_in,
 );
+
+/// The sign-in token a response sets, if it sets one (`""` when it clears the cookie).
+fn set_token(response: &reqwest::Response) -> Option<String> {
+    let cookie = response.headers().get("set-cookie")?.to_str().ok()?;
+    let value = cookie.split(';').next()?.split_once('=')?.1;
+    Some(value.to_string())
+}
+
+/// Calls a server function carrying exactly this sign-in token, as a browser tab would.
+async fn call_with_token(app: &TestApp, token: &str, function: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url(&format!("/api/{function}")))
+        .header("Sec-Fetch-Site", "same-origin")
+        .header("Cookie", format!("actas_session={token}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A page's requests under way when the member revokes: one rotation wins, every answer
+/// carries its id or leaves the cookie alone, and the administrator stays signed in.
+async fn requests_racing_the_end_of_a_session_keep_the_administrator_signed_in(db: Db) {
+    let app = spawn_app(db).await;
+    let mia = app.signed_in("mia@example.com").await;
+    app.call(
+        &mia,
+        "grant_consent",
+        &[("duration", "24"), ("scope", "full_access")],
+    )
+    .await;
+    let signed_in = reqwest::Client::new()
+        .post(app.url("/api/sign_in"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[
+            ("email", "ada@example.com"),
+            ("password", crate::common::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let own = set_token(&signed_in).expect("signed in");
+    let mia_id = crate::common::user_id(&app, "mia@example.com")
+        .await
+        .to_string();
+    let started = reqwest::Client::new()
+        .post(app.url("/api/start_impersonation"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .header("Cookie", format!("actas_session={own}"))
+        .form(&[
+            ("target_id", mia_id.as_str()),
+            ("reason", "TICKET-12 races"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), StatusCode::OK);
+    let acting = set_token(&started).expect("rotated at the start");
+    app.call(&mia, "revoke_consent", &[]).await;
+
+    let answers =
+        futures::future::join_all((0..8).map(|_| call_with_token(&app, &acting, "whoami"))).await;
+    let set: Vec<String> = answers.iter().filter_map(set_token).collect();
+    assert!(
+        !set.contains(&String::new()),
+        "no answer clears the cookie: {set:?}"
+    );
+    assert!(!set.is_empty(), "the rotation is handed out");
+    assert!(
+        set.iter().all(|token| *token == set[0]),
+        "one rotation wins: {set:?}"
+    );
+    let me: Option<app::model::Me> = call_with_token(&app, &set[0], "whoami")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let me = me.expect("still signed in");
+    assert_eq!(me.email, "ada@example.com");
+    assert_eq!(me.acting, None, "in her own view");
+    let late: Option<app::model::Me> = call_with_token(&app, &acting, "whoami")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        late.map(|me| me.email).as_deref(),
+        Some("ada@example.com"),
+        "a request still under way with the old token is hers too"
+    );
+}
 
 /// The member's open pages learn who acts on the account only while the member is signed
 /// in: signing out ends every stream of that sign-in; and one sign-in cannot hold open more

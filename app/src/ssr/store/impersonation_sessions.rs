@@ -2,6 +2,7 @@
 //! them. Which sessions end, and why, is the state machine's decision
 //! (`impersonation_state::ends`); this module reads the facts and writes the outcome.
 
+use super::sign_ins::ROTATION_GRACE_MS;
 use super::{live_session, Store, StoreError, Tx};
 use crate::model::{Role, Scope, UserStatus, UserSummary};
 use crate::ssr::action_record::ActingRequest;
@@ -283,11 +284,16 @@ impl Store {
             tx.commit().await?;
             return Ok(false);
         }
-        sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL, token_digest = $1 WHERE impersonation_id = $2")
-            .bind(new_token_digest)
-            .bind(session_id)
-            .execute(&mut *tx)
-            .await?;
+        // The old token still names the sign-in a moment, as in `clear_marker`.
+        sqlx::query(
+            "UPDATE sign_in_sessions SET impersonation_id = NULL, previous_digest = token_digest, \
+             previous_until = $1, token_digest = $2 WHERE impersonation_id = $3",
+        )
+        .bind(now + ROTATION_GRACE_MS)
+        .bind(new_token_digest)
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
         Self::commit_with_action(tx, action, now).await?;
         Ok(true)
     }

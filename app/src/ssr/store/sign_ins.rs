@@ -23,11 +23,17 @@ pub struct UserCredentials {
 pub struct SignInRecord {
     #[sqlx(flatten)]
     pub user: UserSummary,
+    /// The sign-in's current token digest (a request may have come with the previous one).
+    pub token_digest: String,
     pub created_at: i64,
     pub last_seen_at: i64,
     /// The act-as marker: the impersonation session this sign-in acts in, if any.
     pub impersonation_id: Option<i64>,
 }
+
+/// How long a rotated-away token still names its sign-in: long enough for the requests a page
+/// had under way, short enough to be no second credential.
+pub const ROTATION_GRACE_MS: i64 = 10_000;
 
 /// A sign-in to start: whose, its token's digest, and where it comes from.
 #[derive(Clone, Copy, Debug)]
@@ -261,15 +267,22 @@ impl Store {
         )
     }
 
+    /// The sign-in a token names: by its current digest, or for a few seconds after a rotation
+    /// by the one before (see `rotate_after_session`).
     pub async fn sign_in_record(
         &self,
         token_digest: &str,
+        now: i64,
     ) -> Result<Option<SignInRecord>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT u.id, u.name, u.email, u.role, u.status, s.created_at, s.last_seen_at, s.impersonation_id \
-             FROM sign_in_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_digest = $1",
+            "SELECT u.id, u.name, u.email, u.role, u.status, s.token_digest, s.created_at, \
+             s.last_seen_at, s.impersonation_id \
+             FROM sign_in_sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_digest = $1 OR (s.previous_digest = $1 AND s.previous_until > $2) \
+             ORDER BY s.token_digest = $1 DESC LIMIT 1",
         )
         .bind(token_digest)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -314,19 +327,29 @@ impl Store {
         Ok(removed)
     }
 
-    /// Drops the act-as marker from a sign-in once its session was found ended,
-    /// and rotates the sign-in's id, as at every end of an impersonation (SPEC.md §6).
+    /// Drops the act-as marker from a sign-in once its session was found ended, and rotates
+    /// the sign-in's id, as at every end of an impersonation (SPEC.md §6). The old token still
+    /// names the sign-in for `ROTATION_GRACE_MS`, so the requests the browser already had
+    /// under way are answered in the person's own view instead of losing the sign-in. Of
+    /// several requests racing here, one rotates (true); the others find it done.
     pub async fn clear_marker(
         &self,
         token_digest: &str,
         new_token_digest: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sign_in_sessions SET impersonation_id = NULL, token_digest = $1 WHERE token_digest = $2")
-            .bind(new_token_digest)
-            .bind(token_digest)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE sign_in_sessions SET impersonation_id = NULL, previous_digest = token_digest, \
+             previous_until = $1, token_digest = $2 \
+             WHERE token_digest = $3 AND impersonation_id IS NOT NULL",
+        )
+        .bind(now + ROTATION_GRACE_MS)
+        .bind(new_token_digest)
+        .bind(token_digest)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            > 0)
     }
 
     /// Every sign-in of a person, the most recently used first.
