@@ -61,19 +61,20 @@ pub fn ImpersonationBanner() -> impl IntoView {
 #[component]
 fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
     let exit = ServerAction::<ExitImpersonation>::new();
-    // Counted from the server's expiry and the server's clock at render; the browser only
-    // ticks the seconds away, so a wrong client clock changes nothing.
+    // Counted from the server's expiry and the server's clock at render, so a wrong client
+    // clock changes nothing; then measured against a deadline on the browser's monotonic
+    // clock at every tick, so a laptop that slept or a throttled background tab never shows
+    // more time than remains (SPEC.md §8).
     let remaining = RwSignal::new(acting.expires_at - acting.server_now);
+    #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let tick = set_interval_with_handle(
-            move || remaining.update(|left| *left -= 1000),
-            std::time::Duration::from_secs(1),
-        );
-        on_cleanup(move || {
-            if let Ok(tick) = tick {
-                tick.clear();
-            }
+        let clock = || window().performance().map_or(0.0, |clock| clock.now());
+        let deadline = clock() + remaining.get_untracked() as f64;
+        let tick = gloo_timers::callback::Interval::new(1_000, move || {
+            remaining.set((deadline - clock()).ceil() as i64)
         });
+        let tick = send_wrapper::SendWrapper::new(tick);
+        on_cleanup(move || drop(tick.take()));
     });
     // At zero the page leaves the session by itself (the server has ended it regardless);
     // after an exit, the administrator's own view is loaded afresh.

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { open, signIn, screenshot } from "./helpers";
+import { grantConsent, impersonate, open, signIn, screenshot } from "./helpers";
 
 test("a member grants consent; an allowed admin impersonates, sees the banner and exits", async ({ browser }) => {
   const memberContext = await browser.newContext();
@@ -158,5 +158,31 @@ test("live: the member sees support arrive; on revoke the admin's banner goes wi
   await expect(admin.getByRole("alert").last()).toContainText("Your impersonation session has ended (consent revoked).");
 
   await memberContext.close();
+  await adminContext.close();
+});
+
+test("the countdown keeps to its deadline when the browser's timers fall behind", async ({ browser }) => {
+  const member = await (await browser.newContext()).newPage();
+  await signIn(member, "max@example.com");
+  await grantConsent(member);
+  // The administrator's browser runs on a clock the test moves, as after a laptop's sleep.
+  const adminContext = await browser.newContext();
+  await adminContext.clock.install();
+  const admin = await adminContext.newPage();
+  await signIn(admin, "ada@example.com");
+  await impersonate(admin, "Max Member", "TICKET-7100 countdown after sleep");
+  const timer = admin.getByRole("region", { name: "Impersonation" }).getByRole("timer", { name: "Time left" });
+  const seconds = async () => {
+    const [minutes, rest] = ((await timer.textContent()) ?? "").split(":").map(Number);
+    return minutes * 60 + rest;
+  };
+  await expect(timer).toHaveText(/^(29|30):\d\d$/);
+  const before = await seconds();
+  // Five minutes pass; a timer due many times in them fires at most once.
+  await admin.clock.fastForward("05:00");
+  await expect.poll(seconds).toBeLessThanOrEqual(before - 299);
+  expect(await seconds()).toBeGreaterThanOrEqual(before - 305);
+  await admin.getByRole("button", { name: "Exit impersonation" }).click();
+  await expect(admin).toHaveURL(/\/admin\/users$/);
   await adminContext.close();
 });
