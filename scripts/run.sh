@@ -4,6 +4,6 @@
 # passwords (set ACTAS_DEMO_PASSWORD to choose one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-export PATH="$PWD/end2end/node_modules/.bin:$PATH" # wasm-opt, for the release build
+scripts/setup.sh run
+export PATH="$PWD/tools/node_modules/.bin:$PATH" # wasm-opt, for the release build
 exec cargo leptos serve --release

@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# Installs everything Actas needs to build, run and test, skipping what is already there.
-# Safe to run again and again; the README's two commands both start with it.
+# Installs what Actas needs, skipping what is already there. Safe to run again and again.
+#   scripts/setup.sh run    what building and running needs: the wasm target, cargo-leptos,
+#                           the wasm-bindgen CLI, wasm-opt (scripts/run.sh)
+#   scripts/setup.sh test   all that, and what the tests need: Chromium, PostgreSQL and
+#                           Playwright (scripts/test.sh; the default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+purpose=${1:-test}
+case "$purpose" in run | test) ;; *) echo "usage: $0 [run|test]" >&2; exit 2 ;; esac
 
 say() { printf '==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# --- Debian packages: a browser for the end-to-end tests, PostgreSQL for the integration tests.
+# --- Debian packages: node and npm for wasm-opt; for the tests, a browser and PostgreSQL.
 missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ "$purpose" = test ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   as_root apt-get update -qq
@@ -36,10 +43,15 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen" ]; then
   cargo install wasm-bindgen-cli --version "$bindgen"
 fi
 
-# --- Node packages: Playwright (driving Debian's chromium, never a downloaded browser) and
-# binaryen's wasm-opt for release builds.
-if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
-  say "installing the end-to-end test packages"
-  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
-fi
-say "setup complete"
+# --- Node packages, each folder installed when its lock file is newer than what is there.
+npm_folder() {
+  if [ ! -f "$1/node_modules/.package-lock.json" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+    say "installing the npm packages of $1/"
+    (cd "$1" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+# binaryen's wasm-opt, for release builds.
+npm_folder tools
+# Playwright, driving Debian's chromium (never a downloaded browser).
+if [ "$purpose" = test ]; then npm_folder end2end; fi
+say "setup complete ($purpose)"

@@ -4,7 +4,7 @@
 # headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh test
 
 say() { printf '\n==> %s\n' "$*"; }
 
