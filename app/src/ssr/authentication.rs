@@ -6,9 +6,7 @@ use super::audit::{EventKind, NewEvent};
 use super::credentials;
 use super::impersonation::check_session;
 use super::impersonation_state::{EndReason, Trigger, Verdict};
-use super::sign_in_limits::{
-    self as rules, AttemptLimit, SignInEnded, SignInLifetime, SignInTimes,
-};
+use super::sign_in_limits::{self as rules, SignInEnded, SignInLifetime, SignInTimes};
 use super::store::{self, AttemptRefused, SignInRecord, Store, StoreError};
 use crate::model::{Me, Scope, UserSummary};
 use serde_json::json;
@@ -90,6 +88,9 @@ pub enum SignInError {
     WrongCredentials,
     #[error("{}", rules::retry_message(*wait_ms))]
     TooManyAttempts { wait_ms: i64 },
+    /// The account is being guessed at from many addresses, this one among those that failed.
+    #[error("Too many attempts on this account. Try again in a few seconds.")]
+    Slowed { wait_ms: i64 },
     #[error("This account is not active. Contact support.")]
     AccountNotActive,
     #[error(transparent)]
@@ -134,20 +135,6 @@ pub struct Attempt<'a> {
 pub struct FreshSignIn {
     pub token: String,
     pub user: UserSummary,
-}
-
-fn attempt_buckets(email: &EmailAddress, address: Option<IpAddr>) -> Vec<(String, AttemptLimit)> {
-    let mut buckets = vec![(
-        format!("email:{}", email.as_str()),
-        AttemptLimit::SIGN_IN_PER_ACCOUNT,
-    )];
-    if let Some(address) = address {
-        buckets.push((
-            format!("address:{address}"),
-            AttemptLimit::SIGN_IN_PER_ADDRESS,
-        ));
-    }
-    buckets
 }
 
 /// Checks the password and starts a new sign-in session, replacing `replaces` if given (the
@@ -217,19 +204,36 @@ pub async fn check_password(
     now: i64,
 ) -> Result<CheckedPassword, SignInError> {
     let attempt_id = credentials::new_token();
+    let buckets = rules::sign_in_buckets(email.as_str(), address);
+    let judge = |used: &[rules::BucketUse]| rules::judge_sign_in(used, now);
     let reserved = store
-        .reserve_attempt(&attempt_buckets(email, address), &attempt_id, now)
+        .reserve_attempt(&buckets, &attempt_id, judge, now)
         .await;
     if let Err(refused) = reserved {
-        let wait_ms = match refused {
-            AttemptRefused::TooManyAttempts { wait_ms } => wait_ms,
+        let (bucket, wait_ms, first_in_window, refused_before) = match refused {
+            AttemptRefused::TooManyAttempts {
+                bucket,
+                wait_ms,
+                first_in_window,
+                refused_before,
+            } => (bucket, wait_ms, first_in_window, refused_before),
             AttemptRefused::Store(error) => return Err(error.into()),
         };
-        // About the account, when there is one: its owner sees the lock-out in their log.
-        let mut event = failed_event(email, address, "too many attempts");
-        event.subject_id = store.user_id_by_email(email.as_str()).await?;
-        store.record(event, now).await?;
-        return Err(SignInError::TooManyAttempts { wait_ms });
+        // Recorded once a window, with how many the window before refused: strangers cannot
+        // grow the log with refusals. About the account, when there is one: its owner sees
+        // the lock-out in their log.
+        if first_in_window {
+            let mut event = failed_event(email, address, "too many attempts");
+            event.detail["limit"] = json!(buckets[bucket].key.split(':').next());
+            event.detail["refused_in_the_window_before"] = json!(refused_before);
+            event.subject_id = store.user_id_by_email(email.as_str()).await?;
+            store.record(event, now).await?;
+        }
+        return Err(if bucket == 0 {
+            SignInError::Slowed { wait_ms }
+        } else {
+            SignInError::TooManyAttempts { wait_ms }
+        });
     }
 
     let account = store.credentials_by_email(email.as_str()).await?;

@@ -11,7 +11,7 @@ use super::credentials::{hashing, new_token, token_digest, verify_password};
 use super::impersonation_state::{
     check_start, verdict, Actor, Authority, Reason, StartRefusal, Target, Verdict, Via,
 };
-use super::sign_in_limits::retry_message;
+use super::sign_in_limits::{retry_message, Bucket, BucketUse, LimitReached};
 use super::store::{AttemptRefused, LiveSessionRow, StartRequest, Store, StoreError};
 use super::{Settings, NOT_WHILE_ACTING};
 use serde_json::json;
@@ -168,10 +168,18 @@ async fn redeem(
     now: i64,
 ) -> Result<i64, StartError> {
     let attempt = new_token();
-    let bucket = [(format!("support_code:{actor_id}"), SUPPORT_CODE_ATTEMPTS)];
-    match store.reserve_attempt(&bucket, &attempt, now).await {
+    let bucket = [Bucket {
+        key: format!("support_code:{actor_id}"),
+        window_ms: SUPPORT_CODE_ATTEMPTS.window_ms,
+    }];
+    let judge = |used: &[BucketUse]| {
+        SUPPORT_CODE_ATTEMPTS
+            .judge(&used[0], now)
+            .map_err(|wait_ms| LimitReached { bucket: 0, wait_ms })
+    };
+    match store.reserve_attempt(&bucket, &attempt, judge, now).await {
         Ok(()) => {}
-        Err(AttemptRefused::TooManyAttempts { wait_ms }) => {
+        Err(AttemptRefused::TooManyAttempts { wait_ms, .. }) => {
             return Err(StartError::TooManyAttempts { wait_ms })
         }
         Err(AttemptRefused::Store(error)) => return Err(error.into()),

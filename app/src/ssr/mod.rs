@@ -401,7 +401,7 @@ impl From<authentication::SignInError> for AppError {
             InvalidEmail(_) | PasswordMissing | WrongCredentials | AccountNotActive => {
                 AppError::Invalid(error.to_string())
             }
-            TooManyAttempts { .. } => AppError::TooManyAttempts(error.to_string()),
+            TooManyAttempts { .. } | Slowed { .. } => AppError::TooManyAttempts(error.to_string()),
             Store(error) => error.into(),
         }
     }

@@ -70,16 +70,21 @@ pub struct AttemptLimit {
 }
 
 impl AttemptLimit {
-    /// Failed sign-ins for one email address.
-    pub const SIGN_IN_PER_ACCOUNT: AttemptLimit = AttemptLimit {
+    /// Failed sign-ins for one account from one network address.
+    pub const SIGN_IN_PER_ACCOUNT_AND_ADDRESS: AttemptLimit = AttemptLimit {
         max_failures: 5,
         window_ms: 15 * MINUTE_MS,
     };
-    /// Failed sign-ins from one network address, whatever the email.
+    /// Failed sign-ins from one network address, whatever the account.
     pub const SIGN_IN_PER_ADDRESS: AttemptLimit = AttemptLimit {
         max_failures: 30,
         window_ms: 15 * MINUTE_MS,
     };
+
+    /// `check` on a bucket as it stands.
+    pub fn judge(&self, used: &BucketUse, now: i64) -> Result<(), i64> {
+        self.check(used.count.max(0) as u64, used.oldest, now)
+    }
 
     /// Start of the window that counts at `now`.
     pub fn window_start(&self, now: i64) -> i64 {
@@ -100,6 +105,81 @@ impl AttemptLimit {
         let oldest = oldest_failure_at.unwrap_or(now);
         Err((oldest + self.window_ms - now).max(1))
     }
+}
+
+/// One count an attempt is made against: its key, and how far back it remembers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bucket {
+    pub key: String,
+    pub window_ms: i64,
+}
+
+/// How a bucket stood when an attempt came: its attempts inside the window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct BucketUse {
+    pub count: i64,
+    pub oldest: Option<i64>,
+    pub newest: Option<i64>,
+}
+
+/// Which bucket refused an attempt (its place in the list judged), and how long to wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimitReached {
+    pub bucket: usize,
+    pub wait_ms: i64,
+}
+
+/// An account guessed at from many addresses is slowed, never closed (SPEC.md §6): once it
+/// has this many failures in the window, attempts on it from addresses that failed recently
+/// are let through one at a time, this far apart. An address that has not failed anywhere
+/// for a day is not slowed: the real person signs in while the account is under attack.
+pub const ACCOUNT_SLOWED_AFTER: i64 = 10;
+pub const ACCOUNT_ATTEMPT_EVERY_MS: i64 = 10_000;
+/// How long an address that failed stays one that failed, for the slow-down.
+pub const ADDRESS_MEMORY_MS: i64 = 24 * HOUR_MS;
+
+/// The buckets a sign-in attempt is counted in, in the order `judge_sign_in` reads them:
+/// the account and address together, the address (15 minutes, and a day), the account.
+pub fn sign_in_buckets(email: &str, address: Option<std::net::IpAddr>) -> Vec<Bucket> {
+    let window_ms = AttemptLimit::SIGN_IN_PER_ADDRESS.window_ms;
+    let bucket = |key: String, window_ms: i64| Bucket { key, window_ms };
+    let mut buckets = vec![bucket(format!("account:{email}"), window_ms)];
+    match address {
+        Some(address) => buckets.extend([
+            bucket(format!("pair:{email}|{address}"), window_ms),
+            bucket(format!("address:{address}"), window_ms),
+            bucket(format!("address-day:{address}"), ADDRESS_MEMORY_MS),
+        ]),
+        // No address known: the account alone stands in for the pair.
+        None => buckets.push(bucket(format!("pair:{email}|"), window_ms)),
+    }
+    buckets
+}
+
+/// Whether a sign-in attempt may be judged, given its buckets as `sign_in_buckets` lists
+/// them: at most 5 failures per account and address and 30 per address in 15 minutes, and
+/// an account under attack slowed for addresses that have failed.
+pub fn judge_sign_in(used: &[BucketUse], now: i64) -> Result<(), LimitReached> {
+    let reached = |bucket: usize| move |wait_ms: i64| LimitReached { bucket, wait_ms };
+    let account = used.first().copied().unwrap_or_default();
+    let pair = used.get(1).copied().unwrap_or_default();
+    AttemptLimit::SIGN_IN_PER_ACCOUNT_AND_ADDRESS
+        .judge(&pair, now)
+        .map_err(reached(1))?;
+    if let Some(address) = used.get(2) {
+        AttemptLimit::SIGN_IN_PER_ADDRESS
+            .judge(address, now)
+            .map_err(reached(2))?;
+    }
+    // Without a known address, every attempt counts as from one that failed.
+    let address_failed = used.get(3).is_none_or(|day| day.count > 0);
+    if account.count >= ACCOUNT_SLOWED_AFTER && address_failed {
+        let since = now - account.newest.unwrap_or(now);
+        if since < ACCOUNT_ATTEMPT_EVERY_MS {
+            return Err(reached(0)(ACCOUNT_ATTEMPT_EVERY_MS - since));
+        }
+    }
+    Ok(())
 }
 
 /// "Try again in 12 minutes."
@@ -165,9 +245,57 @@ mod tests {
         assert!(life.should_touch(times, T0 + MINUTE_MS));
     }
 
+    fn uses(account: i64, pair: i64, address: i64, day: i64, newest: i64) -> Vec<BucketUse> {
+        let at = |count: i64| BucketUse {
+            count,
+            oldest: (count > 0).then_some(T0),
+            newest: (count > 0).then_some(newest),
+        };
+        vec![at(account), at(pair), at(address), at(day)]
+    }
+
+    #[test]
+    fn guessing_from_one_address_stops_at_five_and_never_closes_the_account_to_others() {
+        let now = T0 + MINUTE_MS;
+        assert_eq!(judge_sign_in(&uses(4, 4, 4, 4, now - 1), now), Ok(()));
+        assert_eq!(
+            judge_sign_in(&uses(5, 5, 5, 5, now - 1), now),
+            Err(LimitReached {
+                bucket: 1,
+                wait_ms: 14 * MINUTE_MS
+            })
+        );
+        // The same account from an address that has not failed: let through at once.
+        assert_eq!(judge_sign_in(&uses(5, 0, 0, 0, now - 1), now), Ok(()));
+        assert_eq!(judge_sign_in(&uses(400, 0, 0, 0, now - 1), now), Ok(()));
+        assert!(
+            judge_sign_in(&uses(0, 0, 30, 30, now), now).is_err(),
+            "30 per address"
+        );
+    }
+
+    #[test]
+    fn an_account_guessed_at_from_many_addresses_is_slowed_for_those_that_failed() {
+        let now = T0 + MINUTE_MS;
+        let slowed = judge_sign_in(&uses(10, 0, 1, 1, now - 3_000), now);
+        assert_eq!(
+            slowed,
+            Err(LimitReached {
+                bucket: 0,
+                wait_ms: 7_000
+            })
+        );
+        assert_eq!(judge_sign_in(&uses(10, 0, 1, 1, now - 10_000), now), Ok(()));
+        assert_eq!(
+            judge_sign_in(&uses(9, 0, 1, 1, now), now),
+            Ok(()),
+            "not yet"
+        );
+    }
+
     #[test]
     fn attempts_are_refused_from_the_fifth_failure_until_the_oldest_leaves_the_window() {
-        let limit = AttemptLimit::SIGN_IN_PER_ACCOUNT;
+        let limit = AttemptLimit::SIGN_IN_PER_ACCOUNT_AND_ADDRESS;
         assert_eq!(limit.check(4, Some(T0), T0 + 1), Ok(()));
         assert_eq!(
             limit.check(5, Some(T0), T0 + MINUTE_MS),

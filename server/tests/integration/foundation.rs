@@ -354,11 +354,18 @@ async fn concurrent_appends_never_fork_the_chain(db: Db) {
     for attempt in attempts {
         attempt.await.unwrap();
     }
+    // Refusals once the limit is reached are recorded once a window (SPEC.md §6), so not
+    // every attempt is an event; every event there is, is in one unbroken chain.
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert!(stored > 7 + 5, "the attempts were recorded");
     let verified = verified_chain(&app.store).await;
     assert_eq!(
         verified,
-        Ok(7 + 24),
-        "every attempt is one event, in one unbroken chain"
+        Ok(stored as u64),
+        "every event in one unbroken chain"
     );
 }
 

@@ -8,6 +8,7 @@ mod acting;
 mod audit;
 mod consent;
 mod foundation;
+mod guessing;
 mod impersonation;
 mod instances;
 mod member_account;

@@ -6,7 +6,7 @@ use crate::ssr::action_record::ActingRequest;
 use crate::ssr::audit::{EventKind, NewEvent};
 use crate::ssr::credentials;
 use crate::ssr::impersonation_state::Trigger;
-use crate::ssr::sign_in_limits::AttemptLimit;
+use crate::ssr::sign_in_limits::{Bucket, BucketUse, LimitReached};
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -78,8 +78,16 @@ impl From<sqlx::Error> for ChangeEmailError {
 /// Why an attempt was not counted (and so may not be made).
 #[derive(Debug, thiserror::Error)]
 pub enum AttemptRefused {
-    #[error("too many failed attempts; wait {wait_ms} ms")]
-    TooManyAttempts { wait_ms: i64 },
+    #[error("too many attempts; wait {wait_ms} ms")]
+    TooManyAttempts {
+        /// The place, in the buckets given, of the one that refused.
+        bucket: usize,
+        wait_ms: i64,
+        /// Whether this is the first refusal of that bucket's window: only it is recorded,
+        /// with how many were refused in the window before (`refused_before`).
+        first_in_window: bool,
+        refused_before: i64,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -90,48 +98,55 @@ impl From<sqlx::Error> for AttemptRefused {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct BucketUse {
-    n: i64,
-    oldest: Option<i64>,
-}
-
 impl Store {
     /// Counts an attempt against each of its buckets before it is judged, in one locked
-    /// transaction, so attempts sent at once cannot all slip under a limit together. If any
-    /// bucket is full, nothing is counted and the answer is how long to wait.
-    /// Rows that have left every window are dropped on the way, so the table stays small.
+    /// transaction, so attempts sent at once cannot all slip under a limit together. `judge`
+    /// says from the buckets as they stand whether it may be made; if not, nothing is counted
+    /// and the refusal says which bucket refused, how long to wait, and whether it is the
+    /// first of that bucket's window (the one worth recording). Rows that have left their
+    /// window are dropped on the way, so the table stays small.
     #[tracing::instrument(skip_all)]
     pub async fn reserve_attempt(
         &self,
-        buckets: &[(String, AttemptLimit)],
+        buckets: &[Bucket],
         attempt_id: &str,
+        judge: impl FnOnce(&[BucketUse]) -> Result<(), LimitReached>,
         now: i64,
     ) -> Result<(), AttemptRefused> {
         let mut tx = self.begin_write().await?;
-        for (bucket, limit) in buckets {
-            let since = limit.window_start(now);
+        let mut used = Vec::with_capacity(buckets.len());
+        for bucket in buckets {
             sqlx::query("DELETE FROM failed_attempts WHERE bucket = $1 AND at_ms <= $2")
-                .bind(bucket)
-                .bind(since)
+                .bind(&bucket.key)
+                .bind(now - bucket.window_ms)
                 .execute(&mut *tx)
                 .await?;
-            let used: BucketUse = sqlx::query_as(
-                "SELECT COUNT(*) AS n, MIN(at_ms) AS oldest FROM failed_attempts WHERE bucket = $1",
+            let bucket_use: BucketUse = sqlx::query_as(
+                "SELECT COUNT(*) AS count, MIN(at_ms) AS oldest, MAX(at_ms) AS newest \
+                 FROM failed_attempts WHERE bucket = $1",
             )
-            .bind(bucket)
+            .bind(&bucket.key)
             .fetch_one(&mut *tx)
             .await?;
-            if let Err(wait_ms) = limit.check(used.n.max(0) as u64, used.oldest, now) {
-                tx.commit().await?; // keep the clean-up
-                return Err(AttemptRefused::TooManyAttempts { wait_ms });
-            }
+            used.push(bucket_use);
         }
-        for (bucket, _) in buckets {
+        if let Err(reached) = judge(&used) {
+            let bucket = &buckets[reached.bucket];
+            let (first_in_window, refused_before) =
+                Self::count_refusal(&mut tx, bucket, now).await?;
+            tx.commit().await?; // the clean-up and the count
+            return Err(AttemptRefused::TooManyAttempts {
+                bucket: reached.bucket,
+                wait_ms: reached.wait_ms,
+                first_in_window,
+                refused_before,
+            });
+        }
+        for bucket in buckets {
             sqlx::query(
                 "INSERT INTO failed_attempts (bucket, at_ms, attempt_id) VALUES ($1, $2, $3)",
             )
-            .bind(bucket)
+            .bind(&bucket.key)
             .bind(now)
             .bind(attempt_id)
             .execute(&mut *tx)
@@ -139,6 +154,40 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Counts a refusal in its bucket's notice: the first of a window starts a new count
+    /// (true, with the count of the window before); later ones only add to it.
+    async fn count_refusal(
+        conn: &mut AnyConnection,
+        bucket: &Bucket,
+        now: i64,
+    ) -> Result<(bool, i64), StoreError> {
+        let notice: Option<(i64, i64)> =
+            sqlx::query_as("SELECT window_start, refused FROM limit_notices WHERE bucket = $1")
+                .bind(&bucket.key)
+                .fetch_optional(&mut *conn)
+                .await?;
+        match notice {
+            Some((window_start, _)) if window_start > now - bucket.window_ms => {
+                sqlx::query("UPDATE limit_notices SET refused = refused + 1 WHERE bucket = $1")
+                    .bind(&bucket.key)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok((false, 0))
+            }
+            stale => {
+                sqlx::query(
+                    "INSERT INTO limit_notices (bucket, window_start, refused) VALUES ($1, $2, 1) \
+                     ON CONFLICT (bucket) DO UPDATE SET window_start = excluded.window_start, refused = 1",
+                )
+                .bind(&bucket.key)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                Ok((true, stale.map_or(0, |(_, refused)| refused)))
+            }
+        }
     }
 
     /// Takes a successful attempt back out of every limit it was counted against.
