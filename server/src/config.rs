@@ -22,6 +22,9 @@ pub struct Config {
     /// `ACTAS_PUBLIC_ORIGIN`: the address people use (`https://support.example.com`), for
     /// the links the command line prints; `http://` and the listening address by default.
     pub public_origin: Option<String>,
+    /// `ACTAS_TRUSTED_PROXIES`: addresses or ranges (`127.0.0.1, 10.0.0.0/8`) whose
+    /// `X-Forwarded-For` / `Forwarded` is believed for the client's address; nobody's by default.
+    pub trusted_proxies: app::ssr::forwarded::TrustedProxies,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,10 +59,13 @@ impl Config {
             name: "ACTAS_ADDR",
             problem: format!("{addr_text:?} is not an address like 127.0.0.1:3000"),
         })?;
-        let cookie_secure = match lookup("ACTAS_COOKIE_SECURE") {
-            Some(text) => parse_flag("ACTAS_COOKIE_SECURE", &text)?,
-            None => !addr.ip().is_loopback(),
-        };
+        let trusted_proxies = app::ssr::forwarded::TrustedProxies::parse(
+            &lookup("ACTAS_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .map_err(|problem| ConfigError {
+            name: "ACTAS_TRUSTED_PROXIES",
+            problem,
+        })?;
         let demo = match lookup("ACTAS_DEMO") {
             Some(text) => parse_flag("ACTAS_DEMO", &text)?,
             None => true,
@@ -95,7 +101,16 @@ impl Config {
                 Some(origin)
             }
         };
+        // Served over HTTPS (as the public origin says) or not on loopback: `Secure`.
+        let cookie_secure = match lookup("ACTAS_COOKIE_SECURE") {
+            Some(text) => parse_flag("ACTAS_COOKIE_SECURE", &text)?,
+            None => match &public_origin {
+                Some(origin) => origin.starts_with("https://"),
+                None => !addr.ip().is_loopback(),
+            },
+        };
         Ok(Config {
+            trusted_proxies,
             public_origin,
             max_session_seconds,
             database_url: lookup("DATABASE_URL")
@@ -183,5 +198,27 @@ mod tests {
                 .max_session_seconds,
             5
         );
+    }
+
+    #[test]
+    fn behind_a_proxy_the_public_origin_decides_secure_cookies() {
+        let behind = config(&[
+            ("ACTAS_ADDR", "127.0.0.1:3000"),
+            ("ACTAS_PUBLIC_ORIGIN", "https://support.example.com/"),
+            ("ACTAS_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+        ])
+        .unwrap();
+        assert!(behind.cookie_secure, "https outside, loopback inside");
+        assert_eq!(
+            behind.public_origin.as_deref(),
+            Some("https://support.example.com")
+        );
+        assert!(behind.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+        for (name, bad) in [
+            ("ACTAS_PUBLIC_ORIGIN", "support.example.com"),
+            ("ACTAS_TRUSTED_PROXIES", "10.0.0.0/40"),
+        ] {
+            assert_eq!(config(&[(name, bad)]).unwrap_err().name, name);
+        }
     }
 }

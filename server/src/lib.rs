@@ -89,6 +89,8 @@ impl Server {
             .build();
         let settings = Settings {
             cookie_secure: config.cookie_secure,
+            public_origin: config.public_origin.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
             sign_in: SignInLifetime::default(),
             max_session_ms: config.max_session_seconds.saturating_mul(1000),
         };
@@ -151,7 +153,10 @@ pub fn router(state: AppState) -> Router {
         ))
         // Every form in Actas is a few kilobytes; nobody may make the server buffer more.
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
-        .layer(axum::middleware::from_fn(middleware::refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::refuse_cross_site,
+        ))
         .layer(axum::middleware::from_fn(
             middleware::drop_foreign_form_errors,
         ))
@@ -164,6 +169,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::resolve_sign_in,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::note_client_address,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),

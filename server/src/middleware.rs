@@ -5,7 +5,10 @@ use app::ssr::action_record::{
     arguments_kept_whole, request_arguments, ActingRequest, RequestArguments,
 };
 use app::ssr::authentication::SignedIn;
-use app::ssr::{authentication, now_ms, session_cookie, session_token, AppState, NOT_WHILE_ACTING};
+use app::ssr::{
+    authentication, now_ms, session_cookie, session_token, AppState, ClientAddress,
+    NOT_WHILE_ACTING,
+};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -22,7 +25,11 @@ use std::time::Duration;
 /// Browsers say where a request comes from in `Sec-Fetch-Site`; older ones only in `Origin`,
 /// which must then name this host. A request with neither comes from a program, not a
 /// browser, so it carries no cookie it did not mean to send.
-pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
+pub async fn refuse_cross_site(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -38,8 +45,10 @@ pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
     let same_site = match (header("sec-fetch-site"), header(ORIGIN.as_str())) {
         (Some(site), _) => site == "same-origin" || site == "none",
         (None, Some(origin)) => {
+            // The public origin, when the app is behind a proxy that may rewrite `Host`.
             let origin_host = origin.split_once("://").map(|(_, host)| host);
-            origin_host.is_some() && origin_host == header(HOST.as_str())
+            state.settings.public_origin.as_deref() == Some(origin)
+                || (origin_host.is_some() && origin_host == header(HOST.as_str()))
         }
         (None, None) => true,
     };
@@ -80,6 +89,36 @@ pub async fn drop_foreign_form_errors(request: Request, next: Next) -> Response 
         format!("{path}?{}", kept.join("&"))
     };
     axum::response::Redirect::to(&clean).into_response()
+}
+
+/// Notes who the client is: the connection's peer, or behind a trusted proxy the address it
+/// forwarded for. Limits, records and `Where you're signed in` all read it from here.
+pub async fn note_client_address(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(peer) = peer {
+        let headers = request.headers();
+        let values = |name: &str| -> Vec<&str> {
+            headers
+                .get_all(name)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .collect()
+        };
+        let client = state.settings.trusted_proxies.client(
+            peer,
+            &values("x-forwarded-for"),
+            &values("forwarded"),
+        );
+        request.extensions_mut().insert(ClientAddress(client));
+    }
+    next.run(request).await
 }
 
 /// Resolves the sign-in cookie into `SignedIn`, for pages and server functions to read from

@@ -21,6 +21,7 @@ pub mod authentication;
 pub mod clock;
 pub mod consent;
 pub mod credentials;
+pub mod forwarded;
 pub mod hash_chain;
 pub mod impersonation;
 pub mod impersonation_state;
@@ -50,6 +51,10 @@ use store::Store;
 pub struct Settings {
     /// Whether cookies carry `Secure` (everywhere but local development).
     pub cookie_secure: bool,
+    /// The origin people use (`ACTAS_PUBLIC_ORIGIN`), when the app is behind a proxy.
+    pub public_origin: Option<String>,
+    /// Whose forwarding headers say who the client is (`ACTAS_TRUSTED_PROXIES`).
+    pub trusted_proxies: forwarded::TrustedProxies,
     pub sign_in: SignInLifetime,
     /// The longest an impersonation session may last (`ACTAS_MAX_SESSION_SECONDS`).
     pub max_session_ms: i64,
@@ -100,12 +105,21 @@ pub fn set_session_cookie(token: Option<&str>, settings: &Settings) {
     }
 }
 
-/// The network address the request came from, as the connection says.
+/// The client's network address, as the server found it (behind a trusted proxy, the one
+/// the proxy forwarded for; see `forwarded`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// The network address the request came from.
 pub fn client_address() -> Result<Option<std::net::IpAddr>, AppError> {
-    Ok(request_parts()?
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip()))
+    let parts = request_parts()?;
+    Ok(match parts.extensions.get::<ClientAddress>() {
+        Some(client) => Some(client.0),
+        None => parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip()),
+    })
 }
 
 /// The browser's `User-Agent`, cut to what `Where you're signed in` shows.
@@ -414,6 +428,8 @@ mod tests {
     fn settings(cookie_secure: bool) -> Settings {
         Settings {
             cookie_secure,
+            public_origin: None,
+            trusted_proxies: Default::default(),
             sign_in: SignInLifetime::default(),
             max_session_ms: impersonation_state::DEFAULT_MAX_SESSION_MS,
         }

@@ -15,4 +15,5 @@ mod member_account;
 mod operations;
 mod oversight;
 mod people;
+mod proxies;
 mod statements;
