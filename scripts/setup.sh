@@ -19,11 +19,22 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  # The deployment example is tested for real behind Debian's nginx.
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   as_root apt-get update -qq
+  # Packages here are tools the tests start themselves: none may start a service of its own
+  # (Debian's nginx would otherwise take port 80).
+  no_services=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod +x /usr/sbin/policy-rc.d
+    no_services=1
+  fi
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [ "$no_services" = 1 ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 # --- Rust: the browser target, cargo-leptos, and the wasm-bindgen CLI the lock file asks for.

@@ -6,6 +6,7 @@ mod common;
 
 mod acting;
 mod audit;
+mod behind_nginx;
 mod consent;
 mod foundation;
 mod guessing;
