@@ -8,6 +8,7 @@
 //! | `consent`, `sign_in_limits`, `owner_rules`, `password_policy`, `member_fields` | the other rules |
 //! | `impersonation`, `authentication` | domain operations: start/exit, sign in/out |
 //! | `people`, `own_credentials` | owners' changes to people; a person's own sign-in settings |
+//! | `forwarded` | who the client is, behind a trusted proxy |
 //! | `activity_filter`, `live_watch` | the activity log's query, the live channel's watch |
 //! | `audit`, `action_record`, `redaction`, `hash_chain`, `audit_export` | the audit trail |
 //! | `credentials`, `clock` | passwords and tokens; the one clock |
