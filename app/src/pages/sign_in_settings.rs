@@ -23,7 +23,7 @@ pub fn SignInSettingsPage() -> impl IntoView {
     let settings = Resource::new(move || actions.version(), |_| get_sign_in_settings());
     view! {
         <Title text="Sign-in settings · Actas"/>
-        <section class="card" aria-labelledby="sign-in-settings-heading">
+        <section class="card wide" aria-labelledby="sign-in-settings-heading">
             <h1 id="sign-in-settings-heading">"Sign-in settings"</h1>
             {when_loaded(settings, move |settings| view! { <Settings settings actions/> })}
         </section>
