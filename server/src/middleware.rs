@@ -104,18 +104,27 @@ pub async fn note_client_address(
         .map(|info| info.0.ip());
     if let Some(peer) = peer {
         let headers = request.headers();
-        let values = |name: &str| -> Vec<&str> {
+        // Read as bytes: a value a client made unreadable must not hide the entry a trusted
+        // proxy appended to it, nor let a `Forwarded` header the proxy passed on be believed.
+        let values = |name: &str| -> Vec<String> {
             headers
                 .get_all(name)
                 .iter()
-                .filter_map(|value| value.to_str().ok())
+                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
                 .collect()
         };
-        let client = state.settings.trusted_proxies.client(
-            peer,
-            &values("x-forwarded-for"),
-            &values("forwarded"),
-        );
+        let x_forwarded_for = values("x-forwarded-for");
+        let forwarded = if headers.contains_key("x-forwarded-for") {
+            Vec::new()
+        } else {
+            values("forwarded")
+        };
+        let x_forwarded_for: Vec<&str> = x_forwarded_for.iter().map(String::as_str).collect();
+        let forwarded: Vec<&str> = forwarded.iter().map(String::as_str).collect();
+        let client = state
+            .settings
+            .trusted_proxies
+            .client(peer, &x_forwarded_for, &forwarded);
         request.extensions_mut().insert(ClientAddress(client));
     }
     next.run(request).await

@@ -170,7 +170,7 @@ pub async fn sign_in(
         user_agent: attempt.user_agent,
         address: &address,
     };
-    store
+    let started = store
         .start_sign_in(
             &sign_in,
             attempt.replaces,
@@ -180,6 +180,10 @@ pub async fn sign_in(
             now,
         )
         .await?;
+    if !started {
+        // The password was changed or reset, or the account closed, while it was checked.
+        return Err(SignInError::WrongCredentials);
+    }
     Ok(FreshSignIn { token, user })
 }
 

@@ -141,6 +141,7 @@ pub const ADDRESS_MEMORY_MS: i64 = 24 * HOUR_MS;
 /// The buckets a sign-in attempt is counted in, in the order `judge_sign_in` reads them:
 /// the account and address together, the address (15 minutes, and a day), the account.
 pub fn sign_in_buckets(email: &str, address: Option<std::net::IpAddr>) -> Vec<Bucket> {
+    let address = address.map(address_key);
     let window_ms = AttemptLimit::SIGN_IN_PER_ADDRESS.window_ms;
     let bucket = |key: String, window_ms: i64| Bucket { key, window_ms };
     let mut buckets = vec![bucket(format!("account:{email}"), window_ms)];
@@ -154,6 +155,19 @@ pub fn sign_in_buckets(email: &str, address: Option<std::net::IpAddr>) -> Vec<Bu
         None => buckets.push(bucket(format!("pair:{email}|"), window_ms)),
     }
     buckets
+}
+
+/// An address as the limits count it: an IPv4 address as itself (also when it arrives mapped
+/// into IPv6), an IPv6 address by its /64, the block one subscriber or server is handed, so
+/// that stepping through it buys nothing.
+pub fn address_key(address: std::net::IpAddr) -> String {
+    match address.to_canonical() {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            let network = u128::from(v6) & (u128::MAX << 64);
+            format!("{}/64", std::net::Ipv6Addr::from(network))
+        }
+    }
 }
 
 /// Whether a sign-in attempt may be judged, given its buckets as `sign_in_buckets` lists
@@ -272,6 +286,17 @@ mod tests {
             judge_sign_in(&uses(0, 0, 30, 30, now), now).is_err(),
             "30 per address"
         );
+    }
+
+    #[test]
+    fn an_ipv6_block_counts_as_one_address() {
+        let key = |text: &str| address_key(text.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        let buckets = sign_in_buckets("mia@example.com", Some("2001:db8::5".parse().unwrap()));
+        assert_eq!(buckets[2].key, "address:2001:db8::/64");
     }
 
     #[test]

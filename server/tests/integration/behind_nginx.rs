@@ -16,7 +16,14 @@ struct Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // A graceful stop: the master ends its workers too (a killed master would leave them
+        // running, holding on to the test's output).
+        let stopped = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        if !stopped.is_ok_and(|status| status.success()) {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
@@ -65,6 +72,8 @@ async fn start_nginx(upstreams: &[&TestApp]) -> Nginx {
             "-g",
             "daemon off;",
         ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("nginx is installed (scripts/setup.sh test installs it)");
     let base = format!("http://127.0.0.1:{port}");

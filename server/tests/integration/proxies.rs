@@ -8,7 +8,39 @@ on_both_databases!(
     a_forwarded_address_from_an_untrusted_peer_is_ignored,
     behind_a_trusted_proxy_each_client_has_its_own_limits,
     the_public_origin_is_this_site,
+    an_unreadable_forwarded_header_hides_nothing,
 );
+
+/// A client that garbles the `X-Forwarded-For` its proxy appends to, and adds a `Forwarded`
+/// of its own: the proxy's entry still names it, and its own claim is not read.
+async fn an_unreadable_forwarded_header_hides_nothing(db: Db) {
+    let app = spawn_app_with(db, |config| {
+        config.trusted_proxies = app::ssr::forwarded::TrustedProxies::parse("127.0.0.9").unwrap();
+    })
+    .await;
+    let answer = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 9]))
+        .build()
+        .unwrap()
+        .post(app.url("/api/sign_in"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .header(
+            "X-Forwarded-For",
+            reqwest::header::HeaderValue::from_bytes(b"\xff, 198.51.100.1").unwrap(),
+        )
+        .header("Forwarded", "for=203.0.113.77")
+        .form(&[("email", "mia@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let signed_in = &app.events("sign_in").await[0];
+    assert!(
+        signed_in.detail.contains("198.51.100.1"),
+        "{}",
+        signed_in.detail
+    );
+}
 
 /// A client at `127.0.0.{host}` that says it forwards for `forwarded_for`.
 async fn guess(

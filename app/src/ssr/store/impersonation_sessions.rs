@@ -461,13 +461,18 @@ impl StartAttempt<'_> {
                 .map_err(StoreError::from)?;
         }
         // The sign-in's id is rotated as it takes on the act-as marker.
-        sqlx::query("UPDATE sign_in_sessions SET token_digest = $1, impersonation_id = $2 WHERE token_digest = $3")
-            .bind(request.new_token_digest)
-            .bind(id)
-            .bind(request.actor_token_digest)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(StoreError::from)?;
+        // Any token still in its grace after an earlier session's end stops naming the sign-in
+        // now: it must never be read as acting in this new session.
+        sqlx::query(
+            "UPDATE sign_in_sessions SET token_digest = $1, impersonation_id = $2, \
+             previous_digest = NULL, previous_until = NULL WHERE token_digest = $3",
+        )
+        .bind(request.new_token_digest)
+        .bind(id)
+        .bind(request.actor_token_digest)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(StoreError::from)?;
         let started = NewEvent::new(EventKind::ImpersonationStarted)
             .actor(actor_id)
             .subject(request.target_id)
