@@ -2,13 +2,16 @@
 
 use crate::api::impersonation_control::{EndSession, ExitImpersonation};
 use crate::error::AppError;
-use crate::model::{format_countdown, ActingView, Me, Role};
+use crate::model::{ending_words, format_countdown, format_utc, ActingView, Me, OpenSession, Role};
 use crate::use_session;
 use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos::server_fn::ServerFn;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_location, use_query_map};
+
+mod dialog;
+pub use dialog::{AskFirst, CloseDialogButton, Dialog, DialogButtons};
 
 /// Listens on the live channel (server-sent events) for `event`, calling `on_message` with its
 /// data, for as long as the calling component lives. Does nothing on the server.
@@ -76,56 +79,164 @@ fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
         let tick = send_wrapper::SendWrapper::new(tick);
         on_cleanup(move || drop(tick.take()));
     });
-    // At zero the page leaves the session by itself (the server has ended it regardless);
-    // after an exit, the administrator's own view is loaded afresh.
-    Effect::new(move |_| {
-        let exited = matches!(exit.value().get(), Some(Ok(())));
-        if exited || remaining.get() <= 0 {
-            let _ = window().location().set_href("/admin/users");
-        }
-    });
-    // The server says at once (within 2 seconds) when the session ends for any other reason.
+    // However it ends, the administrator is taken back to their own view, where a notice says
+    // why: at zero (the server has ended it regardless), after `Exit impersonation`, or when
+    // the server says it ended for any other reason (within 2 seconds).
     let ended = RwSignal::new(None::<String>);
     listen_live("ended", move |reason| ended.set(Some(reason)));
+    Effect::new(move |_| {
+        let reason = if matches!(exit.value().get(), Some(Ok(()))) {
+            Some("exited".to_string())
+        } else if remaining.get() <= 0 {
+            Some("expired".to_string())
+        } else {
+            ended.get()
+        };
+        if let Some(reason) = reason {
+            leave_for_own_view(&reason);
+        }
+    });
     let title = format!("You are impersonating {name} ({email})");
     let scope = acting.scope.label();
+    let last_minute = move || remaining.get() <= 60_000;
     view! {
-        <Show
-            when=move || ended.get().is_none()
-            fallback=move || {
-                let reason = ended.get().unwrap_or_default();
-                view! {
-                    <div class="impersonation-ended" role="alert">
-                        <p>
-                            {format!(
-                                "Your impersonation session has ended ({reason}). You are back in your own account.",
-                            )}
-                        </p>
-                        <a href="/admin/users">"Back to your account"</a>
-                    </div>
+        <div class="impersonation-banner" role="region" aria-label="Impersonation">
+            <p>
+                <strong>{title}</strong>
+                <span class="scope">{scope}</span>
+                <span role="timer" aria-label="Time left">{move || format_countdown(remaining.get())}</span>
+                // Said once to screen readers: the words appear once and never change.
+                <span class="last-minute" role="status">
+                    {move || last_minute().then_some("Less than a minute left: the session ends soon.")}
+                </span>
+            </p>
+            <ActionForm action=exit attr:class="inline">
+                <SubmitButton label="Exit impersonation" class="banner-button" pending=exit.pending()/>
+            </ActionForm>
+        </div>
+    }
+}
+
+/// Takes the administrator back to their own view (the user list), loaded afresh so nothing
+/// of the member's stays on screen; the list's notice says why (`reason` as the server
+/// writes end reasons). The member's page is hidden at once, before the new one arrives.
+fn leave_for_own_view(reason: &str) {
+    if let Some(body) = document().body() {
+        let _ = body.class_list().add_1("leaving");
+    }
+    let _ = window().location().replace(&format!(
+        "/admin/users?ended={}",
+        encode_query_value(reason)
+    ));
+}
+
+/// The administrator's notices in their own view: why a session of theirs ended (told by the
+/// server, or by the page that left it), and a session of theirs still live in another
+/// browser, with `Exit impersonation` to end it from here.
+#[component]
+pub fn AdministratorNotices() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(Some(me)) = session.me.await else {
+                    return ().into_any();
+                };
+                if me.acting.is_some() {
+                    return ().into_any();
                 }
-            }
-        >
-            <div class="impersonation-banner" role="region" aria-label="Impersonation">
-                <p>
-                    <strong>{title.clone()}</strong>
-                    <span class="scope">{scope}</span>
-                    <span role="timer" aria-label="Time left">{move || format_countdown(remaining.get())}</span>
-                </p>
-                <ActionForm action=exit attr:class="inline">
-                    <SubmitButton label="Exit impersonation" class="banner-button" pending=exit.pending()/>
-                </ActionForm>
+                let told = query.with_untracked(|query| query.get("ended"));
+                let ended = me.session_ended.or(told).and_then(|reason| ending_words(&reason));
+                view! {
+                    {ended.map(|words| view! { <SessionEndedNotice words/> })}
+                    {me.open_elsewhere.map(|open| view! { <LeftBehind open/> })}
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SessionEndedNotice(words: &'static str) -> impl IntoView {
+    let shown = RwSignal::new(true);
+    view! {
+        <Show when=move || shown.get()>
+            <div class="notice ended" role="status" aria-labelledby="ended-heading">
+                <div>
+                    <h2 id="ended-heading">"Impersonation session ended"</h2>
+                    <p>{words} " You are back in your own account."</p>
+                </div>
+                <button type="button" class="secondary" on:click=move |_| shown.set(false)>"Dismiss"</button>
             </div>
         </Show>
     }
 }
 
-/// For a member's open page: when support starts or stops acting on the account, the notice
-/// follows at once.
+/// A session of the administrator's that another browser still carries (SPEC.md §3).
 #[component]
-fn MemberLive() -> impl IntoView {
+fn LeftBehind(open: OpenSession) -> impl IntoView {
+    let exit = ServerAction::<ExitImpersonation>::new();
     let me = use_session().me;
-    listen_live("support", move |_| me.refetch());
+    Effect::new(move |_| {
+        if matches!(exit.value().get(), Some(Ok(()))) {
+            me.refetch();
+        }
+    });
+    view! {
+        <div class="notice left-behind" role="region" aria-labelledby="left-behind-heading">
+            <div>
+                <h2 id="left-behind-heading">"Your impersonation session is still open in another browser"</h2>
+                <p>
+                    {format!(
+                        "You are acting as {} ({}) since {}, until {}.",
+                        open.member_name,
+                        open.member_email,
+                        format_utc(open.started_at),
+                        format_utc(open.expires_at),
+                    )}
+                </p>
+                <ErrorNote message=Signal::derive(action_error(exit))/>
+            </div>
+            <ActionForm action=exit attr:class="inline">
+                <SubmitButton label="Exit impersonation" pending=exit.pending()/>
+            </ActionForm>
+        </div>
+    }
+}
+
+/// For a member's open page: when support starts or stops acting on the account, the notice
+/// follows at once. One stream for as long as the page is the member's own: it is not
+/// reopened when `me` refetches, and an event that says what the page already shows (each
+/// stream starts by saying who acts now) changes nothing.
+#[component]
+pub fn MemberLive() -> impl IntoView {
+    let me = use_session().me;
+    let own_member_page = RwSignal::new(false);
+    let shown_holder = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        // While `me` reloads, what was there stands.
+        if let Some(Ok(loaded)) = me.get() {
+            let own = loaded
+                .as_ref()
+                .is_some_and(|me| me.role == Role::Member && me.acting.is_none());
+            if own != own_member_page.get_untracked() {
+                own_member_page.set(own);
+            }
+            shown_holder.set(loaded.and_then(|me| me.support_acting));
+        }
+    });
+    Effect::new(move |_| {
+        if own_member_page.get() {
+            listen_live("support", move |holder| {
+                let holder = serde_json::from_str::<Option<String>>(&holder).unwrap_or_default();
+                if holder != shown_holder.get_untracked() {
+                    me.refetch();
+                }
+            });
+        }
+    });
 }
 
 /// On the member's own pages while an administrator acts on their account.
@@ -175,10 +286,19 @@ pub fn EndSessionButton() -> impl IntoView {
     }
 }
 
-/// The bar on every page: the product, the signed-in person's links and `Sign out`.
+/// The bar on every page: the product, the signed-in person's links and `Sign out`. On a
+/// phone the links fold behind `Menu` (once the page is interactive; without JavaScript they
+/// wrap onto lines of their own).
 #[component]
 pub fn TopBar() -> impl IntoView {
     let session = use_session();
+    let menu_open = RwSignal::new(false);
+    // Following a link folds the menu away again.
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Actas"</a>
@@ -191,39 +311,47 @@ pub fn TopBar() -> impl IntoView {
                             // An administrator acting as the member may not see their consent.
                             let own_settings = me.acting.is_none();
                             view! {
-                                <nav aria-label="Main">
-                                    <A href="/account">"Account"</A>
-                                    <Show
-                                        when=move || staff
-                                        fallback=move || {
-                                            view! {
-                                                <A href="/profile">"Profile"</A>
-                                                <A href="/projects">"Projects"</A>
-                                                <A href="/payout">"Payout"</A>
-                                                <Show when=move || own_settings>
-                                                    <A href="/settings/impersonation">"Impersonation"</A>
-                                                </Show>
+                                <button
+                                    type="button"
+                                    class="secondary menu-toggle"
+                                    aria-expanded=move || menu_open.get().to_string()
+                                    aria-controls="topbar-links"
+                                    on:click=move |_| menu_open.update(|open| *open = !*open)
+                                >
+                                    "Menu"
+                                </button>
+                                <div id="topbar-links" class="topbar-links" class:open=move || menu_open.get()>
+                                    <nav aria-label="Main">
+                                        <A href="/account">"Account"</A>
+                                        <Show
+                                            when=move || staff
+                                            fallback=move || {
+                                                view! {
+                                                    <A href="/profile">"Profile"</A>
+                                                    <A href="/projects">"Projects"</A>
+                                                    <A href="/payout">"Payout"</A>
+                                                    <Show when=move || own_settings>
+                                                        <A href="/settings/impersonation">"Impersonation"</A>
+                                                    </Show>
+                                                }
                                             }
-                                        }
-                                    >
-                                        <A href="/admin/users">"Users"</A>
-                                        <A href="/admin/activity">"Activity"</A>
-                                        <Show when=move || owner>
-                                            <A href="/admin/impersonators">"Impersonators"</A>
+                                        >
+                                            <A href="/admin/users">"Users"</A>
+                                            <A href="/admin/activity">"Activity"</A>
+                                            <Show when=move || owner>
+                                                <A href="/admin/impersonators">"Impersonators"</A>
+                                            </Show>
                                         </Show>
+                                    </nav>
+                                    <Show when=move || own_settings>
+                                        <A href="/settings/sign-in">"Sign-in settings"</A>
                                     </Show>
-                                </nav>
-                                <Show when=move || own_settings>
-                                    <A href="/settings/sign-in">"Sign-in settings"</A>
-                                </Show>
-                                <span class="who">
-                                    {me.name.clone()}
-                                    <span class="role">{role_label(me.role)}</span>
-                                </span>
-                                <SignOutButton/>
-                                <Show when=move || !staff && own_settings>
-                                    <MemberLive/>
-                                </Show>
+                                    <span class="who">
+                                        {me.name.clone()}
+                                        <span class="role">{role_label(me.role)}</span>
+                                    </span>
+                                    <SignOutButton/>
+                                </div>
                             }
                                 .into_any()
                         }
@@ -284,21 +412,63 @@ pub fn Refusal(error: AppError) -> impl IntoView {
 }
 
 /// The message of an action's last failure, from wherever it arrived: the action's value once
-/// hydrated, or the URL the server redirected a plain form post (no JavaScript) back to.
+/// hydrated, or the URL the server redirected a plain form post (no JavaScript) back to. A
+/// refusal of one field is left to that field's `field_error`.
 pub fn action_error<S>(action: ServerAction<S>) -> impl Fn() -> Option<String> + Copy + Send + Sync
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let failure = last_failure(action);
+    move || match failure()? {
+        AppError::InvalidField { .. } => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// The message of the action's last refusal of the form field `field`, for the note beside it.
+pub fn field_error<S>(action: ServerAction<S>, field: &'static str) -> Signal<Option<String>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let failure = last_failure(action);
+    Signal::derive(move || match failure()? {
+        AppError::InvalidField {
+            field: refused,
+            message,
+        } if refused == field => Some(message),
+        _ => None,
+    })
+}
+
+/// The action's last failure, as `action_error` finds it.
+fn last_failure<S>(action: ServerAction<S>) -> impl Fn() -> Option<AppError> + Copy + Send + Sync
 where
     S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
     let query = use_query_map();
     move || match action.value().get() {
-        Some(result) => result.err().map(|error| error.to_string()),
+        Some(result) => result.err(),
         None => query.with(|query| {
             let ours = query.get_str("__path") == Some(S::PATH);
             let encoded = query.get_str("__err").filter(|_| ours)?;
-            Some(ServerFnUrlError::<AppError>::decode_err(encoded).to_string())
+            Some(ServerFnUrlError::<AppError>::decode_err(encoded))
         }),
     }
+}
+
+/// A form field's refusal, said beside it: `aria-invalid` and `aria-describedby` for the
+/// field (spread onto its input), and the note itself, with id `id`.
+pub fn field_ties(
+    message: Signal<Option<String>>,
+    id: &'static str,
+) -> (impl Fn() -> String + Copy, impl Fn() -> Option<&'static str> + Copy) {
+    (
+        move || message.get().is_some().to_string(),
+        move || message.get().map(|_| id),
+    )
 }
 
 /// A table with one header row, scrolling sideways on narrow screens; `children` are its
@@ -344,35 +514,116 @@ where
     }
 }
 
-/// A form's submit button: shows that its action is under way and cannot be sent twice.
+/// A form's submit button: shows that its action is under way and cannot be sent twice. It
+/// stays focusable while pending (`aria-disabled`, not `disabled`): a disabled button drops
+/// the keyboard's focus to the top of the page.
 #[component]
 pub fn SubmitButton(
     label: &'static str,
     #[prop(into)] pending: Signal<bool>,
     #[prop(optional)] class: &'static str,
     #[prop(optional, into)] aria_label: Option<String>,
+    /// While set, the action cannot work here at all: the button is disabled and described by
+    /// the element with this id, which says why on screen (see `ViewOnlyNote`).
+    #[prop(optional, into)]
+    disabled_by: MaybeProp<String>,
 ) -> impl IntoView {
     view! {
         <button
             type="submit"
             class=class
-            disabled=pending
+            disabled=move || disabled_by.get().is_some()
+            aria-disabled=move || pending.get().to_string()
             aria-busy=move || pending.get().to_string()
             aria-label=aria_label
+            aria-describedby=move || disabled_by.get()
+            on:click=move |event| {
+                // A click, or Enter in a field (which clicks the form's button), while the
+                // action is under way sends nothing.
+                if pending.get_untracked() {
+                    event.prevent_default();
+                }
+            }
         >
             {label}
         </button>
     }
 }
 
-/// A failure, said next to the control that caused it.
+/// Renders `children` once the signed-in person is known, inside a `Suspense`: what they read
+/// of it (`view_only`, `acting_now`) is then the same on the server and once hydrated.
 #[component]
-pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+pub fn OnceSignedIn(children: ChildrenFn) -> impl IntoView {
+    let me = use_session().me;
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let _ = me.await;
+                children.with_value(|children| children())
+            })}
+        </Suspense>
+    }
+}
+
+/// While an administrator acts in a `View only` session: the id of the note that says
+/// changes are off (`ViewOnlyNote`), for the controls it turns off; `None` otherwise. Read it
+/// under `OnceSignedIn` or a page's `when_loaded`.
+pub fn view_only() -> Signal<Option<String>> {
+    let me = use_session().me;
+    Signal::derive(move || {
+        let acting = me.get().and_then(Result::ok).flatten()?.acting?;
+        (acting.scope == crate::model::Scope::ViewOnly).then(|| VIEW_ONLY_NOTE.to_string())
+    })
+}
+
+const VIEW_ONLY_NOTE: &str = "view-only-note";
+
+/// True while an administrator acts as the member: controls they may never use are not
+/// rendered (the server refuses them regardless). Read it under `OnceSignedIn`.
+pub fn acting_now() -> Signal<bool> {
+    let me = use_session().me;
+    Signal::derive(move || {
+        me.get()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some_and(|me| me.acting.is_some())
+    })
+}
+
+/// Says, on pages with changes, that a `View only` session turns them off.
+#[component]
+pub fn ViewOnlyNote() -> impl IntoView {
+    let off = view_only();
+    move || {
+        off.get().map(|id| {
+            view! {
+                <p class="reason view-only" id=id>
+                    "View only session: you can look, but changes are turned off."
+                </p>
+            }
+        })
+    }
+}
+
+/// A failure, said next to the control that caused it. With `id`, the field it concerns
+/// names it in `aria-describedby`.
+#[component]
+pub fn ErrorNote(
+    #[prop(into)] message: Signal<Option<String>>,
+    #[prop(optional)] id: Option<&'static str>,
+) -> impl IntoView {
     move || {
         message
             .get()
-            .map(|message| view! { <p class="error" role="alert">{message}</p> })
+            .map(|message| view! { <p class="error" role="alert" id=id>{message}</p> })
     }
+}
+
+/// A success, said where the person is looking.
+#[component]
+pub fn StatusNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    view! { <p class="success-slot" role="status">{move || message.get().map(|message| view! { <span class="success">{message}</span> })}</p> }
 }
 
 /// Percent-encodes a value for a URL query: everything but RFC 3986's unreserved characters.

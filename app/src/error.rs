@@ -24,6 +24,10 @@ pub enum AppError {
     /// The input was refused; the message says what to change.
     #[error("{0}")]
     Invalid(String),
+    /// One field of the form was refused: the page says so next to that field (`field` is
+    /// its name in the form), and ties the message to it.
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
     /// Too many attempts; the message says when to try again.
     #[error("{0}")]
     TooManyAttempts(String),
@@ -41,9 +45,21 @@ impl AppError {
         match self {
             AppError::SignInRequired => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::Invalid(_) | AppError::Transport(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::InvalidField { .. } | AppError::Transport(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl AppError {
+    /// A refusal of the form field named `field`.
+    pub fn field(field: &str, message: impl std::fmt::Display) -> AppError {
+        AppError::InvalidField {
+            field: field.to_string(),
+            message: message.to_string(),
         }
     }
 }

@@ -79,6 +79,8 @@ pub fn App() -> impl IntoView {
             <components::ImpersonationBanner/>
             <components::TopBar/>
             <components::SupportNotice/>
+            <components::AdministratorNotices/>
+            <components::MemberLive/>
             <main id="main">
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("") view=pages::Home ssr=SsrMode::Async/>

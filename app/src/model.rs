@@ -126,6 +126,38 @@ pub struct Me {
     pub acting: Option<ActingView>,
     /// For the member themself: the administrator acting on their account right now, if any.
     pub support_acting: Option<String>,
+    /// For an administrator in their own view: the session of theirs this very request found
+    /// ended (its end reason, as `EndReason::as_str` writes it), for the notice that says why.
+    pub session_ended: Option<String>,
+    /// For an administrator in their own view: a session of theirs still live in another
+    /// browser (one left behind), which they can end from here.
+    pub open_elsewhere: Option<OpenSession>,
+}
+
+/// An administrator's live session, as another browser of theirs shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct OpenSession {
+    pub member_name: String,
+    pub member_email: String,
+    pub started_at: i64,
+    pub expires_at: i64,
+}
+
+/// Why an administrator's session ended, in the words of the notice they land on; `None` for
+/// a reason this page does not know (an old link, a hand-made address).
+pub fn ending_words(reason: &str) -> Option<&'static str> {
+    Some(match reason {
+        "exited" => "You exited the impersonation session.",
+        "ended by user" => "The member ended the session.",
+        "consent revoked" => "The member revoked their consent.",
+        "expired" => "The session's time ran out.",
+        "user suspended" => "The member's account was suspended or closed.",
+        "actor signed out" => "Your sign-in that held the session ended.",
+        "permission removed" => "Your permission to impersonate was removed.",
+        "role changed" => "The member's role changed, so they can no longer be impersonated.",
+        _ => return None,
+    })
 }
 
 /// The banner's facts, from the server: the countdown is `expires_at - server_now`, so a

@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { open, signIn, screenshot } from "./helpers";
+import { open, revokeConsent, signIn, screenshot } from "./helpers";
 
 function status(page: Page) {
   return page.getByRole("status").filter({ has: page.getByRole("heading", { name: /^Status:/ }) });
@@ -20,7 +20,7 @@ test("a member enables consent with a preset, sees it, and revokes it", async ({
   await expect(status(page)).toContainText("Scope: Full access");
   await screenshot(page, "member-impersonation");
 
-  await page.getByRole("button", { name: "Revoke consent" }).click();
+  await revokeConsent(page);
   await expect(status(page)).toContainText("Not active");
   await expect(page.getByRole("button", { name: "Revoke consent" })).toHaveCount(0);
 });
@@ -29,10 +29,17 @@ test("a custom duration sets the expiry; 169 hours is refused and changes nothin
   await signIn(page, "max@example.com");
   await open(page, "/settings/impersonation");
 
+  // The box for hours is there only once `Custom` is chosen.
+  await expect(page.getByLabel("Custom hours (1 to 168)")).toBeHidden();
   await page.getByLabel("Custom", { exact: true }).check();
   await page.getByLabel("Custom hours (1 to 168)").fill("169");
   await page.getByRole("button", { name: "Enable impersonation" }).click();
   await expect(page.getByRole("alert")).toHaveText("The duration must be from 1 to 168 hours.");
+  // The error is tied to the field it concerns, and focus stayed where the person was.
+  const hoursBox = page.getByLabel("Custom hours (1 to 168)");
+  await expect(hoursBox).toHaveAttribute("aria-invalid", "true");
+  await expect(hoursBox).toHaveAccessibleDescription("The duration must be from 1 to 168 hours.");
+  await expect(page.getByRole("button", { name: "Enable impersonation" })).toBeFocused();
   await expect(status(page)).toContainText("Not active");
 
   await page.getByLabel("Custom hours (1 to 168)").fill("5");

@@ -1,7 +1,7 @@
 import { test, expect } from "@playwright/test";
 import { readFile } from "node:fs/promises";
 import { shortBase } from "../playwright.config";
-import { grantConsent, impersonate, open, signIn, screenshot } from "./helpers";
+import { expectBackInOwnView, grantConsent, impersonate, open, signIn, screenshot } from "./helpers";
 
 test("after an admin acted on a project, the member sees the session, its actions and both exports", async ({ browser }) => {
   const memberContext = await browser.newContext();
@@ -23,7 +23,7 @@ test("after an admin acted on a project, the member sees the session, its action
   await project.getByRole("button", { name: "Rename" }).click();
   await expect(admin.getByRole("row", { name: /Mia's apple orchard/ })).toBeVisible();
   await admin.getByRole("button", { name: "Exit impersonation" }).click();
-  await expect(admin).toHaveURL(/\/admin\/users$/);
+  await expect(admin).toHaveURL(/\/admin\/users/);
 
   await open(member, "/settings/impersonation");
   const sessions = member.getByRole("region", { name: "Sessions" });
@@ -90,16 +90,22 @@ test("an owner gives Sam the grant, then removes it while he acts: his banner di
   await open(owner, "/admin/impersonators");
   await expect(sam).toContainText("1"); // one session
   await screenshot(owner, "impersonators");
+  // Removing asks first; Cancel changes nothing and gives focus back to the button.
   await sam.getByRole("button", { name: "Remove Sam Staff" }).click();
+  const ask = owner.getByRole("dialog", { name: "Remove Sam Staff" });
+  await expect(ask).toContainText("Remove Sam Staff from the impersonators?");
+  await ask.getByRole("button", { name: "Cancel" }).click();
+  await expect(ask).toHaveCount(0);
+  await expect(sam.getByRole("button", { name: "Remove Sam Staff" })).toBeFocused();
+  await sam.getByRole("button", { name: "Remove Sam Staff" }).click();
+  await ask.getByRole("button", { name: "Remove" }).click();
   await expect(owner.getByRole("row", { name: /Sam Staff/ })).toHaveCount(0);
+  await expect(owner.getByRole("status").filter({ hasText: "Sam Staff can no longer impersonate members." })).toBeVisible();
 
   // The live channel tells Sam's open page at once; no reload needed.
   await expect(banner).toHaveCount(0, { timeout: 5_000 });
-  await expect(staff.getByRole("alert").last()).toContainText(
-    "Your impersonation session has ended (permission removed).",
-  );
-  await open(staff, "/admin/users");
-  await expect(staff.getByRole("menuitem", { name: "Impersonate user" })).toHaveCount(0);
+  await expectBackInOwnView(staff, "Your permission to impersonate was removed.");
+  await expect(staff.getByRole("button", { name: "Impersonate user", exact: true })).toHaveCount(0);
 
   await ownerContext.close();
   await memberContext.close();
@@ -122,7 +128,7 @@ test("an admin searches the activity log by subject and pages back", async ({ br
   await expect(page.getByRole("heading", { name: "Activity" })).toBeVisible();
   await page.getByLabel("Subject").fill("mia@example.com");
   await page.getByLabel("Kind").selectOption("project_renamed");
-  await page.getByLabel("From").fill(new Date().toISOString().slice(0, 10));
+  await page.getByLabel("From (UTC)").fill(new Date().toISOString().slice(0, 10));
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(/subject=mia%40example.com/);
   const rows = page.getByRole("table").getByRole("row");
@@ -162,7 +168,7 @@ test.describe("on the second instance (its own database)", () => {
     await signIn(owner, "owner@example.com");
     const row = owner.getByRole("row", { name: /Mia Member/ });
     await row.getByLabel("Actions for Mia Member").click();
-    await row.getByRole("menuitem", { name: "Suspend user" }).click();
+    await row.getByRole("button", { name: "Suspend", exact: true }).click();
     const dialog = owner.getByRole("dialog", { name: "Suspend user" });
     await expect(dialog).toContainText("Suspend Mia Member (mia@example.com)?");
     await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
@@ -171,8 +177,8 @@ test.describe("on the second instance (its own database)", () => {
     await expect(row).toContainText("Active");
 
     await row.getByLabel("Actions for Mia Member").click();
-    await row.getByRole("menuitem", { name: "Suspend user" }).click();
-    await dialog.getByRole("button", { name: "Suspend user" }).click();
+    await row.getByRole("button", { name: "Suspend", exact: true }).click();
+    await dialog.getByRole("button", { name: "Suspend", exact: true }).click();
     await expect(dialog).toHaveCount(0);
     await expect(row).toContainText("Suspended");
 

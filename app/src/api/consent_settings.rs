@@ -50,7 +50,7 @@ pub async fn grant_consent(
         }
     };
     let hours =
-        ConsentHours::parse(hours_text).map_err(|error| AppError::Invalid(error.to_string()))?;
+        ConsentHours::parse(hours_text).map_err(|error| AppError::field("custom_hours", error))?;
     let scope = parse_scope(&scope)?;
     let now = now_ms();
     let consent = Consent::grant(now, hours, scope);

@@ -29,15 +29,18 @@ pub async fn start_impersonation(
     Ok(())
 }
 
-/// Ends the administrator's own session (`exited`) and returns them to their own view.
+/// Ends the administrator's own session (`exited`) and returns them to their own view; from
+/// another browser of theirs, ends the session they left behind there.
 #[server(endpoint = "exit_impersonation")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn exit_impersonation() -> Result<(), AppError> {
     let current = signed_in()?;
     let state = app_state()?;
     let action = crate::ssr::acting_request();
-    let token = impersonation::exit(&state.store, &current, action.as_deref(), now_ms()).await?;
-    set_session_cookie(Some(&token), &state.settings);
+    let rotated = impersonation::exit(&state.store, &current, action.as_deref(), now_ms()).await?;
+    if let Some(token) = rotated {
+        set_session_cookie(Some(&token), &state.settings);
+    }
     Ok(())
 }
 

@@ -54,7 +54,7 @@ pub async fn list_projects() -> Result<Vec<Project>, AppError> {
 pub async fn create_project(name: String) -> Result<(), AppError> {
     let member = effective_member()?;
     member.may_change()?;
-    let name = ProjectName::parse(&name).map_err(invalid)?;
+    let name = ProjectName::parse(&name).map_err(|error| AppError::field("name", error))?;
     app_state()?
         .store
         .create_project(member.owner.id, member.by, name.as_str(), now_ms())

@@ -69,11 +69,20 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
                 server_now: now_ms(),
             }),
             support_acting: None,
+            session_ended: None,
+            open_elsewhere: None,
         },
-        None => Me {
+        None if person.user.role == crate::model::Role::Member => Me {
             support_acting: app_state()?
                 .store
                 .live_session_holder(person.user.id, now_ms())
+                .await?,
+            ..person.me()
+        },
+        None => Me {
+            open_elsewhere: app_state()?
+                .store
+                .live_session_of_actor(person.user.id, now_ms())
                 .await?,
             ..person.me()
         },

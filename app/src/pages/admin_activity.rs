@@ -52,8 +52,8 @@ pub fn AdminActivityPage() -> impl IntoView {
                         {kind_options}
                     </select>
                 </label>
-                <label>"From" <input type="date" name="from" value=move || field("from") prop:value=move || field("from")/></label>
-                <label>"To" <input type="date" name="to" value=move || field("to") prop:value=move || field("to")/></label>
+                <label>"From (UTC)" <input type="date" name="from" value=move || field("from") prop:value=move || field("from")/></label>
+                <label>"To (UTC)" <input type="date" name="to" value=move || field("to") prop:value=move || field("to")/></label>
                 <button type="submit">"Filter"</button>
             </Form>
             {move || {
@@ -104,10 +104,10 @@ fn ActivityTable(page: Page<AuditEntry>, filter: ActivityFilter, newest: bool) -
             view! {
                 <tr>
                     <td class="when">{format_utc(event.at_ms)}</td>
-                    <td class="wrap">{describe_event(&event)}</td>
-                    <td class="wrap">{event.actor.clone().unwrap_or_else(|| "—".into())}</td>
-                    <td class="wrap">{event.subject.clone().unwrap_or_else(|| "—".into())}</td>
-                    <td class="wrap"><span class="detail">{describe_detail(&event.detail)}</span></td>
+                    <td class="wrap" data-label="Event">{describe_event(&event)}</td>
+                    <td class="wrap" data-label="Actor">{event.actor.clone().unwrap_or_else(|| "—".into())}</td>
+                    <td class="wrap" data-label="Subject">{event.subject.clone().unwrap_or_else(|| "—".into())}</td>
+                    <td class="wrap" data-label="Details"><span class="detail">{describe_detail(&event.detail)}</span></td>
                 </tr>
             }
         })

@@ -1,8 +1,11 @@
-use super::people_controls::{AddUserButton, OpenDialog, PeopleActions, PeopleDialogs, RowAction};
+use super::people_controls::{
+    row_menu_id, AddUserButton, OpenDialog, PeopleActions, PeopleDialogs, RowAction,
+};
 use crate::api::impersonation_control::StartImpersonation;
 use crate::api::user_directory::list_users;
 use crate::components::{
-    action_error, encode_query_value, role_label, when_loaded, DataTable, ErrorNote, SubmitButton,
+    action_error, encode_query_value, field_error, field_ties, role_label, when_loaded, DataTable,
+    Dialog, DialogButtons, ErrorNote, StatusNote,
 };
 use crate::model::{format_utc, Role, UserPage, UserRow, UserStatus};
 use leptos::prelude::*;
@@ -40,6 +43,8 @@ pub fn AdminUsersPage() -> impl IntoView {
     // Which dialog is open lives here, above the list, which reloads after every change.
     let open: OpenDialog = RwSignal::new(None);
     let adding = RwSignal::new(false);
+    // What the last change did, said above the list.
+    let notice = RwSignal::new(None::<String>);
     let users = Resource::new(
         move || (search(), page(), people.version()),
         |(search, page, _)| list_users(search, page),
@@ -62,8 +67,9 @@ pub fn AdminUsersPage() -> impl IntoView {
                 />
                 <button type="submit">"Search"</button>
             </form>
+            <StatusNote message=notice/>
             {when_loaded(users, move |page| view! { <UserTable page search=search() open adding/> })}
-            <PeopleDialogs open adding people/>
+            <PeopleDialogs open adding people notice/>
         </section>
     }
 }
@@ -95,12 +101,12 @@ fn UserTable(
                 (!actions.is_empty()).then(|| view! { <RowMenu row=row.clone() actions open/> });
             view! {
                 <tr>
-                    <td>{row.user.name.clone()}</td>
-                    <td>{row.user.email.clone()}</td>
-                    <td>{role_label(row.user.role)}</td>
-                    <td>{status_label(row.user.status)}</td>
-                    <td>{consent_label(&row)}</td>
-                    <td>{menu}</td>
+                    <th scope="row" class="name">{row.user.name.clone()}</th>
+                    <td data-label="Email" class="wrap">{row.user.email.clone()}</td>
+                    <td data-label="Role">{role_label(row.user.role)}</td>
+                    <td data-label="Status">{status_label(row.user.status)}</td>
+                    <td data-label="Consent" class="wrap">{consent_label(&row)}</td>
+                    <td data-label="Actions">{menu}</td>
                 </tr>
             }
         })
@@ -170,13 +176,15 @@ fn consent_label(row: &UserRow) -> String {
     }
 }
 
-/// The row's menu: `Impersonate user` (disabled with the server's reason when a session
-/// cannot start), and what the viewer may change about the account.
+/// The row's actions, behind a plain disclosure (`Actions for <Name>`) of buttons. When a
+/// session cannot start, `Impersonate user` is disabled and the server's reason is shown
+/// under it, for touch and keyboard users too.
 #[component]
 fn RowMenu(row: UserRow, actions: Vec<RowAction>, open: OpenDialog) -> impl IntoView {
     let blocker = row.start_refused.clone();
     let label = format!("Actions for {}", row.user.name);
-    // Choosing an item closes the menu, as menus do.
+    let summary_id = row_menu_id(row.user.id);
+    // Choosing an item folds the disclosure away again.
     let menu = NodeRef::<leptos::html::Details>::new();
     let close_menu = move || {
         if let Some(menu) = menu.get() {
@@ -193,14 +201,14 @@ fn RowMenu(row: UserRow, actions: Vec<RowAction>, open: OpenDialog) -> impl Into
             let blocked = (action == RowAction::Impersonate)
                 .then(|| blocker.clone())
                 .flatten();
+            let reason_id = format!("{}-why-not", row_menu_id(row.user.id));
             let row = row.clone();
             view! {
                 <button
                     type="button"
-                    role="menuitem"
                     class=if danger { "danger" } else { "secondary" }
                     disabled=blocked.is_some()
-                    title=blocked
+                    aria-describedby=blocked.as_ref().map(|_| reason_id.clone())
                     on:click=move |_| {
                         close_menu();
                         open.set(Some((row.clone(), action)))
@@ -208,13 +216,14 @@ fn RowMenu(row: UserRow, actions: Vec<RowAction>, open: OpenDialog) -> impl Into
                 >
                     {action.label()}
                 </button>
+                {blocked.map(|reason| view! { <span class="reason" id=reason_id>{reason}</span> })}
             }
         })
         .collect_view();
     view! {
         <details class="row-menu" node_ref=menu>
-            <summary aria-label=label>"Actions"</summary>
-            <div class="menu" role="menu">{items}</div>
+            <summary id=summary_id aria-label=label>"Actions"</summary>
+            <div class="menu">{items}</div>
         </details>
     }
 }
@@ -223,65 +232,54 @@ fn RowMenu(row: UserRow, actions: Vec<RowAction>, open: OpenDialog) -> impl Into
 #[component]
 fn ImpersonateDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
     let start = ServerAction::<StartImpersonation>::new();
-    let reason_field = NodeRef::<leptos::html::Textarea>::new();
-    // Focus moves into the dialog as it opens.
-    Effect::new(move |_| {
-        if let Some(field) = reason_field.get() {
-            let _ = field.focus();
-        }
-    });
     // Once started, load the member's view afresh: every part of the page changes hands.
     Effect::new(move |_| {
         if matches!(start.value().get(), Some(Ok(()))) {
             let _ = window().location().set_href("/account");
         }
     });
-    let close = move || open.set(None);
+    let on_close = Callback::new(move |_| open.set(None));
     let needs_code = row.consent.is_none();
     let message = format!(
         "You will temporarily act as {} and have their permissions. To return to your account, use Exit impersonation in the banner.",
         row.user.name
     );
+    let reason_error = field_error(start, "reason");
+    let (reason_invalid, reason_described) = field_ties(reason_error, "impersonate-reason-error");
+    let code_error = field_error(start, "support_code");
+    let (code_invalid, code_described) = field_ties(code_error, "impersonate-code-error");
     view! {
-        <div class="backdrop">
-            <div
-                class="dialog"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="impersonate-title"
-                aria-describedby="impersonate-message"
-                on:keydown=move |event| {
-                    if event.key() == "Escape" {
-                        close();
-                    }
-                }
-            >
-                <h2 id="impersonate-title">"Impersonate user"</h2>
-                <p id="impersonate-message">{message}</p>
-                <ActionForm action=start attr:class="stack">
-                    <input type="hidden" name="target_id" value=row.user.id.to_string()/>
-                    <label for="impersonate-reason">"Reason"</label>
-                    <textarea
-                        id="impersonate-reason"
-                        name="reason"
+        <Dialog id="impersonate" title="Impersonate user" message on_close opener=row_menu_id(row.user.id)>
+            <ActionForm action=start attr:class="stack">
+                <input type="hidden" name="target_id" value=row.user.id.to_string()/>
+                <label for="impersonate-reason">"Reason"</label>
+                <textarea
+                    id="impersonate-reason"
+                    name="reason"
+                    required
+                    minlength="10"
+                    maxlength="500"
+                    placeholder="Ticket number and what you will check"
+                    aria-invalid=reason_invalid
+                    aria-describedby=reason_described
+                ></textarea>
+                <ErrorNote message=reason_error id="impersonate-reason-error"/>
+                <Show when=move || needs_code>
+                    <label for="impersonate-code">"Support code"</label>
+                    <input
+                        id="impersonate-code"
+                        name="support_code"
+                        autocomplete="off"
                         required
-                        minlength="10"
-                        maxlength="500"
-                        placeholder="Ticket number and what you will check"
-                        node_ref=reason_field
-                    ></textarea>
-                    <Show when=move || needs_code>
-                        <label for="impersonate-code">"Support code"</label>
-                        <input id="impersonate-code" name="support_code" autocomplete="off" required/>
-                    </Show>
-                    <ErrorNote message=Signal::derive(action_error(start))/>
-                    <div class="dialog-buttons">
-                        <button type="button" class="secondary" on:click=move |_| close()>"Cancel"</button>
-                        <SubmitButton label="Impersonate user" pending=start.pending()/>
-                    </div>
-                </ActionForm>
-            </div>
-        </div>
+                        aria-invalid=code_invalid
+                        aria-describedby=code_described
+                    />
+                    <ErrorNote message=code_error id="impersonate-code-error"/>
+                </Show>
+                <ErrorNote message=Signal::derive(action_error(start))/>
+                <DialogButtons label="Impersonate user" pending=start.pending()/>
+            </ActionForm>
+        </Dialog>
     }
 }
 

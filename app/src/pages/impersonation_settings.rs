@@ -3,9 +3,10 @@ use crate::api::consent_settings::{
     consent_status, GenerateSupportCode, GrantConsent, RevokeConsent,
 };
 use crate::components::{
-    action_error, describe_detail, describe_event, when_loaded, DataTable, EndSessionButton,
-    ErrorNote, SubmitButton,
+    acting_now, action_error, field_error, field_ties, describe_detail, describe_event, when_loaded, AskFirst, DataTable,
+    EndSessionButton, ErrorNote, OnceSignedIn, Refusal, SubmitButton,
 };
+use crate::error::AppError;
 use crate::model::{
     format_duration, format_utc, ActiveConsent, AuditEntry, Page, Scope, SessionEntry,
 };
@@ -26,8 +27,15 @@ pub fn ImpersonationSettingsPage() -> impl IntoView {
         |_| consent_status(),
     );
 
+    // Consent is the member's alone: an administrator acting as them gets the refusal, not
+    // forms the server would refuse (SPEC.md §3).
+    let refusal = || {
+        view! { <Refusal error=AppError::Forbidden("Not allowed during impersonation".into())/> }
+    };
     view! {
         <Title text="Impersonation · Actas"/>
+        <OnceSignedIn>
+        <Show when=move || !acting_now().get() fallback=refusal>
         <section class="card" aria-labelledby="impersonation-heading">
             <h1 id="impersonation-heading">"Impersonation"</h1>
             <p class="muted">
@@ -39,6 +47,8 @@ pub fn ImpersonationSettingsPage() -> impl IntoView {
         <EnableForm grant/>
         <SupportCodeForm/>
         <SessionHistory revoke/>
+        </Show>
+        </OnceSignedIn>
     }
 }
 
@@ -119,12 +129,12 @@ fn SessionRow(session: SessionEntry) -> impl IntoView {
         <tbody>
             <tr>
                 <td class="when" id=start_id.clone()>{format_utc(session.started_at)}</td>
-                <td class="when">{session.ended_at.map(format_utc).unwrap_or_else(|| "—".into())}</td>
-                <td>{format_duration(session.duration_ms)}</td>
-                <td>{session.admin_name} <br/> <span class="muted">{session.admin_email}</span></td>
-                <td class="wrap">{session.reason}</td>
-                <td>{session.scope.label()}</td>
-                <td>
+                <td class="when" data-label="Ended">{session.ended_at.map(format_utc).unwrap_or_else(|| "—".into())}</td>
+                <td data-label="Duration">{format_duration(session.duration_ms)}</td>
+                <td data-label="Impersonator">{session.admin_name} <br/> <span class="muted">{session.admin_email}</span></td>
+                <td class="wrap" data-label="Reason">{session.reason}</td>
+                <td data-label="Scope">{session.scope.label()}</td>
+                <td data-label="Status">
                     {status}
                     {ongoing.then(|| view! { <EndSessionButton/> })}
                 </td>
@@ -217,7 +227,12 @@ fn ConsentStatus(
                 <p>"Expires: " {format_utc(consent.expires_at)}</p>
                 <p>"Scope: " {consent.scope.label()}</p>
                 <ActionForm action=revoke>
-                    <SubmitButton label="Revoke consent" class="danger" pending/>
+                    <AskFirst
+                        id="revoke-consent"
+                        label="Revoke consent"
+                        pending
+                        question="Revoke consent? Support can no longer act as you, and a session open now ends at once."
+                    />
                 </ActionForm>
                 <ErrorNote message=Signal::derive(error)/>
             </div>
@@ -235,7 +250,9 @@ fn ConsentStatus(
 #[component]
 fn EnableForm(grant: ServerAction<GrantConsent>) -> impl IntoView {
     let pending = grant.pending();
-    let error = action_error(grant);
+    let error = Signal::derive(action_error(grant));
+    let hours_error = field_error(grant, "custom_hours");
+    let (hours_invalid, hours_described) = field_ties(hours_error, "custom-hours-error");
     view! {
         <section class="card" aria-labelledby="enable-heading">
             <h2 id="enable-heading">"Enable impersonation"</h2>
@@ -246,11 +263,22 @@ fn EnableForm(grant: ServerAction<GrantConsent>) -> impl IntoView {
                     <label class="choice"><input type="radio" name="duration" value="24"/>"24 hours"</label>
                     <label class="choice"><input type="radio" name="duration" value="72"/>"72 hours"</label>
                     <label class="choice"><input type="radio" name="duration" value="custom"/>"Custom"</label>
-                    <label for="custom-hours">"Custom hours (1 to 168)"</label>
-                    <input id="custom-hours" name="custom_hours" inputmode="numeric" autocomplete="off"/>
+                    <span class="custom-hours">
+                        <label for="custom-hours">"Custom hours (1 to 168)"</label>
+                        <input
+                            id="custom-hours"
+                            name="custom_hours"
+                            inputmode="numeric"
+                            autocomplete="off"
+                            aria-invalid=hours_invalid
+                            aria-describedby=hours_described
+                        />
+                    </span>
                 </fieldset>
+                // Under the duration it concerns: the box is hidden unless `Custom` is chosen.
+                <ErrorNote message=hours_error id="custom-hours-error"/>
                 <ScopeChoice name="scope"/>
-                <ErrorNote message=Signal::derive(error)/>
+                <ErrorNote message=error/>
                 <SubmitButton label="Enable impersonation" pending/>
             </ActionForm>
         </section>
@@ -264,7 +292,8 @@ fn SupportCodeForm() -> impl IntoView {
     // would throw away after issuing it: the button waits until the page is interactive.
     let interactive = RwSignal::new(false);
     Effect::new(move |_| interactive.set(true));
-    let pending = Signal::derive(move || generate.pending().get() || !interactive.get());
+    let needs_script =
+        Signal::derive(move || (!interactive.get()).then(|| NEEDS_SCRIPT.to_string()));
     let error = action_error(generate);
     let issued = move || generate.value().get().and_then(Result::ok);
     view! {
@@ -277,9 +306,9 @@ fn SupportCodeForm() -> impl IntoView {
             <ActionForm action=generate attr:class="stack">
                 <ScopeChoice name="scope"/>
                 <ErrorNote message=Signal::derive(error)/>
-                <SubmitButton label="Generate support code" pending/>
+                <SubmitButton label="Generate support code" pending=generate.pending() disabled_by=needs_script/>
                 <noscript>
-                    <p class="muted">"Generating a support code needs JavaScript."</p>
+                    <p class="muted" id=NEEDS_SCRIPT>"Generating a support code needs JavaScript."</p>
                 </noscript>
             </ActionForm>
             {move || issued().map(|issued| view! {
@@ -295,6 +324,8 @@ fn SupportCodeForm() -> impl IntoView {
         </section>
     }
 }
+
+const NEEDS_SCRIPT: &str = "support-code-needs-script";
 
 /// The two scopes, `View only` chosen unless the member says otherwise.
 #[component]

@@ -1,5 +1,7 @@
 use crate::api::member_data::{get_payout, UpdatePayout};
-use crate::components::{action_error, when_loaded, ErrorNote, SubmitButton};
+use crate::components::{
+    acting_now, action_error, when_loaded, ErrorNote, OnceSignedIn, SubmitButton,
+};
 use crate::model::format_utc;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,12 +27,20 @@ pub fn PayoutPage() -> impl IntoView {
                 .into_any(),
                 None => view! { <p class="muted">"No payout details yet."</p> }.into_any(),
             })}
-            <ActionForm action=update attr:class="stack">
-                <label for="iban">"New IBAN"</label>
-                <input id="iban" name="iban" autocomplete="off" spellcheck="false" required/>
-                <ErrorNote message=Signal::derive(action_error(update))/>
-                <SubmitButton label="Save payout details" pending=update.pending()/>
-            </ActionForm>
+            // Payout details are the member's alone to change (SPEC.md §3).
+            <OnceSignedIn>
+            <Show
+                when=move || !acting_now().get()
+                fallback=|| view! { <p class="reason">"Changing payout details is not allowed during impersonation."</p> }
+            >
+                <ActionForm action=update attr:class="stack">
+                    <label for="iban">"New IBAN"</label>
+                    <input id="iban" name="iban" autocomplete="off" spellcheck="false" required/>
+                    <ErrorNote message=Signal::derive(action_error(update))/>
+                    <SubmitButton label="Save payout details" pending=update.pending()/>
+                </ActionForm>
+            </Show>
+            </OnceSignedIn>
         </section>
     }
 }

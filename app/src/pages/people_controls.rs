@@ -5,7 +5,9 @@
 use crate::api::people_admin::{
     AddUser, ChangeRole, DeleteUser, ReinstateUser, ResetPassword, SignOutEverywhere, SuspendUser,
 };
-use crate::components::{action_error, role_label, ErrorNote, SubmitButton};
+use crate::components::{
+    action_error, field_error, field_ties, role_label, CloseDialogButton, Dialog, DialogButtons, ErrorNote,
+};
 use crate::model::{format_utc, IssuedLink, Role, UserRow};
 use leptos::prelude::*;
 
@@ -65,13 +67,13 @@ pub enum RowAction {
 }
 
 impl RowAction {
-    /// The menu item's label, and the dialog's title.
+    /// The menu item's label (SPEC.md §1's words).
     pub fn label(self) -> &'static str {
         match self {
             RowAction::Impersonate => "Impersonate user",
             RowAction::ChangeRole => "Change role",
-            RowAction::Suspend => "Suspend user",
-            RowAction::Reinstate => "Reinstate user",
+            RowAction::Suspend => "Suspend",
+            RowAction::Reinstate => "Reinstate",
             RowAction::Delete => "Delete account",
             RowAction::ResetPassword => "Reset password",
             RowAction::SignOutEverywhere => "Sign out everywhere",
@@ -82,71 +84,14 @@ impl RowAction {
 /// The row a dialog is open for, and which.
 pub type OpenDialog = RwSignal<Option<(UserRow, RowAction)>>;
 
-/// A modal dialog: labelled, `Escape` closes it, focus moves to its first field or button.
-#[component]
-pub fn Dialog(
-    id: &'static str,
-    title: &'static str,
-    message: String,
-    on_close: Callback<()>,
-    children: Children,
-) -> impl IntoView {
-    let body = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        let first = body.get().and_then(|body| {
-            body.query_selector("input:not([type=hidden]), select, textarea, button")
-                .ok()
-                .flatten()
-        });
-        if let Some(element) = first {
-            use leptos::wasm_bindgen::JsCast;
-            if let Ok(element) = element.dyn_into::<leptos::web_sys::HtmlElement>() {
-                let _ = element.focus();
-            }
-        }
-    });
-    view! {
-        <div class="backdrop">
-            <div
-                class="dialog"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby=format!("{id}-title")
-                aria-describedby=format!("{id}-message")
-                node_ref=body
-                on:keydown=move |event| {
-                    if event.key() == "Escape" {
-                        on_close.run(());
-                    }
-                }
-            >
-                <h2 id=format!("{id}-title")>{title}</h2>
-                <p id=format!("{id}-message")>{message}</p>
-                {children()}
-            </div>
-        </div>
-    }
-}
-
-/// `Cancel` and the dialog's confirming button.
-#[component]
-fn DialogButtons(
-    label: &'static str,
-    #[prop(into)] pending: Signal<bool>,
-    #[prop(optional)] class: &'static str,
-    on_close: Callback<()>,
-) -> impl IntoView {
-    view! {
-        <div class="dialog-buttons">
-            <button type="button" class="secondary" on:click=move |_| on_close.run(())>"Cancel"</button>
-            <SubmitButton label pending class/>
-        </div>
-    }
-}
-
-/// Closes the dialog once `action` succeeds (after this dialog opened).
-fn close_on_success<S>(action: ServerAction<S>, close: Callback<()>)
-where
+/// Once `action` succeeds (after this dialog opened): closes the dialog and says so on the
+/// page, in `words`.
+fn close_on_success<S>(
+    action: ServerAction<S>,
+    close: Callback<()>,
+    notice: RwSignal<Option<String>>,
+    words: String,
+) where
     S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
     S::Error: Clone + Send + Sync + 'static,
@@ -154,6 +99,7 @@ where
     let opened_at = action.version().get_untracked();
     Effect::new(move |_| {
         if action.version().get() > opened_at && matches!(action.value().get(), Some(Ok(_))) {
+            notice.set(Some(words.clone()));
             close.run(());
         }
     });
@@ -166,19 +112,27 @@ pub fn PeopleDialog(
     action: RowAction,
     open: OpenDialog,
     people: PeopleActions,
+    notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let on_close = Callback::new(move |_| open.set(None));
     let who = format!("{} ({})", row.user.name, row.user.email);
+    let name = row.user.name.clone();
     let user_id = row.user.id;
+    let opener = row_menu_id(user_id);
     match action {
         RowAction::ChangeRole => {
-            close_on_success(people.change_role, on_close);
+            close_on_success(
+                people.change_role,
+                on_close,
+                notice,
+                format!("{name} has a new role."),
+            );
             let current = row.user.role;
             let message = format!(
                 "Give {who} another role. Any impersonation session they are part of ends at once; leaving admin or owner takes away the right to impersonate."
             );
             view! {
-                <Dialog id="change-role" title="Change role" message on_close>
+                <Dialog id="change-role" title="Change role" message on_close opener=opener.clone()>
                     <ActionForm action=people.change_role attr:class="stack">
                         <input type="hidden" name="user_id" value=user_id.to_string()/>
                         <label for="change-role-select">"New role"</label>
@@ -190,69 +144,89 @@ pub fn PeopleDialog(
                                 .collect_view()}
                         </select>
                         <ErrorNote message=Signal::derive(action_error(people.change_role))/>
-                        <DialogButtons label="Change role" pending=people.change_role.pending() on_close/>
+                        <DialogButtons label="Change role" pending=people.change_role.pending()/>
                     </ActionForm>
                 </Dialog>
             }
             .into_any()
         }
         RowAction::Suspend => {
-            close_on_success(people.suspend, on_close);
+            close_on_success(
+                people.suspend,
+                on_close,
+                notice,
+                format!("{name} is suspended."),
+            );
             let message = format!(
                 "Suspend {who}? They are signed out at once and can no longer sign in; any impersonation session they are part of ends."
             );
             view! {
-                <Dialog id="suspend" title="Suspend user" message on_close>
+                <Dialog id="suspend" title="Suspend user" message on_close opener=opener.clone()>
                     <ActionForm action=people.suspend attr:class="stack">
                         <input type="hidden" name="user_id" value=user_id.to_string()/>
                         <ErrorNote message=Signal::derive(action_error(people.suspend))/>
-                        <DialogButtons label="Suspend user" class="danger" pending=people.suspend.pending() on_close/>
+                        <DialogButtons label="Suspend" class="danger" pending=people.suspend.pending()/>
                     </ActionForm>
                 </Dialog>
             }
             .into_any()
         }
         RowAction::Reinstate => {
-            close_on_success(people.reinstate, on_close);
+            close_on_success(
+                people.reinstate,
+                on_close,
+                notice,
+                format!("{name} is reinstated."),
+            );
             let message = format!("Reinstate {who}? They can sign in again.");
             view! {
-                <Dialog id="reinstate" title="Reinstate user" message on_close>
+                <Dialog id="reinstate" title="Reinstate user" message on_close opener=opener.clone()>
                     <ActionForm action=people.reinstate attr:class="stack">
                         <input type="hidden" name="user_id" value=user_id.to_string()/>
                         <ErrorNote message=Signal::derive(action_error(people.reinstate))/>
-                        <DialogButtons label="Reinstate user" pending=people.reinstate.pending() on_close/>
+                        <DialogButtons label="Reinstate" pending=people.reinstate.pending()/>
                     </ActionForm>
                 </Dialog>
             }
             .into_any()
         }
         RowAction::Delete => {
-            close_on_success(people.delete, on_close);
+            close_on_success(
+                people.delete,
+                on_close,
+                notice,
+                format!("The account of {name} is deleted."),
+            );
             let message = format!(
                 "Delete {who}? The account can never sign in again and every sign-in and session of it ends. Its audit trail is kept."
             );
             view! {
-                <Dialog id="delete" title="Delete account" message on_close>
+                <Dialog id="delete" title="Delete account" message on_close opener=opener.clone()>
                     <ActionForm action=people.delete attr:class="stack">
                         <input type="hidden" name="user_id" value=user_id.to_string()/>
                         <ErrorNote message=Signal::derive(action_error(people.delete))/>
-                        <DialogButtons label="Delete account" class="danger" pending=people.delete.pending() on_close/>
+                        <DialogButtons label="Delete account" class="danger" pending=people.delete.pending()/>
                     </ActionForm>
                 </Dialog>
             }
             .into_any()
         }
         RowAction::SignOutEverywhere => {
-            close_on_success(people.sign_out, on_close);
+            close_on_success(
+                people.sign_out,
+                on_close,
+                notice,
+                format!("{name} is signed out everywhere."),
+            );
             let message = format!(
                 "Sign {who} out everywhere? Every browser they are signed in on is signed out."
             );
             view! {
-                <Dialog id="sign-out-everywhere" title="Sign out everywhere" message on_close>
+                <Dialog id="sign-out-everywhere" title="Sign out everywhere" message on_close opener=opener.clone()>
                     <ActionForm action=people.sign_out attr:class="stack">
                         <input type="hidden" name="user_id" value=user_id.to_string()/>
                         <ErrorNote message=Signal::derive(action_error(people.sign_out))/>
-                        <DialogButtons label="Sign out everywhere" class="danger" pending=people.sign_out.pending() on_close/>
+                        <DialogButtons label="Sign out everywhere" class="danger" pending=people.sign_out.pending()/>
                     </ActionForm>
                 </Dialog>
             }
@@ -270,20 +244,20 @@ pub fn PeopleDialog(
                 "Reset the password of {who}? Their password stops working, they are signed out everywhere, and you get a one-time Set password link for them, valid 24 hours."
             );
             view! {
-                <Dialog id="reset-password" title="Reset password" message on_close>
+                <Dialog id="reset-password" title="Reset password" message on_close opener=opener.clone()>
                     <Show
                         when=move || issued().is_some()
                         fallback=move || view! {
                             <ActionForm action=people.reset attr:class="stack">
                                 <input type="hidden" name="user_id" value=user_id.to_string()/>
                                 <ErrorNote message=Signal::derive(action_error(people.reset))/>
-                                <DialogButtons label="Reset password" class="danger" pending=people.reset.pending() on_close/>
+                                <DialogButtons label="Reset password" class="danger" pending=people.reset.pending()/>
                             </ActionForm>
                         }
                     >
                         {move || issued().map(|link| view! { <LinkShownOnce link/> })}
                         <div class="dialog-buttons">
-                            <button type="button" on:click=move |_| on_close.run(())>"Close"</button>
+                            <CloseDialogButton label="Close"/>
                         </div>
                     </Show>
                 </Dialog>
@@ -331,12 +305,19 @@ pub fn LinkShownOnce(link: IssuedLink) -> impl IntoView {
 pub fn AddUserButton(adding: RwSignal<bool>) -> impl IntoView {
     view! {
         <p class="page-actions">
-            <button type="button" on:click=move |_| adding.set(true)>"Add user"</button>
+            <button type="button" id=ADD_USER_ID on:click=move |_| adding.set(true)>"Add user"</button>
         </p>
         <noscript>
             <p class="muted">"Adding a user needs JavaScript: the Set password link is shown only once, on this page."</p>
         </noscript>
     }
+}
+
+const ADD_USER_ID: &str = "add-user-button";
+
+/// The id of a row's `Actions` control, where focus returns when its dialog closes.
+pub fn row_menu_id(user_id: i64) -> String {
+    format!("actions-{user_id}")
 }
 
 /// The dialogs of the people controls. They live outside the list, which reloads after each
@@ -346,12 +327,13 @@ pub fn PeopleDialogs(
     open: OpenDialog,
     adding: RwSignal<bool>,
     people: PeopleActions,
+    notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let stop_adding = Callback::new(move |_| adding.set(false));
     view! {
         {move || adding.get().then(|| view! { <AddUserDialog add=people.add on_close=stop_adding/> })}
         {move || open.get().and_then(|(row, action)| {
-            (action != RowAction::Impersonate).then(|| view! { <PeopleDialog row action open people/> })
+            (action != RowAction::Impersonate).then(|| view! { <PeopleDialog row action open people notice/> })
         })}
     }
 }
@@ -364,17 +346,39 @@ fn AddUserDialog(add: ServerAction<AddUser>, on_close: Callback<()>) -> impl Int
             .then(|| add.value().get().and_then(Result::ok))
             .flatten()
     };
+    let name_error = field_error(add, "name");
+    let (name_invalid, name_described) = field_ties(name_error, "add-user-name-error");
+    let email_error = field_error(add, "email");
+    let (email_invalid, email_described) = field_ties(email_error, "add-user-email-error");
     let message = "The new person gets a one-time Set password link, valid 24 hours. No email leaves this machine: pass the link on yourself.".to_string();
     view! {
-        <Dialog id="add-user" title="Add user" message on_close>
+        <Dialog id="add-user" title="Add user" message on_close opener=ADD_USER_ID>
             <Show
                 when=move || issued().is_some()
                 fallback=move || view! {
                     <ActionForm action=add attr:class="stack">
                         <label for="add-user-name">"Name"</label>
-                        <input id="add-user-name" name="name" required maxlength="100" autocomplete="off"/>
+                        <input
+                            id="add-user-name"
+                            name="name"
+                            required
+                            maxlength="100"
+                            autocomplete="off"
+                            aria-invalid=name_invalid
+                            aria-describedby=name_described
+                        />
+                        <ErrorNote message=name_error id="add-user-name-error"/>
                         <label for="add-user-email">"Email"</label>
-                        <input id="add-user-email" name="email" type="email" required autocomplete="off"/>
+                        <input
+                            id="add-user-email"
+                            name="email"
+                            type="email"
+                            required
+                            autocomplete="off"
+                            aria-invalid=email_invalid
+                            aria-describedby=email_described
+                        />
+                        <ErrorNote message=email_error id="add-user-email-error"/>
                         <label for="add-user-role">"Role"</label>
                         <select id="add-user-role" name="role">
                             <option value="member">"Member"</option>
@@ -382,13 +386,13 @@ fn AddUserDialog(add: ServerAction<AddUser>, on_close: Callback<()>) -> impl Int
                             <option value="owner">"Owner"</option>
                         </select>
                         <ErrorNote message=Signal::derive(action_error(add))/>
-                        <DialogButtons label="Add user" pending=add.pending() on_close/>
+                        <DialogButtons label="Add user" pending=add.pending()/>
                     </ActionForm>
                 }
             >
                 {move || issued().map(|link| view! { <LinkShownOnce link/> })}
                 <div class="dialog-buttons">
-                    <button type="button" on:click=move |_| on_close.run(())>"Close"</button>
+                    <CloseDialogButton label="Close"/>
                 </div>
             </Show>
         </Dialog>

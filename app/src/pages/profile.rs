@@ -1,5 +1,7 @@
 use crate::api::member_data::{get_profile, UpdateProfile};
-use crate::components::{action_error, when_loaded, ErrorNote, SubmitButton};
+use crate::components::{
+    action_error, view_only, when_loaded, ErrorNote, SubmitButton, ViewOnlyNote,
+};
 use crate::model::{Profile, TIME_ZONES};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,7 +23,9 @@ pub fn ProfilePage() -> impl IntoView {
 #[component]
 fn ProfileForm(profile: Profile, update: ServerAction<UpdateProfile>) -> impl IntoView {
     let saved = move || matches!(update.value().get(), Some(Ok(_)));
+    let off = view_only();
     view! {
+        <ViewOnlyNote/>
         <ActionForm action=update attr:class="stack">
             <label for="display-name">"Display name"</label>
             <input id="display-name" name="display_name" value=profile.display_name required maxlength="100"/>
@@ -38,7 +42,7 @@ fn ProfileForm(profile: Profile, update: ServerAction<UpdateProfile>) -> impl In
             <Show when=saved>
                 <p class="success" role="status">"Profile saved."</p>
             </Show>
-            <SubmitButton label="Save profile" pending=update.pending()/>
+            <SubmitButton label="Save profile" pending=update.pending() disabled_by=off/>
         </ActionForm>
     }
 }

@@ -1,5 +1,8 @@
 use crate::api::member_data::{list_projects, ArchiveProject, CreateProject, RenameProject};
-use crate::components::{action_error, when_loaded, DataTable, ErrorNote, SubmitButton};
+use crate::components::{
+    action_error, field_error, field_ties, view_only, when_loaded, DataTable, ErrorNote, OnceSignedIn, SubmitButton,
+    ViewOnlyNote,
+};
 use crate::model::{format_utc, Project};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,16 +24,39 @@ pub fn ProjectsPage() -> impl IntoView {
         |_| list_projects(),
     );
     let changes = ProjectChanges { rename, archive };
+    // A created project's name leaves the box; focus stays in it, for the next one.
+    let create_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            if let Some(form) = create_form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
+    let name_error = field_error(create, "name");
+    let (name_invalid, name_described) = field_ties(name_error, "new-project-error");
     view! {
         <Title text="Projects · Actas"/>
         <section class="card wide" aria-labelledby="projects-heading">
             <h1 id="projects-heading">"Projects"</h1>
-            <ActionForm action=create attr:class="search">
-                <label for="new-project">"New project name"</label>
-                <input id="new-project" name="name" required maxlength="80"/>
-                <SubmitButton label="Create project" pending=create.pending()/>
-            </ActionForm>
-            <ErrorNote message=Signal::derive(action_error(create))/>
+            <OnceSignedIn>
+                <ViewOnlyNote/>
+                <ActionForm action=create node_ref=create_form attr:class="search">
+                    <label for="new-project">"New project name"</label>
+                    <input
+                        id="new-project"
+                        name="name"
+                        required
+                        maxlength="80"
+                        disabled=move || view_only().get().is_some()
+                        aria-invalid=name_invalid
+                        aria-describedby=name_described
+                    />
+                    <SubmitButton label="Create project" pending=create.pending() disabled_by=view_only()/>
+                </ActionForm>
+                <ErrorNote message=name_error id="new-project-error"/>
+                <ErrorNote message=Signal::derive(action_error(create))/>
+            </OnceSignedIn>
             <ErrorNote message=Signal::derive(action_error(rename))/>
             <ErrorNote message=Signal::derive(action_error(archive))/>
             {when_loaded(projects, move |projects| view! { <ProjectTable projects changes/> })}
@@ -63,6 +89,8 @@ fn ProjectTable(projects: Vec<Project>, changes: ProjectChanges) -> impl IntoVie
 
 #[component]
 fn ProjectRow(project: Project, changes: ProjectChanges) -> impl IntoView {
+    // Set in a `View only` session: every change is off.
+    let off = view_only();
     let actions = (!project.archived).then(|| {
         let (rename_id, archive_id) = (project.id.to_string(), project.id.to_string());
         let rename_label = format!("New name for {}", project.name);
@@ -70,8 +98,8 @@ fn ProjectRow(project: Project, changes: ProjectChanges) -> impl IntoView {
         view! {
             <ActionForm action=changes.rename attr:class="row-form">
                 <input type="hidden" name="project_id" value=rename_id/>
-                <input name="name" aria-label=rename_label required maxlength="80"/>
-                <SubmitButton label="Rename" class="secondary" pending=changes.rename.pending()/>
+                <input name="name" aria-label=rename_label required maxlength="80" disabled=move || off.get().is_some()/>
+                <SubmitButton label="Rename" class="secondary" pending=changes.rename.pending() disabled_by=off/>
             </ActionForm>
             <ActionForm action=changes.archive attr:class="row-form">
                 <input type="hidden" name="project_id" value=archive_id/>
@@ -80,16 +108,17 @@ fn ProjectRow(project: Project, changes: ProjectChanges) -> impl IntoView {
                     class="secondary"
                     pending=changes.archive.pending()
                     aria_label=archive_label
+                    disabled_by=off
                 />
             </ActionForm>
         }
     });
     view! {
         <tr>
-            <td>{project.name}</td>
-            <td>{format_utc(project.created_at)}</td>
-            <td>{if project.archived { "Archived" } else { "Active" }}</td>
-            <td class="row-actions">{actions}</td>
+            <th scope="row">{project.name}</th>
+            <td data-label="Created">{format_utc(project.created_at)}</td>
+            <td data-label="Status">{if project.archived { "Archived" } else { "Active" }}</td>
+            <td data-label="Changes" class="row-actions">{actions}</td>
         </tr>
     }
 }

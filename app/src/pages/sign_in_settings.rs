@@ -145,11 +145,11 @@ fn SignInRow(entry: SignInEntry, sign_out: ServerAction<SignOutSignIn>) -> impl 
     );
     view! {
         <tr>
-            <td>{entry.browser.clone()}</td>
-            <td>{if entry.address.is_empty() { "unknown".to_string() } else { entry.address.clone() }}</td>
-            <td>{format_utc(entry.started_at)}</td>
-            <td>{format_utc(entry.last_seen_at)}</td>
-            <td>
+            <th scope="row">{entry.browser.clone()}</th>
+            <td data-label="Address">{if entry.address.is_empty() { "unknown".to_string() } else { entry.address.clone() }}</td>
+            <td data-label="Started">{format_utc(entry.started_at)}</td>
+            <td data-label="Last seen">{format_utc(entry.last_seen_at)}</td>
+            <td data-label="Actions">
                 {if entry.this_browser {
                     view! { <span class="muted">"This browser"</span> }.into_any()
                 } else {

@@ -21,6 +21,33 @@ pub fn export_time(at_ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// An event's detail as exports carry it: every instant (a field named `…_at`, stored as
+/// milliseconds) written as an ISO 8601 UTC time, like the `time_utc` column. The event's
+/// `hash` is over the stored record, milliseconds and all (`actas verify-audit` checks it).
+fn readable_detail(detail: &str) -> Value {
+    fn rewrite(value: &mut Value) {
+        match value {
+            Value::Object(fields) => {
+                for (key, field) in fields.iter_mut() {
+                    match field.as_i64() {
+                        Some(at) if key.ends_with("_at") => *field = Value::String(export_time(at)),
+                        _ => rewrite(field),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(rewrite),
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<Value>(detail) {
+        Ok(mut value) => {
+            rewrite(&mut value);
+            value
+        }
+        Err(_) => Value::String(detail.to_string()),
+    }
+}
+
 /// One CSV field: control characters escaped (so it stays on its line), capped, a leading
 /// formula sign defused, and quoted.
 fn csv_field(text: &str) -> String {
@@ -44,7 +71,10 @@ pub fn csv_line(entry: &AuditEntry) -> String {
         entry.method.clone().unwrap_or_default(),
         entry.path.clone().unwrap_or_default(),
         number(entry.status.map(i64::from)),
-        entry.detail.clone(),
+        match readable_detail(&entry.detail) {
+            Value::String(text) => text,
+            other => other.to_string(),
+        },
         entry.hash.clone(),
     ];
     let mut line = fields
@@ -58,7 +88,7 @@ pub fn csv_line(entry: &AuditEntry) -> String {
 
 /// One event as a JSON object; the detail as the JSON it is.
 pub fn json_entry(entry: &AuditEntry) -> Value {
-    let detail = serde_json::from_str(&entry.detail).unwrap_or(Value::String(entry.detail.clone()));
+    let detail = readable_detail(&entry.detail);
     json!({
         "seq": entry.seq,
         "time_utc": export_time(entry.at_ms),
@@ -77,6 +107,19 @@ pub fn json_entry(entry: &AuditEntry) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exports_carry_instants_as_iso_times() {
+        let detail = r#"{"expires_at":1795257000000,"scope":"view_only","inner":{"granted_at":0}}"#;
+        let readable = readable_detail(detail);
+        assert_eq!(readable["expires_at"], "2026-11-21T10:30:00.000Z");
+        assert_eq!(readable["inner"]["granted_at"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(readable["scope"], "view_only");
+        assert_eq!(
+            readable_detail("not json"),
+            Value::String("not json".into())
+        );
+    }
 
     fn entry(detail: &str, actor: &str) -> AuditEntry {
         AuditEntry {

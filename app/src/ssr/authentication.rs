@@ -73,6 +73,8 @@ impl SignedIn {
             role: self.user.role,
             acting: None,
             support_acting: None,
+            session_ended: self.ended.map(|reason| reason.as_str().to_string()),
+            open_elsewhere: None,
         }
     }
 }

@@ -207,21 +207,29 @@ pub enum EndError {
     Store(#[from] StoreError),
 }
 
-/// The administrator leaves their session (`exited`); returns the sign-in's new token.
+/// The administrator leaves their session (`exited`). Acting in this browser, the sign-in
+/// gets a new token, returned; from another browser (a session left behind), the session
+/// ends and the sign-in that carries it learns so on its next request.
 #[tracing::instrument(skip_all, fields(actor_id = current.user.id))]
 pub async fn exit(
     store: &Store,
     current: &SignedIn,
     action: Option<&ActingRequest>,
     now: i64,
-) -> Result<String, EndError> {
+) -> Result<Option<String>, EndError> {
+    if current.acting.is_none() {
+        return match store.exit_elsewhere(current.user.id, action, now).await? {
+            true => Ok(None),
+            false => Err(EndError::NotImpersonating),
+        };
+    }
     let token = new_token();
     let digest = token_digest(&token);
     if store
         .exit_impersonation(&current.token_digest, &digest, action, now)
         .await?
     {
-        Ok(token)
+        Ok(Some(token))
     } else {
         Err(EndError::NotImpersonating)
     }

@@ -23,7 +23,7 @@ pub struct LiveEvent {
 pub enum Watch {
     /// An administrator acting in this session: tell them when (and why) it ends.
     Acting { session_id: i64 },
-    /// A member: tell them who acts on their account (empty when nobody does).
+    /// A member: tell them who acts on their account (a JSON string, `null` when nobody does).
     Member {
         member_id: i64,
         last_holder: Option<String>,
@@ -77,9 +77,11 @@ impl Watch {
                     return Ok(None);
                 }
                 *last_holder = holder.clone();
+                // As JSON (`null` when nobody acts): a browser drops an event whose data is
+                // empty, so "nobody" must be written as something.
                 Ok(Some(LiveEvent {
                     event: "support",
-                    data: holder.unwrap_or_default(),
+                    data: serde_json::to_string(&holder).unwrap_or_default(),
                 }))
             }
             Watch::Nothing | Watch::Done => Ok(None),

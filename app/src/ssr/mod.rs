@@ -172,9 +172,16 @@ pub fn request_person() -> Result<SignedIn, AppError> {
 }
 
 /// Who made this request (the administrator, while acting). The one request that finds the
-/// administrator's impersonation session ended is refused, saying why; the next is theirs.
+/// administrator's impersonation session ended is refused, saying why, so that nothing meant
+/// for the member lands on the administrator's own account; the next is theirs. A page load
+/// (GET) changes nothing: it renders the administrator's own view, and `whoami` says why.
 pub fn signed_in() -> Result<SignedIn, AppError> {
-    signed_in_as(request_parts()?.extensions.get::<SignedIn>())
+    let parts = request_parts()?;
+    let person = parts.extensions.get::<SignedIn>();
+    if parts.method == http::Method::GET {
+        return person.cloned().ok_or(AppError::SignInRequired);
+    }
+    signed_in_as(person)
 }
 
 /// The record of this request when it is made while acting (the server's audit middleware
@@ -325,6 +332,7 @@ impl From<impersonation_state::StartRefusal> for AppError {
         use impersonation_state::StartRefusal::*;
         match refusal {
             NotOnAllowList | ActorNotActive => AppError::Forbidden(refusal.to_string()),
+            ReasonInvalid => AppError::field("reason", refusal),
             _ => AppError::Invalid(refusal.to_string()),
         }
     }
@@ -336,7 +344,7 @@ impl From<impersonation::StartError> for AppError {
         match error {
             NotWhileActing => AppError::Forbidden(NOT_WHILE_ACTING.into()),
             Refused(refusal) => refusal.into(),
-            SupportCode(refusal) => AppError::Invalid(refusal.to_string()),
+            SupportCode(refusal) => AppError::field("support_code", refusal),
             TooManyAttempts { .. } => AppError::TooManyAttempts(error.to_string()),
             Store(error) => error.into(),
         }
@@ -379,6 +387,10 @@ impl From<people::PeopleError> for AppError {
                 AppError::Forbidden(error.to_string())
             }
             people::PeopleError::Store(error) => error.into(),
+            people::PeopleError::InvalidName(_) => AppError::field("name", error),
+            people::PeopleError::InvalidEmail(_) | people::PeopleError::EmailTaken => {
+                AppError::field("email", error)
+            }
             _ => AppError::Invalid(error.to_string()),
         }
     }

@@ -13,6 +13,7 @@ on_both_databases!(
     expiry_suspension_permission_and_sign_out_each_end_the_session_once,
     the_member_sees_who_acts_and_ends_the_session,
     the_live_channel_ends_with_its_sign_in_and_holds_a_few_streams_each,
+    the_members_live_channel_says_when_support_arrives_and_leaves,
     no_change_lands_after_the_revoke_that_ended_the_session,
     starts_revokes_and_exits_at_once_leave_no_session_outliving_its_consent,
     requests_racing_the_end_of_a_session_keep_the_administrator_signed_in,
@@ -143,6 +144,32 @@ async fn the_live_channel_ends_with_its_sign_in_and_holds_a_few_streams_each(db:
         .await;
         assert!(ended.is_ok(), "a stream outlived its sign-in");
     }
+}
+
+async fn the_members_live_channel_says_when_support_arrives_and_leaves(db: Db) {
+    let app = spawn_app(db).await;
+    let mia = app.signed_in("mia@example.com").await;
+    let mut live = mia.get(app.url("/api/live")).send().await.unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    let mut received = String::new();
+    let mut read_until = async |wanted: &str| {
+        while !received.contains(wanted) {
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(3), live.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("no {wanted:?} within 3 seconds: {received:?}"))
+                .unwrap()
+                .expect("the stream stays open");
+            received.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    let (ada, _) = acting(&app, "full_access").await;
+    read_until("event: support\ndata: \"Ada Admin\"").await;
+    assert_eq!(
+        app.call(&ada, "exit_impersonation", &[]).await.status(),
+        StatusCode::OK
+    );
+    // "Nobody" is written as `null`: a browser would drop an event with empty data.
+    read_until("event: support\ndata: null").await;
 }
 
 async fn projects(app: &TestApp, client: &reqwest::Client) -> reqwest::Response {

@@ -12,6 +12,8 @@ on_both_databases!(
     wrong_support_codes_are_refused_and_rate_limited,
     concurrent_starts_leave_one_live_session_per_member,
     exiting_ends_the_session_once,
+    a_session_left_behind_is_shown_elsewhere_and_ends_from_there,
+    a_page_load_after_the_end_shows_the_own_view_and_says_why,
 );
 
 async fn user_id(app: &TestApp, email: &str) -> String {
@@ -388,4 +390,69 @@ async fn exiting_ends_the_session_once(db: Db) {
     assert_eq!(live_sessions(&app).await, 0);
     // Ada is still signed in as herself.
     assert_eq!(app.get(&ada, "/admin/users").await.status(), StatusCode::OK);
+}
+
+async fn a_session_left_behind_is_shown_elsewhere_and_ends_from_there(db: Db) {
+    let app = spawn_app(db).await;
+    let (laptop, session_id) = crate::common::acting(&app, "full_access").await;
+    // Ada signs in on another browser: she sees the session, and whom it is on.
+    let desk = app.signed_in("ada@example.com").await;
+    let me: serde_json::Value = app.call(&desk, "whoami", &[]).await.json().await.unwrap();
+    assert_eq!(me["open_elsewhere"]["member_name"], "Mia Member");
+    assert_eq!(me["open_elsewhere"]["member_email"], "mia@example.com");
+    assert!(me["acting"].is_null(), "the desk is in Ada's own view");
+
+    // A server function is never run by a GET (a link on another site could make one).
+    let by_link = desk
+        .get(app.url("/api/exit_impersonation"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(by_link.status(), StatusCode::OK);
+    assert_eq!(live_sessions(&app).await, 1);
+
+    let exit = app.call(&desk, "exit_impersonation", &[]).await;
+    assert_eq!(exit.status(), StatusCode::OK);
+    let record = app
+        .store
+        .impersonation_session(session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.end_reason.as_deref(), Some("exited"));
+    let me: serde_json::Value = app.call(&desk, "whoami", &[]).await.json().await.unwrap();
+    assert!(me["open_elsewhere"].is_null());
+    let again = app.call(&desk, "exit_impersonation", &[]).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The laptop learns it on its next request: a change meant for Mia is refused, once.
+    let late = app
+        .call(&laptop, "create_project", &[("name", "Too late")])
+        .await;
+    assert_eq!(late.status(), StatusCode::FORBIDDEN);
+    assert!(late.text().await.unwrap().contains("has ended (exited)"));
+    assert_eq!(app.events("impersonation_ended").await.len(), 1);
+    assert!(crate::common::verified_chain(&app.store).await.is_ok());
+}
+
+async fn a_page_load_after_the_end_shows_the_own_view_and_says_why(db: Db) {
+    let app = spawn_app(db).await;
+    let (ada, _) = crate::common::acting(&app, "full_access").await;
+    let mia = app.signed_in("mia@example.com").await;
+    assert_eq!(
+        app.call(&mia, "revoke_consent", &[]).await.status(),
+        StatusCode::OK
+    );
+    // Ada's page goes to her user list: it renders, saying why, not a refusal.
+    let page = app.get(&ada, "/admin/users?ended=consent%20revoked").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Impersonation session ended"), "{html}");
+    assert!(html.contains("The member revoked their consent."));
+    assert!(html.contains("Mia Member"), "the list itself is there");
+    assert!(!html.contains("You are impersonating"));
+    // After that, she is simply herself.
+    let me: serde_json::Value = app.call(&ada, "whoami", &[]).await.json().await.unwrap();
+    assert!(me["acting"].is_null());
+    assert!(me["session_ended"].is_null(), "said once");
 }

@@ -365,6 +365,50 @@ impl Store {
         .await?)
     }
 
+    /// The session this administrator holds right now, whichever sign-in carries it.
+    pub async fn live_session_of_actor(
+        &self,
+        actor_id: i64,
+        now: i64,
+    ) -> Result<Option<crate::model::OpenSession>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT u.name AS member_name, u.email AS member_email, s.started_at, s.expires_at \
+             FROM impersonation_sessions s JOIN users u ON u.id = s.target_id \
+             WHERE s.actor_id = $1 AND {}",
+            live_session("s", "$2")
+        ))
+        .bind(actor_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The administrator ends, from another browser, the session they hold (`exited`). The
+    /// sign-in that carries it learns so on its next request. False if none was live.
+    #[tracing::instrument(skip_all, fields(actor_id = actor_id))]
+    pub async fn exit_elsewhere(
+        &self,
+        actor_id: i64,
+        action: Option<&ActingRequest>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let session_id: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT s.id FROM impersonation_sessions s WHERE s.actor_id = $1 AND {}",
+            live_session("s", "$2")
+        ))
+        .bind(actor_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(session_id) = session_id else {
+            return Ok(false);
+        };
+        let ended = Self::end_sessions(&mut tx, Trigger::Exited { session_id }, now).await?;
+        Self::commit_with_action(tx, action, now).await?;
+        Ok(!ended.is_empty())
+    }
+
     /// The member ends every session on their account (`ended by user`). False if none was open.
     #[tracing::instrument(skip_all, fields(member_id = member_id))]
     pub async fn end_sessions_by_member(
