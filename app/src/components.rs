@@ -3,7 +3,7 @@
 use crate::api::impersonation_control::{EndSession, ExitImpersonation};
 use crate::error::AppError;
 use crate::model::{ending_words, format_countdown, format_utc, ActingView, Me, OpenSession, Role};
-use crate::use_session;
+use crate::{use_session, Session};
 use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos::server_fn::ServerFn;
@@ -84,6 +84,8 @@ fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
     // the server says it ended for any other reason (within 2 seconds).
     let ended = RwSignal::new(None::<String>);
     listen_live("ended", move |reason| ended.set(Some(reason)));
+    // Once: a navigation started again at every tick would restart on a slow link.
+    let leaving = StoredValue::new(false);
     Effect::new(move |_| {
         let reason = if matches!(exit.value().get(), Some(Ok(()))) {
             Some("exited".to_string())
@@ -92,7 +94,8 @@ fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
         } else {
             ended.get()
         };
-        if let Some(reason) = reason {
+        if let Some(reason) = reason.filter(|_| !leaving.get_value()) {
+            leaving.set_value(true);
             leave_for_own_view(&reason);
         }
     });
@@ -137,6 +140,7 @@ fn leave_for_own_view(reason: &str) {
 pub fn AdministratorNotices() -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
+    let here = use_location();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -146,7 +150,11 @@ pub fn AdministratorNotices() -> impl IntoView {
                 if me.acting.is_some() {
                     return ().into_any();
                 }
-                let told = query.with_untracked(|query| query.get("ended"));
+                // The page that left a session says why in the address of the user list.
+                let on_own_view = me.role.is_staff() && here.pathname.get_untracked() == "/admin/users";
+                let told = query
+                    .with_untracked(|query| query.get("ended"))
+                    .filter(|_| on_own_view);
                 let ended = me.session_ended.or(told).and_then(|reason| ending_words(&reason));
                 view! {
                     {ended.map(|words| view! { <SessionEndedNotice words/> })}
@@ -174,69 +182,84 @@ fn SessionEndedNotice(words: &'static str) -> impl IntoView {
     }
 }
 
-/// A session of the administrator's that another browser still carries (SPEC.md §3).
+/// A session of the administrator's that another browser still carries (SPEC.md §3). Once
+/// ended from here, the notice says so in its place, and focus goes to those words.
 #[component]
 fn LeftBehind(open: OpenSession) -> impl IntoView {
     let exit = ServerAction::<ExitImpersonation>::new();
-    let me = use_session().me;
+    let ended = move || matches!(exit.value().get(), Some(Ok(())));
+    let done = NodeRef::<leptos::html::P>::new();
     Effect::new(move |_| {
-        if matches!(exit.value().get(), Some(Ok(()))) {
-            me.refetch();
+        if let Some(done) = done.get() {
+            let _ = done.focus();
         }
     });
+    let whom = format!("{} ({})", open.member_name, open.member_email);
+    let facts = format!(
+        "You are acting as {whom} since {}, until {}.",
+        format_utc(open.started_at),
+        format_utc(open.expires_at),
+    );
     view! {
         <div class="notice left-behind" role="region" aria-labelledby="left-behind-heading">
-            <div>
-                <h2 id="left-behind-heading">"Your impersonation session is still open in another browser"</h2>
-                <p>
-                    {format!(
-                        "You are acting as {} ({}) since {}, until {}.",
-                        open.member_name,
-                        open.member_email,
-                        format_utc(open.started_at),
-                        format_utc(open.expires_at),
-                    )}
-                </p>
-                <ErrorNote message=Signal::derive(action_error(exit))/>
-            </div>
-            <ActionForm action=exit attr:class="inline">
-                <SubmitButton label="Exit impersonation" pending=exit.pending()/>
-            </ActionForm>
+            <Show
+                when=move || !ended()
+                fallback=move || view! {
+                    <h2 id="left-behind-heading">"Impersonation session ended"</h2>
+                    <p role="status" tabindex="-1" node_ref=done>
+                        {format!("Your session as {whom} in the other browser has ended.")}
+                    </p>
+                }
+            >
+                <div>
+                    <h2 id="left-behind-heading">"Your impersonation session is still open in another browser"</h2>
+                    <p>{facts.clone()}</p>
+                    <ErrorNote message=Signal::derive(action_error(exit))/>
+                </div>
+                <ActionForm action=exit attr:class="inline">
+                    <input type="hidden" name="session_id" value=open.session_id.to_string()/>
+                    <SubmitButton label="Exit impersonation" pending=exit.pending()/>
+                </ActionForm>
+            </Show>
         </div>
     }
 }
 
 /// For a member's open page: when support starts or stops acting on the account, the notice
-/// follows at once. One stream for as long as the page is the member's own: it is not
-/// reopened when `me` refetches, and an event that says what the page already shows (each
-/// stream starts by saying who acts now) changes nothing.
+/// and the history follow at once (`Session::support_told`). One stream for as long as the
+/// page is the member's own; `me` is not refetched, so nothing else on the page re-renders.
 #[component]
 pub fn MemberLive() -> impl IntoView {
-    let me = use_session().me;
+    let Session {
+        me, support_told, ..
+    } = use_session();
     let own_member_page = RwSignal::new(false);
-    let shown_holder = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        // While `me` reloads, what was there stands.
         if let Some(Ok(loaded)) = me.get() {
-            let own = loaded
-                .as_ref()
-                .is_some_and(|me| me.role == Role::Member && me.acting.is_none());
+            let own = loaded.is_some_and(|me| me.role == Role::Member && me.acting.is_none());
             if own != own_member_page.get_untracked() {
                 own_member_page.set(own);
             }
-            shown_holder.set(loaded.and_then(|me| me.support_acting));
         }
     });
     Effect::new(move |_| {
         if own_member_page.get() {
             listen_live("support", move |holder| {
                 let holder = serde_json::from_str::<Option<String>>(&holder).unwrap_or_default();
-                if holder != shown_holder.get_untracked() {
-                    me.refetch();
+                // Each stream starts by saying who acts now: only a change is news.
+                if support_told.get_untracked().as_ref() != Some(&holder) {
+                    support_told.set(Some(holder));
                 }
             });
         }
     });
+}
+
+/// Who acts on the member's account now: what the live channel last said, or else what the
+/// page was rendered with (`rendered`).
+pub fn support_holder(rendered: Option<String>) -> impl Fn() -> Option<String> + Send + Sync {
+    let told = use_session().support_told;
+    move || told.get().unwrap_or_else(|| rendered.clone())
 }
 
 /// On the member's own pages while an administrator acts on their account.
@@ -246,10 +269,12 @@ pub fn SupportNotice() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                match session.me.await {
-                    Ok(Some(Me { support_acting: Some(actor), .. })) => view! { <SupportActing actor/> }.into_any(),
-                    _ => ().into_any(),
-                }
+                let rendered = match session.me.await {
+                    Ok(Some(me)) => me.support_acting,
+                    _ => None,
+                };
+                let holder = support_holder(rendered);
+                move || holder().map(|actor| view! { <SupportActing actor/> })
             })}
         </Suspense>
     }
@@ -464,7 +489,10 @@ where
 pub fn field_ties(
     message: Signal<Option<String>>,
     id: &'static str,
-) -> (impl Fn() -> String + Copy, impl Fn() -> Option<&'static str> + Copy) {
+) -> (
+    impl Fn() -> String + Copy,
+    impl Fn() -> Option<&'static str> + Copy,
+) {
     (
         move || message.get().is_some().to_string(),
         move || message.get().map(|_| id),

@@ -44,6 +44,9 @@ pub struct Session {
     pub me: Resource<Result<Option<Me>, AppError>>,
     pub sign_in: ServerAction<SignIn>,
     pub sign_out: ServerAction<SignOut>,
+    /// For a member's open page: who acts on their account, as the live channel last said
+    /// (`None` until it says anything; then `me.support_acting` is out of date).
+    pub support_told: RwSignal<Option<Option<String>>>,
 }
 
 pub fn use_session() -> Session {
@@ -63,6 +66,7 @@ pub fn App() -> impl IntoView {
         me,
         sign_in,
         sign_out,
+        support_told: RwSignal::new(None),
     });
 
     // Effects run only in the browser, once the page is interactive: tests wait for this mark.

@@ -138,11 +138,15 @@ pub struct Me {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct OpenSession {
+    pub session_id: i64,
     pub member_name: String,
     pub member_email: String,
     pub started_at: i64,
     pub expires_at: i64,
 }
+
+/// SPEC.md §3's answer to what an administrator may not do while acting.
+pub const NOT_WHILE_ACTING: &str = "Not allowed during impersonation";
 
 /// Why an administrator's session ended, in the words of the notice they land on; `None` for
 /// a reason this page does not know (an old link, a hand-made address).

@@ -130,6 +130,9 @@ pub async fn note_client_address(
     next.run(request).await
 }
 
+/// Where an administrator lands when their impersonation session ends.
+const OWN_VIEW: &str = "/admin/users";
+
 /// Resolves the sign-in cookie into `SignedIn`, for pages and server functions to read from
 /// the request's extensions. A cookie that no longer signs anyone in is cleared.
 pub async fn resolve_sign_in(
@@ -160,10 +163,24 @@ pub async fn resolve_sign_in(
     let rotated = signed_in
         .as_ref()
         .and_then(|person| person.rotated_token.clone());
+    // A page loaded under a session that has just ended (a reload, a tab that missed the
+    // live channel) takes the administrator to their own view, which says why (SPEC.md §3).
+    let ended = signed_in.as_ref().and_then(|person| person.ended);
+    let back_to_own_view = ended.filter(|_| {
+        let path = request.uri().path();
+        request.method() == Method::GET && !path.starts_with("/api/") && path != OWN_VIEW
+    });
     if let Some(signed_in) = signed_in {
         request.extensions_mut().insert(signed_in);
     }
-    let mut response = next.run(request).await;
+    let mut response = match back_to_own_view {
+        Some(reason) => axum::response::Redirect::to(&format!(
+            "{OWN_VIEW}?ended={}",
+            reason.as_str().replace(' ', "%20")
+        ))
+        .into_response(),
+        None => next.run(request).await,
+    };
     if let Some(token) = rotated.filter(|_| !response.headers().contains_key(SET_COOKIE)) {
         response
             .headers_mut()

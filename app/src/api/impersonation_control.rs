@@ -30,14 +30,21 @@ pub async fn start_impersonation(
 }
 
 /// Ends the administrator's own session (`exited`) and returns them to their own view; from
-/// another browser of theirs, ends the session they left behind there.
+/// another browser of theirs, ends the session `session_id` they left behind there.
 #[server(endpoint = "exit_impersonation")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
-pub async fn exit_impersonation() -> Result<(), AppError> {
+pub async fn exit_impersonation(session_id: Option<i64>) -> Result<(), AppError> {
     let current = signed_in()?;
     let state = app_state()?;
     let action = crate::ssr::acting_request();
-    let rotated = impersonation::exit(&state.store, &current, action.as_deref(), now_ms()).await?;
+    let rotated = impersonation::exit(
+        &state.store,
+        &current,
+        session_id,
+        action.as_deref(),
+        now_ms(),
+    )
+    .await?;
     if let Some(token) = rotated {
         set_session_cookie(Some(&token), &state.settings);
     }

@@ -233,11 +233,18 @@ fn return_focus(opener: String) {
         };
         let active = document().active_element();
         let body: Option<web_sys::Element> = document().body().map(Into::into);
-        // Lost: on nothing, on the page itself, or still inside the dialog that is closing.
+        // Lost: on nothing, on the page itself, or still inside a dialog that has closed (an
+        // open one, a second dialog, keeps its focus).
         let lost = active.is_none()
             || active == body
             || active.as_ref().is_some_and(|active| {
-                !active.is_connected() || active.closest("dialog").ok().flatten().is_some()
+                let closed_dialog = active
+                    .closest("dialog")
+                    .ok()
+                    .flatten()
+                    .and_then(|dialog| dialog.dyn_into::<web_sys::HtmlDialogElement>().ok())
+                    .is_some_and(|dialog| !dialog.open());
+                !active.is_connected() || closed_dialog
             });
         if lost {
             let _ = target.focus();
@@ -248,11 +255,17 @@ fn return_focus(opener: String) {
         let target: &web_sys::Element = target.as_ref();
         active.as_ref() != Some(target)
     }
+    // The first look waits until the closing dialog has left the page.
     fn watch(opener: String, looks_left: u32) {
-        if looks_left == 0 || look(&opener) {
+        if looks_left == 0 {
             return;
         }
-        gloo_timers::callback::Timeout::new(100, move || watch(opener, looks_left - 1)).forget();
+        gloo_timers::callback::Timeout::new(100, move || {
+            if !look(&opener) {
+                watch(opener, looks_left - 1);
+            }
+        })
+        .forget();
     }
     watch(opener, 30);
 }

@@ -16,19 +16,16 @@ pub fn AdminImpersonatorsPage() -> impl IntoView {
         move || (grant.version().get(), remove.version().get()),
         |_| get_allow_list(),
     );
-    // Whom the change being sent concerns, and what the last one did, said above the list.
+    // Whom the change being sent concerns; once it is done, the words above the list.
     let concerned = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        let (granted, removed) = (grant.value().get(), remove.value().get());
-        let name = concerned.get_untracked().unwrap_or_default();
-        if let Some(Ok(())) = removed.filter(|_| remove.version().get() > 0) {
-            notice.set(Some(format!("{name} can no longer impersonate members.")));
-        }
-        if let Some(Ok(())) = granted.filter(|_| grant.version().get() > 0) {
-            notice.set(Some(format!("{name} can now impersonate members.")));
-        }
-    });
+    say_when_done(grant, concerned, notice, "can now impersonate members.");
+    say_when_done(
+        remove,
+        concerned,
+        notice,
+        "can no longer impersonate members.",
+    );
     view! {
         <Title text="Impersonators · Actas"/>
         <section class="card wide" aria-labelledby="impersonators-heading">
@@ -42,6 +39,28 @@ pub fn AdminImpersonatorsPage() -> impl IntoView {
     }
 }
 
+/// Once `action` succeeds (each time), says `what` of the person it concerned.
+fn say_when_done<S>(
+    action: ServerAction<S>,
+    concerned: RwSignal<Option<String>>,
+    notice: RwSignal<Option<String>>,
+    what: &'static str,
+) where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+    S::Error: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |seen: Option<usize>| {
+        let version = action.version().get();
+        let succeeded = matches!(action.value().get_untracked(), Some(Ok(_)));
+        if seen.is_some_and(|seen| seen != version) && succeeded {
+            let name = concerned.get_untracked().unwrap_or_default();
+            notice.set(Some(format!("{name} {what}")));
+        }
+        version
+    });
+}
+
 #[component]
 fn AllowListTable(
     list: AllowList,
@@ -50,30 +69,17 @@ fn AllowListTable(
     concerned: RwSignal<Option<String>>,
 ) -> impl IntoView {
     // The account chosen for `Grant`, by name, as it is sent.
-    let names: Vec<(String, String)> = list
+    let names: Vec<(i64, String)> = list
         .candidates
         .iter()
-        .map(|user| (user.id.to_string(), user.name.clone()))
+        .map(|user| (user.id, user.name.clone()))
         .collect();
-    let on_grant = move |event: leptos::ev::SubmitEvent| {
-        let chosen = event
-            .target()
-            .and_then(|form| {
-                use leptos::wasm_bindgen::JsCast;
-                form.dyn_into::<leptos::web_sys::HtmlFormElement>().ok()
-            })
-            .and_then(|form| form.query_selector("select").ok().flatten())
-            .and_then(|select| {
-                use leptos::wasm_bindgen::JsCast;
-                select.dyn_into::<leptos::web_sys::HtmlSelectElement>().ok()
-            })
-            .map(|select| select.value());
-        let name = names
-            .iter()
-            .find(|(id, _)| Some(id) == chosen.as_ref())
-            .map(|(_, name)| name.clone());
-        concerned.set(name);
-    };
+    Effect::new(move |_| {
+        if let Some(sent) = grant.input().get() {
+            let name = names.iter().find(|(id, _)| *id == sent.user_id);
+            concerned.set(name.map(|(_, name)| name.clone()));
+        }
+    });
     let rows = list
         .holders
         .into_iter()
@@ -115,7 +121,7 @@ fn AllowListTable(
             <tbody>{rows}</tbody>
         </DataTable>
         <ErrorNote message=Signal::derive(action_error(remove))/>
-        <ActionForm action=grant attr:class="inline grant" on:submit=on_grant>
+        <ActionForm action=grant attr:class="inline grant">
             <label for="grant-user">"Staff account"</label>
             <select id="grant-user" name="user_id" required>
                 <option value="">"Choose an admin or owner"</option>

@@ -184,6 +184,7 @@ fn RowMenu(row: UserRow, actions: Vec<RowAction>, open: OpenDialog) -> impl Into
     let blocker = row.start_refused.clone();
     let label = format!("Actions for {}", row.user.name);
     let summary_id = row_menu_id(row.user.id);
+    let menu_id = summary_id.clone();
     // Choosing an item folds the disclosure away again.
     let menu = NodeRef::<leptos::html::Details>::new();
     let close_menu = move || {
@@ -201,7 +202,7 @@ fn RowMenu(row: UserRow, actions: Vec<RowAction>, open: OpenDialog) -> impl Into
             let blocked = (action == RowAction::Impersonate)
                 .then(|| blocker.clone())
                 .flatten();
-            let reason_id = format!("{}-why-not", row_menu_id(row.user.id));
+            let reason_id = format!("{summary_id}-why-not");
             let row = row.clone();
             view! {
                 <button
@@ -222,7 +223,7 @@ fn RowMenu(row: UserRow, actions: Vec<RowAction>, open: OpenDialog) -> impl Into
         .collect_view();
     view! {
         <details class="row-menu" node_ref=menu>
-            <summary id=summary_id aria-label=label>"Actions"</summary>
+            <summary id=menu_id aria-label=label>"Actions"</summary>
             <div class="menu">{items}</div>
         </details>
     }

@@ -3,10 +3,12 @@ use crate::api::consent_settings::{
     consent_status, GenerateSupportCode, GrantConsent, RevokeConsent,
 };
 use crate::components::{
-    acting_now, action_error, field_error, field_ties, describe_detail, describe_event, when_loaded, AskFirst, DataTable,
-    EndSessionButton, ErrorNote, OnceSignedIn, Refusal, SubmitButton,
+    acting_now, action_error, describe_detail, describe_event, field_error, field_ties,
+    when_loaded, AskFirst, DataTable, EndSessionButton, ErrorNote, OnceSignedIn, Refusal,
+    SubmitButton,
 };
 use crate::error::AppError;
+use crate::model::NOT_WHILE_ACTING;
 use crate::model::{
     format_duration, format_utc, ActiveConsent, AuditEntry, Page, Scope, SessionEntry,
 };
@@ -30,7 +32,7 @@ pub fn ImpersonationSettingsPage() -> impl IntoView {
     // Consent is the member's alone: an administrator acting as them gets the refusal, not
     // forms the server would refuse (SPEC.md §3).
     let refusal = || {
-        view! { <Refusal error=AppError::Forbidden("Not allowed during impersonation".into())/> }
+        view! { <Refusal error=AppError::Forbidden(NOT_WHILE_ACTING.into())/> }
     };
     view! {
         <Title text="Impersonation · Actas"/>
@@ -63,18 +65,14 @@ fn SessionHistory(revoke: ServerAction<RevokeConsent>) -> impl IntoView {
         move || (revoke.version().get(), before()),
         |(_, before)| session_history(before),
     );
-    // Browser only: when support starts or stops acting (the live channel refetches `me`).
-    let me = use_session().me;
-    Effect::new(move |seen: Option<Option<String>>| {
-        let acting = me
-            .get()
-            .and_then(Result::ok)
-            .flatten()
-            .and_then(|me| me.support_acting);
-        if seen.is_some_and(|seen| seen != acting) {
+    // Browser only: when support starts or stops acting, as the live channel says.
+    let told = use_session().support_told;
+    Effect::new(move |seen: Option<Option<Option<String>>>| {
+        let now = told.get();
+        if seen.is_some_and(|seen| seen != now) {
             sessions.refetch();
         }
-        acting
+        now
     });
     view! {
         <section class="card wide" aria-labelledby="sessions-heading">

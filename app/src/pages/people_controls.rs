@@ -6,7 +6,8 @@ use crate::api::people_admin::{
     AddUser, ChangeRole, DeleteUser, ReinstateUser, ResetPassword, SignOutEverywhere, SuspendUser,
 };
 use crate::components::{
-    action_error, field_error, field_ties, role_label, CloseDialogButton, Dialog, DialogButtons, ErrorNote,
+    action_error, field_error, field_ties, role_label, CloseDialogButton, Dialog, DialogButtons,
+    ErrorNote,
 };
 use crate::model::{format_utc, IssuedLink, Role, UserRow};
 use leptos::prelude::*;

@@ -1,7 +1,7 @@
 use crate::api::member_data::{list_projects, ArchiveProject, CreateProject, RenameProject};
 use crate::components::{
-    action_error, field_error, field_ties, view_only, when_loaded, DataTable, ErrorNote, OnceSignedIn, SubmitButton,
-    ViewOnlyNote,
+    action_error, field_error, field_ties, view_only, when_loaded, DataTable, ErrorNote,
+    OnceSignedIn, SubmitButton, ViewOnlyNote,
 };
 use crate::model::{format_utc, Project};
 use leptos::prelude::*;
@@ -33,34 +33,46 @@ pub fn ProjectsPage() -> impl IntoView {
             }
         }
     });
-    let name_error = field_error(create, "name");
-    let (name_invalid, name_described) = field_ties(name_error, "new-project-error");
     view! {
         <Title text="Projects · Actas"/>
         <section class="card wide" aria-labelledby="projects-heading">
             <h1 id="projects-heading">"Projects"</h1>
             <OnceSignedIn>
-                <ViewOnlyNote/>
-                <ActionForm action=create node_ref=create_form attr:class="search">
-                    <label for="new-project">"New project name"</label>
-                    <input
-                        id="new-project"
-                        name="name"
-                        required
-                        maxlength="80"
-                        disabled=move || view_only().get().is_some()
-                        aria-invalid=name_invalid
-                        aria-describedby=name_described
-                    />
-                    <SubmitButton label="Create project" pending=create.pending() disabled_by=view_only()/>
-                </ActionForm>
-                <ErrorNote message=name_error id="new-project-error"/>
-                <ErrorNote message=Signal::derive(action_error(create))/>
+                <CreateProject create create_form/>
             </OnceSignedIn>
             <ErrorNote message=Signal::derive(action_error(rename))/>
             <ErrorNote message=Signal::derive(action_error(archive))/>
             {when_loaded(projects, move |projects| view! { <ProjectTable projects changes/> })}
         </section>
+    }
+}
+
+/// `Create project`: off in a `View only` session, its refusal said by the name it concerns.
+#[component]
+fn CreateProject(
+    create: ServerAction<CreateProject>,
+    create_form: NodeRef<leptos::html::Form>,
+) -> impl IntoView {
+    let off = view_only();
+    let name_error = field_error(create, "name");
+    let (name_invalid, name_described) = field_ties(name_error, "new-project-error");
+    view! {
+        <ViewOnlyNote/>
+        <ActionForm action=create node_ref=create_form attr:class="search">
+            <label for="new-project">"New project name"</label>
+            <input
+                id="new-project"
+                name="name"
+                required
+                maxlength="80"
+                disabled=move || off.get().is_some()
+                aria-invalid=name_invalid
+                aria-describedby=name_described
+            />
+            <SubmitButton label="Create project" pending=create.pending() disabled_by=off/>
+        </ActionForm>
+        <ErrorNote message=name_error id="new-project-error"/>
+        <ErrorNote message=Signal::derive(action_error(create))/>
     }
 }
 

@@ -208,17 +208,24 @@ pub enum EndError {
 }
 
 /// The administrator leaves their session (`exited`). Acting in this browser, the sign-in
-/// gets a new token, returned; from another browser (a session left behind), the session
-/// ends and the sign-in that carries it learns so on its next request.
+/// gets a new token, returned; from another browser, `left_behind` names the session that
+/// page showed, which ends, and the sign-in that carries it learns so on its next request.
 #[tracing::instrument(skip_all, fields(actor_id = current.user.id))]
 pub async fn exit(
     store: &Store,
     current: &SignedIn,
+    left_behind: Option<i64>,
     action: Option<&ActingRequest>,
     now: i64,
 ) -> Result<Option<String>, EndError> {
     if current.acting.is_none() {
-        return match store.exit_elsewhere(current.user.id, action, now).await? {
+        let Some(session_id) = left_behind else {
+            return Err(EndError::NotImpersonating);
+        };
+        return match store
+            .exit_elsewhere(current.user.id, session_id, action, now)
+            .await?
+        {
             true => Ok(None),
             false => Err(EndError::NotImpersonating),
         };

@@ -173,12 +173,14 @@ pub fn request_person() -> Result<SignedIn, AppError> {
 
 /// Who made this request (the administrator, while acting). The one request that finds the
 /// administrator's impersonation session ended is refused, saying why, so that nothing meant
-/// for the member lands on the administrator's own account; the next is theirs. A page load
-/// (GET) changes nothing: it renders the administrator's own view, and `whoami` says why.
+/// for the member lands on the administrator's own account; the next is theirs. The one
+/// exception is rendering their own user list (a GET of a page, never a server function:
+/// the server sends any other page there), which says why instead (`whoami`).
 pub fn signed_in() -> Result<SignedIn, AppError> {
     let parts = request_parts()?;
     let person = parts.extensions.get::<SignedIn>();
-    if parts.method == http::Method::GET {
+    let page_render = parts.method == http::Method::GET && !parts.uri.path().starts_with("/api/");
+    if page_render {
         return person.cloned().ok_or(AppError::SignInRequired);
     }
     signed_in_as(person)
@@ -193,8 +195,7 @@ pub fn acting_request() -> Option<Arc<action_record::ActingRequest>> {
         .cloned()
 }
 
-/// SPEC.md §3's answer to what an administrator may not do while acting.
-pub const NOT_WHILE_ACTING: &str = "Not allowed during impersonation";
+pub use crate::model::NOT_WHILE_ACTING;
 
 /// Who made this request, refused while they act as someone else.
 pub fn not_while_acting() -> Result<SignedIn, AppError> {

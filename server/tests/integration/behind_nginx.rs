@@ -206,13 +206,18 @@ async fn sign_in_impersonation_and_the_live_channel_go_through_nginx() {
         "{}",
         signed_in.detail
     );
+    // Ada's next page load, through the proxy, takes her to her own view, saying why.
     let page = ada
         .get(format!("{}/sign-in", nginx.base))
         .header("Accept-Encoding", "gzip")
         .send()
         .await
         .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        page.headers()["location"],
+        "/admin/users?ended=consent%20revoked"
+    );
     assert!(
         page.headers().get("x-request-id").is_some(),
         "the request id passes the proxy"

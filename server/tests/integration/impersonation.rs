@@ -402,7 +402,12 @@ async fn a_session_left_behind_is_shown_elsewhere_and_ends_from_there(db: Db) {
     assert_eq!(me["open_elsewhere"]["member_email"], "mia@example.com");
     assert!(me["acting"].is_null(), "the desk is in Ada's own view");
 
-    // A server function is never run by a GET (a link on another site could make one).
+    // A server function is never run by a GET (a link on another site could make one), and
+    // the exit names the session the page showed: nothing else is ended by a stale page.
+    let stale = app
+        .call(&desk, "exit_impersonation", &[("session_id", "999999")])
+        .await;
+    assert_eq!(stale.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let by_link = desk
         .get(app.url("/api/exit_impersonation"))
         .send()
@@ -411,7 +416,13 @@ async fn a_session_left_behind_is_shown_elsewhere_and_ends_from_there(db: Db) {
     assert_ne!(by_link.status(), StatusCode::OK);
     assert_eq!(live_sessions(&app).await, 1);
 
-    let exit = app.call(&desk, "exit_impersonation", &[]).await;
+    let shown = me["open_elsewhere"]["session_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let exit = app
+        .call(&desk, "exit_impersonation", &[("session_id", &shown)])
+        .await;
     assert_eq!(exit.status(), StatusCode::OK);
     let record = app
         .store
@@ -422,7 +433,9 @@ async fn a_session_left_behind_is_shown_elsewhere_and_ends_from_there(db: Db) {
     assert_eq!(record.end_reason.as_deref(), Some("exited"));
     let me: serde_json::Value = app.call(&desk, "whoami", &[]).await.json().await.unwrap();
     assert!(me["open_elsewhere"].is_null());
-    let again = app.call(&desk, "exit_impersonation", &[]).await;
+    let again = app
+        .call(&desk, "exit_impersonation", &[("session_id", &shown)])
+        .await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // The laptop learns it on its next request: a change meant for Mia is refused, once.
@@ -443,8 +456,12 @@ async fn a_page_load_after_the_end_shows_the_own_view_and_says_why(db: Db) {
         app.call(&mia, "revoke_consent", &[]).await.status(),
         StatusCode::OK
     );
-    // Ada's page goes to her user list: it renders, saying why, not a refusal.
-    let page = app.get(&ada, "/admin/users?ended=consent%20revoked").await;
+    // Ada reloads the member's page: she is sent to her user list, which says why.
+    let reload = app.get(&ada, "/projects").await;
+    assert_eq!(reload.status(), StatusCode::SEE_OTHER);
+    let location = reload.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(location, "/admin/users?ended=consent%20revoked");
+    let page = app.get(&ada, &location).await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("Impersonation session ended"), "{html}");

@@ -372,7 +372,8 @@ impl Store {
         now: i64,
     ) -> Result<Option<crate::model::OpenSession>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "SELECT u.name AS member_name, u.email AS member_email, s.started_at, s.expires_at \
+            "SELECT s.id AS session_id, u.name AS member_name, u.email AS member_email, \
+             s.started_at, s.expires_at \
              FROM impersonation_sessions s JOIN users u ON u.id = s.target_id \
              WHERE s.actor_id = $1 AND {}",
             live_session("s", "$2")
@@ -383,20 +384,23 @@ impl Store {
         .await?)
     }
 
-    /// The administrator ends, from another browser, the session they hold (`exited`). The
-    /// sign-in that carries it learns so on its next request. False if none was live.
-    #[tracing::instrument(skip_all, fields(actor_id = actor_id))]
+    /// The administrator ends, from another browser, the session `session_id` they hold
+    /// there (`exited`): the one that page showed, never one started since. The sign-in that
+    /// carries it learns so on its next request. False if it is not theirs or not live.
+    #[tracing::instrument(skip_all, fields(actor_id = actor_id, session_id = session_id))]
     pub async fn exit_elsewhere(
         &self,
         actor_id: i64,
+        session_id: i64,
         action: Option<&ActingRequest>,
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let session_id: Option<i64> = sqlx::query_scalar(&format!(
-            "SELECT s.id FROM impersonation_sessions s WHERE s.actor_id = $1 AND {}",
-            live_session("s", "$2")
+            "SELECT s.id FROM impersonation_sessions s WHERE s.id = $1 AND s.actor_id = $2 AND {}",
+            live_session("s", "$3")
         ))
+        .bind(session_id)
         .bind(actor_id)
         .bind(now)
         .fetch_optional(&mut *tx)
