@@ -4,10 +4,11 @@
 #                           the wasm-bindgen CLI, wasm-opt (scripts/run.sh)
 #   scripts/setup.sh test   all that, and what the tests need: Chromium, PostgreSQL and
 #                           Playwright (scripts/test.sh; the default)
+#   scripts/setup.sh bench  what `run` needs, and PostgreSQL and wrk (scripts/bench.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose=${1:-test}
-case "$purpose" in run | test) ;; *) echo "usage: $0 [run|test]" >&2; exit 2 ;; esac
+case "$purpose" in run | test | bench) ;; *) echo "usage: $0 [run|test|bench]" >&2; exit 2 ;; esac
 
 say() { printf '==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -21,6 +22,11 @@ if [ "$purpose" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   # The deployment example is tested for real behind Debian's nginx.
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+fi
+if [ "$purpose" = bench ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
