@@ -274,7 +274,17 @@ pub fn SupportNotice() -> impl IntoView {
                     _ => None,
                 };
                 let holder = support_holder(rendered);
-                move || holder().map(|actor| view! { <SupportActing actor/> })
+                let ended_here = session.member_ended_session;
+                move || match holder() {
+                    Some(actor) => view! { <SupportActing actor/> }.into_any(),
+                    None if ended_here.get() => view! {
+                        <div class="support-notice" role="status">
+                            <p>"You ended the session: support can no longer act on your account."</p>
+                        </div>
+                    }
+                    .into_any(),
+                    None => ().into_any(),
+                }
             })}
         </Suspense>
     }
@@ -293,14 +303,16 @@ fn SupportActing(actor: String) -> impl IntoView {
     }
 }
 
-/// The member's `End session`: ends the session on their account, then reloads the page,
-/// since every part of it (notice, history, consent) changes.
+/// The member's `End session`. Once it has ended, the notice says so where it stood, and the
+/// history follows (`Session::support_told`).
 #[component]
 pub fn EndSessionButton() -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
+    let session = use_session();
     Effect::new(move |_| {
         if matches!(end.value().get(), Some(Ok(()))) {
-            let _ = window().location().reload();
+            session.support_told.set(Some(None));
+            session.member_ended_session.set(true);
         }
     });
     view! {

@@ -47,6 +47,8 @@ pub struct Session {
     /// For a member's open page: who acts on their account, as the live channel last said
     /// (`None` until it says anything; then `me.support_acting` is out of date).
     pub support_told: RwSignal<Option<Option<String>>>,
+    /// Set once the member has pressed `End session` on this page.
+    pub member_ended_session: RwSignal<bool>,
 }
 
 pub fn use_session() -> Session {
@@ -67,6 +69,7 @@ pub fn App() -> impl IntoView {
         sign_in,
         sign_out,
         support_told: RwSignal::new(None),
+        member_ended_session: RwSignal::new(false),
     });
 
     // Effects run only in the browser, once the page is interactive: tests wait for this mark.

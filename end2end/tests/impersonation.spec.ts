@@ -105,6 +105,9 @@ test("the member sees who is acting and ends the session; the admin's next reque
   await expect(notice).toContainText("Olivia Owner");
   await notice.getByRole("button", { name: "End session" }).click();
   await expect(member.getByText("Support is acting on your account")).toHaveCount(0);
+  await expect(member.getByRole("status").filter({ hasText: "You ended the session" })).toContainText(
+    "support can no longer act on your account",
+  );
 
   // The administrator's open page goes back to their own view by itself, saying why.
   await expectBackInOwnView(admin, "The member ended the session.");

@@ -106,7 +106,7 @@ fn UserTable(
                     <td data-label="Role">{role_label(row.user.role)}</td>
                     <td data-label="Status">{status_label(row.user.status)}</td>
                     <td data-label="Consent" class="wrap">{consent_label(&row)}</td>
-                    <td data-label="Actions">{menu}</td>
+                    <td>{menu}</td>
                 </tr>
             }
         })
