@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 scripts/setup.sh bench
 export PATH="$PWD/tools/node_modules/.bin:$PATH" # wasm-opt, for the release build
-cargo leptos build --release >/dev/null
+cargo leptos build --release --precompress >/dev/null
 
 work=$(mktemp -d /tmp/actas-bench.XXXXXX)
 # A folder of its own: PostgreSQL's user must be able to reach it.

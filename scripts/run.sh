@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh run
 export PATH="$PWD/tools/node_modules/.bin:$PATH" # wasm-opt, for the release build
-exec cargo leptos serve --release
+exec cargo leptos serve --release --precompress

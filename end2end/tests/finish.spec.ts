@@ -263,3 +263,16 @@ test("dark mode follows the system: every main screen passes axe, and the banner
   await expect(banner.getByRole("button", { name: "Exit impersonation" })).toHaveCSS("outline-color", "rgb(255, 255, 255)");
   await screenshot(owner, "dark-banner");
 });
+
+test("the browser's files are named by their content and cached for a year", async ({ page }) => {
+  const html = await (await page.request.get("/sign-in")).text();
+  const files = new Set([...html.matchAll(/\/pkg\/actas\.[\w-]+\.(?:wasm|js|css)/g)].map((m) => m[0]));
+  expect([...files].map((file) => file.split(".").pop()).sort()).toEqual(["css", "js", "wasm"]);
+  for (const file of files) {
+    const response = await page.request.get(file);
+    expect(response.status(), file).toBe(200);
+    expect(response.headers()["cache-control"], file).toBe("public, max-age=31536000, immutable");
+  }
+  // A page itself is never cached that way.
+  expect((await page.request.get("/sign-in")).headers()["cache-control"] ?? "").not.toContain("immutable");
+});

@@ -25,6 +25,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -86,6 +87,7 @@ impl Server {
             .site_root(config.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(addr)
+            .hash_files(built_with_hashed_names())
             .build();
         let settings = Settings {
             cookie_secure: config.cookie_secure,
@@ -119,6 +121,16 @@ impl Server {
     }
 }
 
+/// `cargo leptos build` names the browser's files by their content and writes the names in
+/// `hash.txt` beside the binary; where that file is, pages ask for those names, and the
+/// files may be cached for good. Without it (a test binary), the plain names.
+fn built_with_hashed_names() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("hash.txt")))
+        .is_some_and(|hashes| hashes.exists())
+}
+
 /// The app's route list, generated once per process. Generating it runs the app with resource
 /// loading suppressed process-wide (a global flag in leptos_server), so a page rendering at
 /// that moment in the same process would wait forever; once, before anything serves, is safe.
@@ -146,6 +158,18 @@ pub fn router(state: AppState) -> Router {
             "/admin/activity/export.csv",
             axum::routing::get(downloads::activity_csv),
         )
+        // The browser's files, precompressed where a release build made .br and .gz beside
+        // them; content-named ones are cached for a year.
+        .nest_service(
+            "/pkg",
+            ServeDir::new(format!("{}/pkg", state.leptos_options.site_root))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::cache_hashed_files,
+        ))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(

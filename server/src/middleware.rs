@@ -420,6 +420,24 @@ async fn refusal_words(response: Response) -> (Response, Option<String>) {
 
 /// The site's own files (wasm, scripts, styles, icons): the same for everyone, so no sign-in
 /// is resolved for them and fetching them is no action taken in a member's name.
+/// Files under `/pkg/` named by their content never change: a browser keeps them a year
+/// without asking again. Only when the names are hashed (`hash.txt` was found).
+pub async fn cache_hashed_files(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let hashed = state.leptos_options.hash_files && request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    if hashed && response.status() == StatusCode::OK {
+        response.headers_mut().insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    }
+    response
+}
+
 fn is_static_asset(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/favicon.ico" || path == "/favicon.svg"
 }
