@@ -6,7 +6,7 @@ use app::ssr::action_record::{
 };
 use app::ssr::authentication::SignedIn;
 use app::ssr::{
-    authentication, now_ms, session_cookie, session_token, AppState, ClientAddress,
+    authentication, is_page_load, now_ms, session_cookie, session_token, AppState, ClientAddress,
     NOT_WHILE_ACTING,
 };
 use axum::body::Body;
@@ -168,7 +168,7 @@ pub async fn resolve_sign_in(
     let ended = signed_in.as_ref().and_then(|person| person.ended);
     let back_to_own_view = ended.filter(|_| {
         let path = request.uri().path();
-        request.method() == Method::GET && !path.starts_with("/api/") && path != OWN_VIEW
+        is_page_load(request.method(), path) && path != OWN_VIEW
     });
     if let Some(signed_in) = signed_in {
         request.extensions_mut().insert(signed_in);

@@ -97,13 +97,29 @@ fn close_on_success<S>(
     S::Output: Clone + Send + Sync + 'static,
     S::Error: Clone + Send + Sync + 'static,
 {
-    let opened_at = action.version().get_untracked();
+    let succeeded = success_since_now(action);
     Effect::new(move |_| {
-        if action.version().get() > opened_at && matches!(action.value().get(), Some(Ok(_))) {
+        if succeeded().is_some() {
             notice.set(Some(words.clone()));
             close.run(());
         }
     });
+}
+
+/// What `action` answered, once it has succeeded after this moment (a dialog's opening): an
+/// answer from before, for another row, is not this dialog's.
+fn success_since_now<S>(action: ServerAction<S>) -> impl Fn() -> Option<S::Output> + Copy
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+    S::Error: Clone + Send + Sync + 'static,
+{
+    let opened_at = action.version().get_untracked();
+    move || {
+        (action.version().get() > opened_at)
+            .then(|| action.value().get().and_then(Result::ok))
+            .flatten()
+    }
 }
 
 /// The dialog for a row's people action (everything but `Impersonate user`).
@@ -235,12 +251,7 @@ pub fn PeopleDialog(
         }
         RowAction::ResetPassword => {
             // The link is shown in the dialog, once: it stays open until closed.
-            let opened_at = people.reset.version().get_untracked();
-            let issued = move || {
-                (people.reset.version().get() > opened_at)
-                    .then(|| people.reset.value().get().and_then(Result::ok))
-                    .flatten()
-            };
+            let issued = success_since_now(people.reset);
             let message = format!(
                 "Reset the password of {who}? Their password stops working, they are signed out everywhere, and you get a one-time Set password link for them, valid 24 hours."
             );
@@ -341,12 +352,7 @@ pub fn PeopleDialogs(
 
 #[component]
 fn AddUserDialog(add: ServerAction<AddUser>, on_close: Callback<()>) -> impl IntoView {
-    let opened_at = add.version().get_untracked();
-    let issued = move || {
-        (add.version().get() > opened_at)
-            .then(|| add.value().get().and_then(Result::ok))
-            .flatten()
-    };
+    let issued = success_since_now(add);
     let name_error = field_error(add, "name");
     let (name_invalid, name_described) = field_ties(name_error, "add-user-name-error");
     let email_error = field_error(add, "email");

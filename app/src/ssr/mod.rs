@@ -179,11 +179,16 @@ pub fn request_person() -> Result<SignedIn, AppError> {
 pub fn signed_in() -> Result<SignedIn, AppError> {
     let parts = request_parts()?;
     let person = parts.extensions.get::<SignedIn>();
-    let page_render = parts.method == http::Method::GET && !parts.uri.path().starts_with("/api/");
-    if page_render {
+    if is_page_load(&parts.method, parts.uri.path()) {
         return person.cloned().ok_or(AppError::SignInRequired);
     }
     signed_in_as(person)
+}
+
+/// A browser loading a page (which changes nothing), as opposed to a server function, which
+/// is never reached by a GET but lives under `/api/` either way.
+pub fn is_page_load(method: &http::Method, path: &str) -> bool {
+    method == http::Method::GET && !path.starts_with("/api/")
 }
 
 /// The record of this request when it is made while acting (the server's audit middleware
