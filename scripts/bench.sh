@@ -4,6 +4,8 @@
 # administrator acting as her (wrk, 2 threads, 16 connections; req/s, p50, p99), their ratio,
 # and start + exit cycles a second (two administrators at once); then checks the audit chain.
 #   scripts/bench.sh [SECONDS]      (10 by default)
+# To compare with another build in the same run (figures vary from run to run), name its
+# binary (with its hash.txt beside it): ACTAS_BENCH_BEFORE=/path/to/actas scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -28,9 +30,9 @@ export ACTAS_ADDR="127.0.0.1:$port"
 
 # One database: start the app on it, drive it, stop it, verify its chain.
 measure() {
-  local label=$1
+  local label=$1 binary=${3:-target/release/actas}
   export DATABASE_URL=$2
-  target/release/actas >"$work/$label.log" 2>&1 &
+  "$binary" >"$work/$label.log" 2>&1 &
   app_pid=$!
   for _ in $(seq 100); do
     curl -sf "http://$ACTAS_ADDR/readyz" >/dev/null && break
@@ -45,7 +47,14 @@ measure() {
 
 echo "| database | the member's own /projects | an administrator acting as her | ratio | start + exit cycles/s |"
 echo "|---|---|---|---|---|"
+before=${ACTAS_BENCH_BEFORE:-}
+[ -n "$before" ] && measure "SQLite, before" "sqlite://$work/before.db" "$before"
 measure SQLite "sqlite://$work/actas.db"
 postgres=$(scripts/postgres.sh start "$pg_dir")
+if [ -n "$before" ]; then
+  measure "PostgreSQL (fsync off), before" "$postgres" "$before"
+  # The next measure starts from an empty database, as the first did.
+  psql -q "$postgres" -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;'
+fi
 measure "PostgreSQL (fsync off)" "$postgres"
 echo "(wrk -t2 -c16 -d${seconds}s; verify-audit passed on both)"

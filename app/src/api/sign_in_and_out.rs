@@ -76,7 +76,8 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
             support_acting: app_state()?
                 .store
                 .live_session_holder(person.user.id, now_ms())
-                .await?,
+                .await?
+                .map(|holder| holder.name),
             ..person.me()
         },
         None => Me {

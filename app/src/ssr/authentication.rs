@@ -365,19 +365,20 @@ fn sign_in_ended(
     }
 }
 
-/// Whether the sign-in behind `token_digest` still stands, for a connection that outlives
-/// the request that opened it (the live channel). Ending and recording it is left to the
-/// next request, which `resolve`s it.
-pub async fn still_signed_in(
+/// Until when the sign-in behind `token_digest` stands unless a request renews it, for a
+/// connection that outlives the request that opened it (the live channel); `None` when it no
+/// longer stands. Ending and recording it is left to the next request, which `resolve`s it.
+pub async fn signed_in_until(
     store: &Store,
     lifetime: &SignInLifetime,
     token_digest: &str,
     now: i64,
-) -> Result<bool, StoreError> {
+) -> Result<Option<i64>, StoreError> {
     Ok(store
         .sign_in_record(token_digest, now)
         .await?
-        .is_some_and(|record| sign_in_ended(&record, lifetime, now).is_none()))
+        .filter(|record| sign_in_ended(record, lifetime, now).is_none())
+        .map(|record| lifetime.expires_at(sign_in_times(&record))))
 }
 
 /// Re-checks the session a sign-in acts in, against the database, for this request. A session

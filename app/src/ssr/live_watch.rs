@@ -1,15 +1,13 @@
 //! The live channel's server side: what a signed-in person's open page should learn as soon
-//! as it happens. Each stream re-reads the database every half second, so a change made by
-//! any app instance on the shared database reaches every page within the 2 seconds SPEC.md §3
-//! allows, with no instance-to-instance messaging to keep in step.
+//! as it happens. A stream looks at the database when it opens, then only when news of a
+//! change concerning its people arrives (from any instance: see `store::news`) or when what
+//! it saw runs out by time alone (a session's expiry); an open page where nothing happens
+//! costs no reads.
 
 use super::authentication::SignedIn;
 use super::impersonation::check_session;
 use super::impersonation_state::Verdict;
-use super::store::{Store, StoreError};
-use std::time::Duration;
-
-pub const POLL_EVERY: Duration = Duration::from_millis(500);
+use super::store::{SessionHolder, Store, StoreError};
 
 /// One message on the channel: `event` names it, `data` carries its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,7 +24,7 @@ pub enum Watch {
     /// A member: tell them who acts on their account (a JSON string, `null` when nobody does).
     Member {
         member_id: i64,
-        last_holder: Option<String>,
+        last_holder: Option<SessionHolder>,
     },
     /// Nothing to watch for this person: the channel answers 204, which tells the browser
     /// not to reconnect.
@@ -53,38 +51,79 @@ impl Watch {
         }
     }
 
-    /// Looks once; returns the event to send, if anything changed. A session found over by
-    /// the same check every request makes is ended here (recorded once, whoever notices first).
-    pub async fn poll(&mut self, store: &Store, now: i64) -> Result<Option<LiveEvent>, StoreError> {
+    /// The people whose news may change what this watch tells.
+    pub fn people(&self, person: &SignedIn) -> Vec<i64> {
+        let mut people = vec![person.user.id];
+        people.extend(person.acting.as_ref().map(|acting| acting.member.id));
+        people
+    }
+
+    /// Looks once: the event to send, if anything changed, and the instant when what was
+    /// seen runs out by time alone (to look again then). A session found over by the same
+    /// check every request makes is ended here (recorded once, whoever notices first).
+    pub async fn look(&mut self, store: &Store, now: i64) -> Result<Look, StoreError> {
         match self {
             Watch::Acting { session_id } => {
                 let reason = match check_session(store, *session_id, now).await? {
-                    None | Some((_, Verdict::Live)) => return Ok(None),
+                    Some((live, Verdict::Live)) => {
+                        return Ok(Look::quiet_until(live.session.expires_at))
+                    }
+                    // No such session: nothing will ever change.
+                    None => return Ok(Look::quiet_until(None)),
                     Some((_, Verdict::Ended(reason) | Verdict::EndsNow(reason))) => reason,
                 };
                 *self = Watch::Done;
-                Ok(Some(LiveEvent {
-                    event: "ended",
-                    data: reason.as_str().to_string(),
-                }))
+                Ok(Look {
+                    event: Some(LiveEvent {
+                        event: "ended",
+                        data: reason.as_str().to_string(),
+                    }),
+                    until: None,
+                })
             }
             Watch::Member {
                 member_id,
                 last_holder,
             } => {
                 let holder = store.live_session_holder(*member_id, now).await?;
-                if holder == *last_holder {
-                    return Ok(None);
+                let until = holder.as_ref().map(|holder| holder.expires_at);
+                let name = |holder: &Option<SessionHolder>| {
+                    holder.as_ref().map(|holder| holder.name.clone())
+                };
+                if name(&holder) == name(last_holder) {
+                    *last_holder = holder;
+                    return Ok(Look::quiet_until(until));
                 }
-                *last_holder = holder.clone();
+                let data = name(&holder);
+                *last_holder = holder;
                 // As JSON (`null` when nobody acts): a browser drops an event whose data is
                 // empty, so "nobody" must be written as something.
-                Ok(Some(LiveEvent {
-                    event: "support",
-                    data: serde_json::to_string(&holder).unwrap_or_default(),
-                }))
+                Ok(Look {
+                    event: Some(LiveEvent {
+                        event: "support",
+                        data: serde_json::to_string(&data).unwrap_or_default(),
+                    }),
+                    until,
+                })
             }
-            Watch::Nothing | Watch::Done => Ok(None),
+            Watch::Nothing | Watch::Done => Ok(Look::quiet_until(None)),
+        }
+    }
+}
+
+/// What one look found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Look {
+    pub event: Option<LiveEvent>,
+    /// When what was seen runs out with no change made (an expiry), if it does.
+    pub until: Option<i64>,
+}
+
+impl Look {
+    fn quiet_until(until: impl Into<Option<i64>>) -> Look {
+        Look {
+            event: None,
+            until: until.into(),
         }
     }
 }

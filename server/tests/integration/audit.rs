@@ -362,7 +362,7 @@ async fn the_chain_stays_whole_under_concurrent_appends_and_names_an_altered_row
                 )
             })
             .collect();
-        store.record_many(batch).await
+        store.record_many(batch).await.map(drop)
     });
     while let Some(done) = tasks.join_next().await {
         done.unwrap().unwrap();

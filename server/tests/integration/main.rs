@@ -8,6 +8,7 @@ mod acting;
 mod audit;
 mod behind_nginx;
 mod consent;
+mod crash;
 mod foundation;
 mod guessing;
 mod impersonation;

@@ -25,6 +25,9 @@ const AT_LEAST: usize = 45;
 /// purpose.
 const STATEMENT_KEYWORDS: [&str; 5] = ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"];
 
+/// Store modules with no statement of their own (see `store_statements`).
+const NO_STATEMENTS_OF_THEIR_OWN: [&str; 2] = ["audit_writer.rs", "news.rs"];
+
 async fn every_store_statement_prepares(db: Db) {
     let statements = store_statements();
     assert!(
@@ -50,7 +53,10 @@ async fn every_store_statement_prepares(db: Db) {
             }
         };
         // SQLite locks the whole database instead of rows, and has no such clause.
-        if matches!(db, Db::Sqlite) && sql.trim_end().ends_with("FOR UPDATE") {
+        // Nor PostgreSQL's NOTIFY (news goes in-process there).
+        if matches!(db, Db::Sqlite)
+            && (sql.trim_end().ends_with("FOR UPDATE") || sql.contains("pg_notify"))
+        {
             continue;
         }
         if let Err(error) = (&mut *conn).prepare(sql.as_str()).await {
@@ -215,8 +221,11 @@ fn store_statements() -> Vec<Statement> {
             statements.push(Statement { origin, sql });
         }
         // Each store module speaks SQL to its tables: one that yields nothing was misread.
+        // Two only run the others' statements: the audit writer queues events for
+        // `record_many`, and the news listener has sqlx send its `LISTEN`.
         assert!(
-            statements.len() > found_before,
+            statements.len() > found_before
+                || NO_STATEMENTS_OF_THEIR_OWN.contains(&file.name.as_str()),
             "found no statement in the store's {}",
             file.name
         );

@@ -224,7 +224,7 @@ impl Store {
     /// Ends every sign-in of a person; the sessions they carried end first, with the
     /// sign-ins (`actor signed out`). How many sign-ins ended.
     pub(super) async fn end_all_sign_ins(
-        conn: &mut AnyConnection,
+        conn: &mut Tx,
         user_id: i64,
         now: i64,
     ) -> Result<u64, StoreError> {

@@ -36,7 +36,7 @@ impl Store {
     /// Puts an account on the allow-list, with its audit event (`granted_by` is `None` for
     /// the system: demo accounts).
     pub(super) async fn insert_impersonator(
-        conn: &mut AnyConnection,
+        conn: &mut Tx,
         user_id: i64,
         granted_by: Option<i64>,
         now: i64,
@@ -47,7 +47,7 @@ impl Store {
         .bind(user_id)
         .bind(granted_by)
         .bind(now)
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .await?;
         let mut granted = NewEvent::new(EventKind::AllowlistGranted).subject(user_id);
         granted.actor_id = granted_by;

@@ -1,6 +1,6 @@
 //! `audit_events` and `audit_head`: appending to the hash chain, and walking it back.
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Tx};
 use crate::ssr::audit::{NewEvent, StoredEvent};
 use crate::ssr::hash_chain::{BrokenLink, ChainAnchor, ChainVerifier};
 use sqlx::AnyConnection;
@@ -31,14 +31,14 @@ impl Store {
     /// first holds the chain's lock until the transaction ends.
     #[tracing::instrument(skip_all, fields(kind = event.kind.as_str()))]
     pub async fn append_event(
-        conn: &mut AnyConnection,
+        tx: &mut Tx,
         event: NewEvent,
         now: i64,
     ) -> Result<StoredEvent, StoreError> {
         let head: Head = sqlx::query_as(
             "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash, last_at_ms",
         )
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut **tx)
         .await?;
         // `now` was read before the lock was won; a writer that waited must not stamp its
         // event earlier than the one before it.
@@ -51,13 +51,15 @@ impl Store {
             );
         }
         let at_ms = now.max(head.last_at_ms);
+        let news_for = news_for(&event);
         let stored = event.seal(head.last_seq, at_ms, &head.last_hash);
-        Self::insert_events(conn, std::slice::from_ref(&stored)).await?;
+        Self::insert_events(tx, std::slice::from_ref(&stored)).await?;
         sqlx::query("UPDATE audit_head SET last_hash = $1, last_at_ms = $2 WHERE id = 1")
             .bind(&stored.hash)
             .bind(stored.at_ms)
-            .execute(&mut *conn)
+            .execute(&mut **tx)
             .await?;
+        tx.note_news_for(&news_for).await?;
         Ok(stored)
     }
 
@@ -91,9 +93,12 @@ impl Store {
     }
 
     /// Records many events that accompany no other change, each at its own time, in one
-    /// transaction (imports, and the benchmark's million events). Times never go backwards
-    /// along the chain, here as in `append_event`.
-    pub async fn record_many(&self, events: Vec<(NewEvent, i64)>) -> Result<(), StoreError> {
+    /// transaction: the audit writer's batches, imports, and the benchmark's million events.
+    /// Times never go backwards along the chain, here as in `append_event`.
+    pub async fn record_many(
+        &self,
+        events: Vec<(NewEvent, i64)>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let mut tx = self.begin_write().await?;
         let head: Head =
             sqlx::query_as("SELECT last_seq, last_hash, last_at_ms FROM audit_head WHERE id = 1")
@@ -101,6 +106,10 @@ impl Store {
                 .await?;
         let (mut seq, mut prev_hash, mut last_at) =
             (head.last_seq, head.last_hash, head.last_at_ms);
+        let news: Vec<i64> = events
+            .iter()
+            .flat_map(|(event, _)| news_for(event))
+            .collect();
         let sealed: Vec<StoredEvent> = events
             .into_iter()
             .map(|(event, at_ms)| {
@@ -120,17 +129,25 @@ impl Store {
         .bind(last_at)
         .execute(&mut *tx)
         .await?;
+        tx.note_news_for(&news).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(sealed)
     }
 
-    /// Records an event that accompanies no other change.
+    /// Records an event that accompanies no other change, committed before this returns.
+    /// With an audit writer (a running app), it joins whichever events are waiting and is
+    /// committed with them in one transaction.
     #[tracing::instrument(skip_all, fields(kind = event.kind.as_str()))]
     pub async fn record(&self, event: NewEvent, now: i64) -> Result<StoredEvent, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let stored = Self::append_event(&mut tx, event, now).await?;
-        tx.commit().await?;
-        Ok(stored)
+        match &self.audit_writer {
+            Some(writer) => writer.record(event, now).await,
+            None => {
+                let mut tx = self.begin_write().await?;
+                let stored = Self::append_event(&mut tx, event, now).await?;
+                tx.commit().await?;
+                Ok(stored)
+            }
+        }
     }
 
     /// Events of one kind, newest first (tests and the activity log).
@@ -195,6 +212,14 @@ impl Store {
             .finish(head.last_seq, &head.last_hash, head.max_seq)
             .map_err(VerifyError::Broken)
     }
+}
+
+/// The people an event is news for (see `news::is_news`): whom it names.
+fn news_for(event: &NewEvent) -> Vec<i64> {
+    if !super::news::is_news(event.kind) {
+        return Vec::new();
+    }
+    event.actor_id.into_iter().chain(event.subject_id).collect()
 }
 
 /// `INSERT INTO audit_events` for `rows` events.

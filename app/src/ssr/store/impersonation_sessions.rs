@@ -61,6 +61,13 @@ pub struct LiveSessionRow {
     pub facts: SessionFacts,
 }
 
+/// The administrator acting on a member's account: their name, and when the session expires.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionHolder {
+    pub name: String,
+    pub expires_at: i64,
+}
+
 #[derive(sqlx::FromRow)]
 struct LiveFacts {
     #[sqlx(flatten)]
@@ -222,7 +229,7 @@ impl Store {
     /// Ends the sessions `trigger` ends, each recorded once as `impersonation_ended` with its
     /// reason; a session another caller ended first is left to that record.
     pub(super) async fn end_sessions(
-        conn: &mut AnyConnection,
+        conn: &mut Tx,
         trigger: Trigger,
         now: i64,
     ) -> Result<Vec<(StoredSession, EndReason)>, StoreError> {
@@ -235,7 +242,7 @@ impl Store {
             .bind(now)
             .bind(reason)
             .bind(id)
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .await?
             .rows_affected()
                 > 0;
@@ -348,15 +355,15 @@ impl Store {
         Ok(())
     }
 
-    /// The name of the administrator acting on this member's account right now, if any.
+    /// Who acts on this member's account right now, if anyone, and until when.
     pub async fn live_session_holder(
         &self,
         member_id: i64,
         now: i64,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(&format!(
-            "SELECT a.name FROM impersonation_sessions s JOIN users a ON a.id = s.actor_id \
-             WHERE s.target_id = $1 AND {}",
+    ) -> Result<Option<SessionHolder>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT a.name, s.expires_at FROM impersonation_sessions s \
+             JOIN users a ON a.id = s.actor_id WHERE s.target_id = $1 AND {}",
             live_session("s", "$2")
         ))
         .bind(member_id)

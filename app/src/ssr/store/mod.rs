@@ -8,6 +8,8 @@
 //! | module | tables |
 //! |---|---|
 //! | `audit_log` | `audit_events`, `audit_head`: appending to the chain, verifying it |
+//! | `audit_writer` | the instance's group commit of events that accompany no other change |
+//! | `news` | who a committed change concerns: `NOTIFY`/`LISTEN`, or in-process on SQLite |
 //! | `sign_ins` | `sign_in_sessions`, `failed_attempts`; a person's own password and email |
 //! | `users` | `users`: creating and finding accounts, the user list |
 //! | `account_changes` | an owner's changes to accounts: role, suspension, deletion |
@@ -21,10 +23,12 @@
 mod account_changes;
 mod allow_list;
 mod audit_log;
+mod audit_writer;
 mod consents;
 mod history;
 mod impersonation_sessions;
 mod member_records;
+mod news;
 mod password_links;
 mod sign_ins;
 mod users;
@@ -33,8 +37,10 @@ pub use account_changes::Deleter;
 pub use audit_log::VerifyError;
 pub use history::{EventQuery, UserMatch};
 pub use impersonation_sessions::{
-    ActorFacts, LiveSessionRow, SessionRecord, StartAttempt, StartFacts, StartRequest,
+    ActorFacts, LiveSessionRow, SessionHolder, SessionRecord, StartAttempt, StartFacts,
+    StartRequest,
 };
+pub use news::{News, Newsroom, LISTENER_NAME};
 pub use password_links::{AddUserError, FoundLink, NewAccount, NewLink, UseLinkError, NO_PASSWORD};
 pub use sign_ins::{
     AttemptRefused, ChangeEmailError, NewSignIn, SignInListing, SignInRecord, UserCredentials,
@@ -48,10 +54,67 @@ use crate::model::{Role, Scope, UserStatus};
 use sqlx::any::{AnyPoolOptions, AnyTypeInfo, AnyValueRef};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::{Any, AnyPool};
+use sqlx::{Any, AnyConnection, AnyPool};
 use std::sync::Once;
 
-pub type Tx = sqlx::Transaction<'static, Any>;
+/// A write transaction (see `begin_write`), and the people its events are news for: told to
+/// this instance's pages once it commits on SQLite; on PostgreSQL each `NOTIFY` goes out with
+/// the commit, to every instance.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, Any>,
+    backend: Backend,
+    newsroom: Newsroom,
+    news_for: Vec<i64>,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await?;
+        if self.backend == Backend::Sqlite && !self.news_for.is_empty() {
+            self.newsroom.tell(News::About(self.news_for));
+        }
+        Ok(())
+    }
+
+    /// Notes that what this transaction writes is news for `people` (once committed).
+    async fn note_news_for(&mut self, people: &[i64]) -> Result<(), StoreError> {
+        let mut fresh: Vec<i64> = people
+            .iter()
+            .copied()
+            .filter(|id| !self.news_for.contains(id))
+            .collect();
+        fresh.sort_unstable();
+        fresh.dedup();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        if self.backend == Backend::Postgres {
+            // A payload may hold 8,000 bytes; 400 ids stay well under it.
+            for chunk in fresh.chunks(400) {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(news::CHANNEL)
+                    .bind(News::payload(chunk))
+                    .execute(&mut *self.inner)
+                    .await?;
+            }
+        }
+        self.news_for.extend(fresh);
+        Ok(())
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -70,6 +133,8 @@ pub enum StoreError {
     SessionEnded,
     #[error("{0}: check DATABASE_URL")]
     Missing(String),
+    #[error("the audit log's writer has stopped")]
+    AuditWriterStopped,
 }
 
 impl StoreError {
@@ -141,6 +206,11 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The instance's group-commit writer for events that accompany no other change; none
+    /// in the writer's own copy, and in a store opened only to read (`verify-audit`).
+    audit_writer: Option<audit_writer::AuditWriter>,
+    /// News of committed changes, for the live channel.
+    newsroom: Newsroom,
 }
 
 /// A session is live while no end is recorded and its expiry has not passed (SPEC.md §3).
@@ -160,7 +230,7 @@ impl Store {
                 source,
             })?;
         }
-        let store = Self::open_pool(&target, "rwc").await?;
+        let mut store = Self::open_pool(&target, "rwc").await?;
         match store.backend {
             Backend::Sqlite => {
                 sqlx::migrate!("../migrations/sqlite")
@@ -172,6 +242,10 @@ impl Store {
                     .run(&store.pool)
                     .await?
             }
+        }
+        store.audit_writer = Some(audit_writer::AuditWriter::start(store.clone()));
+        if store.backend == Backend::Postgres {
+            tokio::spawn(store.newsroom.clone().listen(target.url.clone()));
         }
         Ok(store)
     }
@@ -233,6 +307,8 @@ impl Store {
         Ok(Store {
             pool: options.connect(&url).await?,
             backend: target.backend,
+            audit_writer: None,
+            newsroom: Newsroom::default(),
         })
     }
 
@@ -258,6 +334,11 @@ impl Store {
         self.backend
     }
 
+    /// News of every change committed from now on that may matter to an open page.
+    pub fn news(&self) -> tokio::sync::broadcast::Receiver<News> {
+        self.newsroom.subscribe()
+    }
+
     /// Direct access for tests that must do what an attacker with the database would.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
@@ -269,7 +350,7 @@ impl Store {
     /// and with it every writer reads current data and all take their locks in one order:
     /// no deadlock, no decision made on a row another transaction is changing.
     async fn begin_write(&self) -> Result<Tx, StoreError> {
-        Ok(match self.backend {
+        let inner = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
@@ -278,6 +359,12 @@ impl Store {
                     .await?;
                 tx
             }
+        };
+        Ok(Tx {
+            inner,
+            backend: self.backend,
+            newsroom: self.newsroom.clone(),
+            news_for: Vec::new(),
         })
     }
 

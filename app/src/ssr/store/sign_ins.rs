@@ -1,6 +1,6 @@
 //! `sign_in_sessions` and `failed_attempts`: who is signed in, and how often someone guessed.
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Tx};
 use crate::model::UserSummary;
 use crate::ssr::action_record::ActingRequest;
 use crate::ssr::audit::{EventKind, NewEvent};
@@ -552,7 +552,7 @@ impl Store {
 
     /// Ends every sign-in of the person but `keep_digest`, and the sessions they carried.
     async fn end_sign_ins_except(
-        conn: &mut AnyConnection,
+        conn: &mut Tx,
         user_id: i64,
         keep_digest: &str,
         now: i64,
@@ -562,7 +562,7 @@ impl Store {
         )
         .bind(user_id)
         .bind(keep_digest)
-        .fetch_all(&mut *conn)
+        .fetch_all(&mut **conn)
         .await?;
         for session_id in carried.into_iter().flatten() {
             let ends = Trigger::SignInEnded {
@@ -575,7 +575,7 @@ impl Store {
             sqlx::query("DELETE FROM sign_in_sessions WHERE user_id = $1 AND token_digest <> $2")
                 .bind(user_id)
                 .bind(keep_digest)
-                .execute(&mut *conn)
+                .execute(&mut **conn)
                 .await?
                 .rows_affected(),
         )

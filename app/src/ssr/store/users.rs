@@ -1,6 +1,6 @@
 //! `users`: creating accounts, finding them, the staff's user list, suspension.
 
-use super::{escape_like, live_session, Store, StoreError};
+use super::{escape_like, live_session, Store, StoreError, Tx};
 use crate::model::{ActiveConsent, Role, Scope, UserPage, UserRow, UserSummary, USERS_PER_PAGE};
 use crate::ssr::audit::{EventKind, NewEvent};
 use crate::ssr::owner_rules::OwnerRefusal;
@@ -99,7 +99,7 @@ impl Store {
     }
 
     pub(super) async fn insert_user(
-        conn: &mut AnyConnection,
+        conn: &mut Tx,
         user: &NewUser,
         created_by: Option<i64>,
         now: i64,
@@ -113,7 +113,7 @@ impl Store {
         .bind(user.role)
         .bind(&user.password_hash)
         .bind(now)
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut **conn)
         .await?;
         let mut created = NewEvent::new(EventKind::UserCreated)
             .subject(id)

@@ -1,0 +1,180 @@
+//! News of committed changes, for the live channel: whose state a change touched, pushed to
+//! every open page on every instance instead of each page re-reading the database.
+//!
+//! A change is news for the people its audit event names (actor and subject). On PostgreSQL
+//! the transaction that makes the change sends `NOTIFY` (delivered by the database when, and
+//! only when, it commits) and each instance listens; on SQLite, where one instance owns the
+//! file, the transaction tells this instance's subscribers once it has committed.
+
+use super::StoreError;
+use crate::ssr::audit::EventKind;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// The PostgreSQL channel the instances share.
+pub(super) const CHANNEL: &str = "actas_news";
+
+/// The `application_name` of each instance's listening connection.
+pub const LISTENER_NAME: &str = "actas news";
+
+/// News waiting for a slow page before it is told it missed some (and looks again).
+const BACKLOG: usize = 1_024;
+
+/// Between attempts to reconnect a lost listener.
+const RECONNECT_EVERY: Duration = Duration::from_millis(500);
+
+/// What a page hears.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum News {
+    /// A change touching these people committed.
+    About(Vec<i64>),
+    /// News may have been missed (the listener lost its connection, or this page fell
+    /// behind): look again, whoever you are.
+    Everyone,
+}
+
+impl News {
+    /// Whether this is news for someone watching any of `people`.
+    pub fn concerns(&self, people: &[i64]) -> bool {
+        match self {
+            News::About(ids) => ids.iter().any(|id| people.contains(id)),
+            News::Everyone => true,
+        }
+    }
+
+    /// The text of a `NOTIFY`: the people's ids, comma-separated.
+    pub(super) fn payload(people: &[i64]) -> String {
+        people
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Reads a `NOTIFY` payload; anything unreadable is news for everyone.
+    fn from_payload(payload: &str) -> News {
+        payload
+            .split(',')
+            .map(|id| id.trim().parse::<i64>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_or(News::Everyone, News::About)
+    }
+}
+
+/// Whether an event of this kind can change what the live channel tells: a session's end, who
+/// acts on a member's account, whether a sign-in stands. The events of ordinary work (an
+/// acting administrator's page loads, a project renamed) are not news, so a busy instance
+/// does not wake every open page on every request.
+pub(super) fn is_news(kind: EventKind) -> bool {
+    !matches!(
+        kind,
+        EventKind::Action
+            | EventKind::SignInFailed
+            | EventKind::SupportCodeIssued
+            | EventKind::ImpersonationDenied
+            | EventKind::ProfileUpdated
+            | EventKind::PayoutUpdated
+            | EventKind::ProjectCreated
+            | EventKind::ProjectRenamed
+            | EventKind::ProjectArchived
+            | EventKind::UserCreated
+            | EventKind::PasswordResetIssued
+            | EventKind::EmailChanged
+    )
+}
+
+/// This instance's subscribers.
+#[derive(Clone, Debug)]
+pub struct Newsroom {
+    sender: broadcast::Sender<News>,
+}
+
+impl Default for Newsroom {
+    fn default() -> Self {
+        Newsroom {
+            sender: broadcast::channel(BACKLOG).0,
+        }
+    }
+}
+
+impl Newsroom {
+    pub fn subscribe(&self) -> broadcast::Receiver<News> {
+        self.sender.subscribe()
+    }
+
+    /// Tells this instance's subscribers (nobody listening is no error).
+    pub(super) fn tell(&self, news: News) {
+        let _ = self.sender.send(news);
+    }
+
+    /// Listens to PostgreSQL's `NOTIFY`s for as long as this instance runs, and passes them
+    /// on. What was sent while the connection was lost is gone, so once it is back every page
+    /// is told to look again: no end is missed.
+    pub(super) async fn listen(self, url: String) {
+        let mut connected_before = false;
+        loop {
+            match Self::connect(&url).await {
+                Ok(mut listener) => {
+                    if connected_before {
+                        tracing::info!("the news listener is connected again");
+                        self.tell(News::Everyone);
+                    }
+                    connected_before = true;
+                    loop {
+                        match listener.try_recv().await {
+                            Ok(Some(notification)) => {
+                                self.tell(News::from_payload(notification.payload()))
+                            }
+                            // Lost, and already connected again (sqlx's eager reconnect).
+                            Ok(None) => {
+                                tracing::warn!(
+                                    "the news listener lost its connection and reconnected"
+                                );
+                                self.tell(News::Everyone);
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, "the news listener lost its connection");
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the news listener could not connect; retrying");
+                }
+            }
+            tokio::time::sleep(RECONNECT_EVERY).await;
+        }
+    }
+
+    async fn connect(url: &str) -> Result<PgListener, StoreError> {
+        // Named, so an operator (and a test) can find its connection.
+        let options = PgConnectOptions::from_str(url)?.application_name(LISTENER_NAME);
+        // A pool of one, only to hand the listener its connection options.
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(options);
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(listener)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_names_people_or_everyone() {
+        assert_eq!(
+            News::from_payload(&News::payload(&[3, 17])),
+            News::About(vec![3, 17])
+        );
+        assert_eq!(News::from_payload("3,x"), News::Everyone);
+        assert!(News::About(vec![3, 17]).concerns(&[17, 40]));
+        assert!(!News::About(vec![3]).concerns(&[17]));
+        assert!(News::Everyone.concerns(&[]));
+    }
+}
