@@ -2,6 +2,8 @@
 """Drives one running Actas instance for scripts/bench.sh and prints one line of figures.
 
     bench.py BASE_URL LABEL SECONDS
+    bench.py BASE_URL,SECOND_BASE_URL LABEL SECONDS    (two instances on one database)
+    bench.py BASE_URL LABEL SECONDS idle APP_PID        (2,000 open pages, nothing happening)
 
 Signs in the demo accounts (password in ACTAS_DEMO_PASSWORD), has Mia grant consent, then
 measures with wrk: `/projects` as Mia herself, and as Ada acting as her (16 connections),
@@ -18,7 +20,8 @@ import time
 import urllib.parse
 import urllib.request
 
-BASE, LABEL, SECONDS = sys.argv[1], sys.argv[2], int(sys.argv[3])
+BASES, LABEL, SECONDS = sys.argv[1].split(","), sys.argv[2], int(sys.argv[3])
+BASE = BASES[0]
 PASSWORD = __import__("os").environ["ACTAS_DEMO_PASSWORD"]
 
 
@@ -44,10 +47,10 @@ class Browser:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
 
 
-def wrk(cookie, path="/projects"):
-    """req/s, p50 ms, p99 ms of 10 s of GETs with this cookie."""
+def wrk(cookie, path="/projects", base=BASE):
+    """req/s, p50 ms, p99 ms of SECONDS of GETs with this cookie."""
     out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{SECONDS}s", "--latency", "-H", f"Cookie: {cookie}", f"{BASE}{path}"],
+        ["wrk", "-t2", "-c16", f"-d{SECONDS}s", "--latency", "-H", f"Cookie: {cookie}", f"{base}{path}"],
         capture_output=True, text=True, check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -74,6 +77,92 @@ def cycles(admin, target, counts, index, until):
         admin.call("exit_impersonation")
         counts[index] += 1
 
+
+def on_two_instances():
+    """Ada acts as Mia through both instances at once: each instance's figures and the total."""
+    mia = Browser("mia@example.com")
+    mia.call("grant_consent", duration="72", scope="full_access")
+    ada = Browser("ada@example.com")
+    ada.call("start_impersonation", target_id=user_id(ada, "mia@example.com"), reason="TICKET-1 two")
+    results = [None, None]
+
+    def run(index):
+        results[index] = wrk(ada.cookie(), base=BASES[index])
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first, second = results
+    print(
+        f"| {LABEL} | {first[0]:,.0f} req/s, p99 {first[2]:.1f} ms "
+        f"| {second[0]:,.0f} req/s, p99 {second[2]:.1f} ms | {first[0] + second[0]:,.0f} req/s |"
+    )
+
+
+def idle_pages(app_pid, pages=2_000):
+    """Opens `pages` live channels as Mia (eight a sign-in, the most one sign-in may hold) and
+    measures the app's CPU, and on PostgreSQL its transactions, while nothing happens."""
+    import os
+    import resource
+    import socket
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, pages + 1_000)), hard))
+    Browser("mia@example.com").call("grant_consent", duration="72", scope="full_access")
+    host, port = urllib.parse.urlsplit(BASE).netloc.split(":")
+    streams = []
+    browser = None
+    for page in range(pages):
+        if page % 8 == 0:
+            browser = Browser("mia@example.com")
+        stream = socket.create_connection((host, int(port)))
+        stream.sendall(
+            f"GET /api/live HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {browser.cookie()}\r\n"
+            "Accept: text/event-stream\r\n\r\n".encode()
+        )
+        head = stream.recv(4096)
+        if not head.startswith(b"HTTP/1.1 200"):
+            sys.exit(f"{LABEL}: a live channel was refused: {head[:200]!r}")
+        streams.append(stream)
+    # PostgreSQL publishes a backend's statistics up to 10 s after it goes idle: wait them out.
+    time.sleep(12)
+
+    def cpu_seconds():
+        fields = open(f"/proc/{app_pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def transactions():
+        url = os.environ["DATABASE_URL"]
+        if not url.startswith("postgres"):
+            return None
+        out = subprocess.run(
+            ["psql", "-Atq", url, "-c",
+             "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        return int(out.strip())
+
+    cpu, xacts, started = cpu_seconds(), transactions(), time.monotonic()
+    time.sleep(SECONDS)
+    elapsed = time.monotonic() - started
+    cpu_share = (cpu_seconds() - cpu) / elapsed * 100
+    after = transactions()
+    # The whole database's figure, this query's own transaction taken off.
+    per_second = "n/a (SQLite)" if xacts is None else f"{(after - xacts - 1) / elapsed:,.1f}"
+    print(f"| {LABEL} | {len(streams):,} | {cpu_share:.1f}% of one core | {per_second} |")
+    for stream in streams:
+        stream.close()
+
+
+if len(sys.argv) > 4 and sys.argv[4] == "idle":
+    idle_pages(int(sys.argv[5]))
+    sys.exit(0)
+
+if len(BASES) == 2:
+    on_two_instances()
+    sys.exit(0)
 
 mia = Browser("mia@example.com")
 mia.call("grant_consent", duration="72", scope="full_access")

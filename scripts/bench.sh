@@ -16,14 +16,15 @@ cargo leptos build --release --precompress >/dev/null
 work=$(mktemp -d /tmp/actas-bench.XXXXXX)
 # A folder of its own: PostgreSQL's user must be able to reach it.
 pg_dir=$(mktemp -d /tmp/actas-bench-pg.XXXXXX)
-app_pid=
+app_pid= second_pid=
 cleanup() {
-  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
+  for pid in $app_pid $second_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   scripts/postgres.sh stop "$pg_dir"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+ulimit -n 8192 2>/dev/null || true # 2,000 open pages, each a connection
 export ACTAS_DEMO_PASSWORD=bench-demo-password RUST_LOG=warn LEPTOS_SITE_ROOT=target/site
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export ACTAS_ADDR="127.0.0.1:$port"
@@ -45,6 +46,10 @@ measure() {
     { echo "verify-audit failed on $label:" >&2; cat "$work/$label-verify.log" >&2; exit 1; }
 }
 
+empty_database() {
+  psql -q "$1" -c 'SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public;'
+}
+
 echo "| database | the member's own /projects | an administrator acting as her | ratio | start + exit cycles/s |"
 echo "|---|---|---|---|---|"
 before=${ACTAS_BENCH_BEFORE:-}
@@ -53,8 +58,47 @@ measure SQLite "sqlite://$work/actas.db"
 postgres=$(scripts/postgres.sh start "$pg_dir")
 if [ -n "$before" ]; then
   measure "PostgreSQL (fsync off), before" "$postgres" "$before"
-  # The next measure starts from an empty database, as the first did.
-  psql -q "$postgres" -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;'
+  empty_database "$postgres" # the next measure starts from nothing, as the first did
 fi
 measure "PostgreSQL (fsync off)" "$postgres"
 echo "(wrk -t2 -c16 -d${seconds}s; verify-audit passed on both)"
+
+# Open pages where nothing happens: what they cost the app and the database.
+idle() {
+  local label=$1 binary=${3:-target/release/actas}
+  export DATABASE_URL=$2
+  "$binary" >"$work/idle.log" 2>&1 &
+  app_pid=$!
+  for _ in $(seq 100); do curl -sf "http://$ACTAS_ADDR/readyz" >/dev/null && break; sleep 0.1; done
+  python3 scripts/bench.py "http://$ACTAS_ADDR" "$label" "$seconds" idle "$app_pid"
+  kill "$app_pid" && wait "$app_pid" 2>/dev/null || true
+  app_pid=
+}
+echo
+echo "| open pages, nothing happening | pages | the app's CPU | database transactions/s |"
+echo "|---|---|---|---|"
+[ -n "$before" ] && idle "SQLite, before" "sqlite://$work/idle-before.db" "$before"
+idle SQLite "sqlite://$work/idle.db"
+[ -n "$before" ] && idle "PostgreSQL (fsync off), before" "$postgres" "$before"
+idle "PostgreSQL (fsync off)" "$postgres"
+
+# Two instances on one PostgreSQL, an administrator acting through both at once.
+empty_database "$postgres"
+second_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export DATABASE_URL=$postgres
+target/release/actas >"$work/first.log" 2>&1 &
+app_pid=$!
+for _ in $(seq 100); do curl -sf "http://$ACTAS_ADDR/readyz" >/dev/null && break; sleep 0.1; done
+ACTAS_ADDR="127.0.0.1:$second_port" target/release/actas >"$work/second.log" 2>&1 &
+second_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$second_port/readyz" >/dev/null && break; sleep 0.1; done
+echo
+echo "| two instances, one PostgreSQL | acting on the first | acting on the second | acting in all |"
+echo "|---|---|---|---|"
+python3 scripts/bench.py "http://$ACTAS_ADDR,http://127.0.0.1:$second_port" "PostgreSQL (fsync off)" "$seconds"
+kill "$second_pid" && wait "$second_pid" 2>/dev/null || true
+kill "$app_pid" && wait "$app_pid" 2>/dev/null || true
+app_pid= second_pid=
+target/release/actas verify-audit >"$work/two-verify.log" 2>&1 ||
+  { echo "verify-audit failed after two instances:" >&2; cat "$work/two-verify.log" >&2; exit 1; }
+echo "(wrk -t2 -c16 -d${seconds}s on each instance at once; verify-audit passed: $(tail -n 1 "$work/two-verify.log"))"

@@ -79,6 +79,9 @@ struct LiveFacts {
     actor_status: UserStatus,
     allowed: i64,
     carried: i64,
+    consent_scope: Option<Scope>,
+    consent_granted_at: Option<i64>,
+    consent_expires_at: Option<i64>,
 }
 
 /// One impersonation session as the tests see it.
@@ -311,8 +314,11 @@ impl Store {
             "SELECT {SESSION_COLUMNS}, u.name AS target_name, u.email AS target_email, \
              u.role AS target_role, u.status AS target_status, a.status AS actor_status, \
              (SELECT COUNT(*) FROM impersonators i WHERE i.user_id = s.actor_id) AS allowed, \
-             (SELECT COUNT(*) FROM sign_in_sessions g WHERE g.impersonation_id = s.id) AS carried \
+             (SELECT COUNT(*) FROM sign_in_sessions g WHERE g.impersonation_id = s.id) AS carried, \
+             c.scope AS consent_scope, c.granted_at AS consent_granted_at, \
+             c.expires_at AS consent_expires_at \
              FROM impersonation_sessions s JOIN users u ON u.id = s.target_id JOIN users a ON a.id = s.actor_id \
+             LEFT JOIN consents c ON c.user_id = s.target_id \
              WHERE s.id = $1"
         ))
         .bind(id)
@@ -327,9 +333,22 @@ impl Store {
             role: row.target_role,
             status: row.target_status,
         };
+        // Read in the same statement: every acting request asks this.
+        let consent = match (
+            row.consent_scope,
+            row.consent_granted_at,
+            row.consent_expires_at,
+        ) {
+            (Some(scope), Some(granted_at), Some(expires_at)) => Some(Consent {
+                scope,
+                granted_at,
+                expires_at,
+            }),
+            _ => None,
+        };
         Ok(Some(LiveSessionRow {
             facts: SessionFacts {
-                consent: self.consent(target.id).await?,
+                consent,
                 target_status: target.status,
                 actor_status: row.actor_status,
                 actor_on_allow_list: row.allowed > 0,

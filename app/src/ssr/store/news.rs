@@ -65,12 +65,13 @@ impl News {
 
 /// Whether an event of this kind can change what the live channel tells: a session's end, who
 /// acts on a member's account, whether a sign-in stands. The events of ordinary work (an
-/// acting administrator's page loads, a project renamed) are not news, so a busy instance
-/// does not wake every open page on every request.
+/// acting administrator's page loads, a project renamed, another sign-in) are not news, so a
+/// busy instance does not wake every open page on every request.
 pub(super) fn is_news(kind: EventKind) -> bool {
     !matches!(
         kind,
         EventKind::Action
+            | EventKind::SignIn
             | EventKind::SignInFailed
             | EventKind::SupportCodeIssued
             | EventKind::ImpersonationDenied
