@@ -67,6 +67,10 @@ async fn a_revocation_on_one_instance_reaches_the_live_channel_of_another() {
         received.push_str(&String::from_utf8_lossy(&chunk));
     }
     assert!(revoked_at.elapsed() < Duration::from_secs(2));
+    eprintln!(
+        "the end reached the other instance's page {} ms after the revocation was sent",
+        revoked_at.elapsed().as_millis()
+    );
     assert!(received.contains("data: consent revoked"), "{received}");
 
     // And the first instance refuses Ada's next request under that session.
