@@ -11,7 +11,7 @@ const CLOCK_SKEW_WARNING_MS: i64 = 5_000;
 
 /// The chain head as `audit_head` keeps it.
 #[derive(sqlx::FromRow)]
-struct Head {
+pub(super) struct Head {
     last_seq: i64,
     last_hash: String,
     last_at_ms: i64,
@@ -99,11 +99,7 @@ impl Store {
         &self,
         events: Vec<(NewEvent, i64)>,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let head: Head =
-            sqlx::query_as("SELECT last_seq, last_hash, last_at_ms FROM audit_head WHERE id = 1")
-                .fetch_one(&mut *tx)
-                .await?;
+        let (mut tx, head) = self.begin_write_at_head().await?;
         let (mut seq, mut prev_hash, mut last_at) =
             (head.last_seq, head.last_hash, head.last_at_ms);
         let news: Vec<i64> = events

@@ -360,12 +360,33 @@ impl Store {
                 tx
             }
         };
-        Ok(Tx {
+        Ok(self.write_tx(inner))
+    }
+
+    /// `begin_write`, and the chain's head, read on PostgreSQL by the statement that takes
+    /// the lock: a round trip fewer for each of the audit writer's batches.
+    async fn begin_write_at_head(&self) -> Result<(Tx, audit_log::Head), StoreError> {
+        let (mut inner, read_head) = match self.backend {
+            Backend::Sqlite => (
+                self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                "SELECT last_seq, last_hash, last_at_ms FROM audit_head WHERE id = 1",
+            ),
+            Backend::Postgres => (
+                self.pool.begin().await?,
+                "SELECT last_seq, last_hash, last_at_ms FROM audit_head WHERE id = 1 FOR UPDATE",
+            ),
+        };
+        let head = sqlx::query_as(read_head).fetch_one(&mut *inner).await?;
+        Ok((self.write_tx(inner), head))
+    }
+
+    fn write_tx(&self, inner: sqlx::Transaction<'static, Any>) -> Tx {
+        Tx {
             inner,
             backend: self.backend,
             newsroom: self.newsroom.clone(),
             news_for: Vec::new(),
-        })
+        }
     }
 
     /// A write made by `by`: when that is an administrator acting as the member, the session
