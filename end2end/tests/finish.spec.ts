@@ -276,3 +276,32 @@ test("the browser's files are named by their content and cached for a year", asy
   // A page itself is never cached that way.
   expect((await page.request.get("/sign-in")).headers()["cache-control"] ?? "").not.toContain("immutable");
 });
+
+test("the administrators' pages come in wasm files of their own, named and cached alike", async ({ page }) => {
+  const wasmIn = (html: string) => [...html.matchAll(/\/pkg\/[\w.-]+\.wasm/g)].map((m) => m[0]);
+  // The first page everyone opens names one wasm file: the sign-in page and the shared frame.
+  const signInFiles = new Set(wasmIn(await (await page.request.get("/sign-in")).text()));
+  expect(signInFiles.size).toBe(1);
+  // An administrator's page also names the files with its own code, and the loader that
+  // fetches them; the browser downloads them beside the first one.
+  await signIn(page, "ada@example.com");
+  const html = await (await page.request.get("/admin/users")).text();
+  const chunks = [...new Set(wasmIn(html))].filter((file) => !signInFiles.has(file));
+  expect(chunks.length).toBeGreaterThan(0);
+  const loaders = [...new Set([...html.matchAll(/\/pkg\/__wasm_split\.[\w-]+\.js/g)].map((m) => m[0]))];
+  expect(loaders).toHaveLength(1);
+  for (const file of [...chunks, ...loaders]) {
+    expect(file, "named by its content").toMatch(/\.[\w-]{22}\.(?:wasm|js)$/);
+    const response = await page.request.get(file);
+    expect(response.status(), file).toBe(200);
+    expect(response.headers()["content-type"], file).toBe(file.endsWith(".wasm") ? "application/wasm" : "text/javascript");
+    expect(response.headers()["cache-control"], file).toBe("public, max-age=31536000, immutable");
+  }
+  // The page hydrates once its code has arrived; moving to another such page in the browser
+  // loads that page's code without reloading the document.
+  await open(page, "/admin/users");
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+  await page.getByRole("link", { name: "Activity", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Activity", level: 1 })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+});
