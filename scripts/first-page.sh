@@ -3,7 +3,7 @@
 # SQLite file with the demo accounts, and opens /sign-in, a member's /projects and an
 # administrator's /admin/users in Debian's Chromium over an emulated slow link (150 ms,
 # 1.6 Mbit/s down, 750 kbit/s up), each with a cold cache. Prints figures, asserts nothing.
-# Also prints the sizes of the wasm files (raw, gzip -9, brotli) the build made.
+# First it prints, per page, the bytes of wasm a browser needs (raw, gzip -9, brotli).
 #   scripts/first-page.sh [RUNS]        (3 visits per page by default)
 #   scripts/first-page.sh --no-build [RUNS]   measures the build already in target/
 set -euo pipefail
@@ -26,16 +26,30 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "wasm files in $site/pkg (bytes):"
-echo "| file | raw | gzip -9 | brotli |"
-echo "|---|---|---|---|"
-for f in "$site"/pkg/*.wasm; do
-  raw=$(stat -c %s "$f")
-  gz=$(gzip -9 -c "$f" | wc -c)
-  br=$([ -f "$f.br" ] && stat -c %s "$f.br" || echo "-")
-  echo "| $(basename "$f") | $raw | $gz | $br |"
-done
-echo
+# Per page: the first wasm, plus the page's own files as the split manifest lists them.
+python3 - "$site/pkg" <<'PY'
+import glob, json, os, subprocess, sys
+pkg = sys.argv[1]
+def sizes(stem):
+    path = f"{pkg}/{stem}.wasm"
+    gz = subprocess.run(["gzip", "-9", "-c", path], capture_output=True, check=True).stdout
+    br = os.path.getsize(path + ".br") if os.path.exists(path + ".br") else 0
+    return [os.path.getsize(path), len(gz), br]
+first = os.path.basename(glob.glob(f"{pkg}/actas.*.wasm")[0])[: -len(".wasm")]
+manifests = glob.glob(f"{pkg}/__wasm_split_manifest*.json")
+pages = json.load(open(manifests[0])) if manifests else {}
+print("The wasm a browser needs, in bytes (the first file, plus a page's own files):")
+print("| page | files | raw | gzip -9 | brotli |")
+print("|---|---|---|---|---|")
+rows = [("the first file (all a visitor's /sign-in needs)", [])]
+rows += [(key.split("_view_")[0].strip("_").replace("_", "-"), files) for key, files in sorted(pages.items())]
+for name, files in rows:
+    total = sizes(first)
+    for stem in files:
+        total = [a + b for a, b in zip(total, sizes(stem))]
+    print(f"| {name} | {1 + len(files)} | {total[0]:,} | {total[1]:,} | {total[2]:,} |")
+print()
+PY
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 password=first-page-demo-password
