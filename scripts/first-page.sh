@@ -38,11 +38,16 @@ def sizes(stem):
 first = os.path.basename(glob.glob(f"{pkg}/actas.*.wasm")[0])[: -len(".wasm")]
 manifests = glob.glob(f"{pkg}/__wasm_split_manifest*.json")
 pages = json.load(open(manifests[0])) if manifests else {}
-print("The wasm a browser needs, in bytes (the first file, plus a page's own files):")
+print("The wasm a browser needs, in bytes: the first file, plus the files of a page")
+print("or of a part of the frame shown only sometimes.")
 print("| page | files | raw | gzip -9 | brotli |")
 print("|---|---|---|---|---|")
 rows = [("the first file (all a visitor's /sign-in needs)", [])]
-rows += [(key.split("_view_")[0].strip("_").replace("_", "-"), files) for key, files in sorted(pages.items())]
+def label(key):  # `__projects_view_<n>`: a page; `acting_banner_<n>`: a lazy part of the frame
+    if "_view_" in key:
+        return "/" + key.split("_view_")[0].strip("_").replace("_", "-")
+    return key.rsplit("_", 1)[0].replace("_", " ") + " (when shown)"
+rows += [(label(key), files) for key, files in sorted(pages.items())]
 for name, files in rows:
     total = sizes(first)
     for stem in files:

@@ -169,6 +169,9 @@ for (const [width, height] of [
   [1280, 800],
 ]) {
   test(`at ${width}×${height} no main screen scrolls sideways, its key control is in view, and axe finds nothing`, async ({ browser }) => {
+    // Every main screen in two sizes, each loading its own (debug-sized) wasm files: near the
+    // 30-second default on two cores, so three times that.
+    test.slow();
     const setup = await (await browser.newContext()).newPage();
     await signIn(setup, "owner@example.com");
     const email = `pia${width}@example.com`;
@@ -232,6 +235,8 @@ for (const [width, height] of [
 }
 
 test("dark mode follows the system: every main screen passes axe, and the banner stays unmistakable", async ({ browser }) => {
+  // Every main screen, each loading its own (debug-sized) wasm files (see above).
+  test.slow();
   const setup = await (await browser.newContext()).newPage();
   await signIn(setup, "owner@example.com");
   const link = await addUser(setup, "Dora Dark", "dora@example.com", "member");
