@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh run
-export PATH="$PWD/tools/node_modules/.bin:$PATH" # wasm-opt, for the release build
-exec cargo leptos serve --release --precompress
+scripts/build-release.sh
+exec target/release/actas

@@ -14,7 +14,7 @@ use error::AppError;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 use model::Me;
 
 /// The HTML document around the app, rendered on the server only.
@@ -74,13 +74,6 @@ pub fn App() -> impl IntoView {
         member_ended_session: RwSignal::new(false),
     });
 
-    // Effects run only in the browser, once the page is interactive: tests wait for this mark.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-
     view! {
         <Title text="Actas"/>
         <Router>
@@ -93,26 +86,30 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("") view=pages::Home ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
-                    <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
-                    <Route path=path!("/projects") view=pages::projects::ProjectsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/payout") view=pages::payout::PayoutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view={Lazy::<pages::lazy::Account>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view={Lazy::<pages::lazy::Profile>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/projects") view={Lazy::<pages::lazy::Projects>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/payout") view={Lazy::<pages::lazy::Payout>::new()} ssr=SsrMode::Async/>
                     <Route
                         path=path!("/settings/impersonation")
-                        view=pages::impersonation_settings::ImpersonationSettingsPage
+                        view={Lazy::<pages::lazy::ImpersonationSettings>::new()}
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/set-password") view=pages::set_password::SetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/set-password") view={Lazy::<pages::lazy::SetPassword>::new()} ssr=SsrMode::Async/>
                     <Route
                         path=path!("/settings/sign-in")
-                        view=pages::sign_in_settings::SignInSettingsPage
+                        view={Lazy::<pages::lazy::SignInSettings>::new()}
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/admin/users") view=pages::admin_users::AdminUsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/activity") view=pages::admin_activity::AdminActivityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view={Lazy::<pages::lazy::AdminUsers>::new()} ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/admin/activity")
+                        view={Lazy::<pages::lazy::AdminActivity>::new()}
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=path!("/admin/impersonators")
-                        view=pages::admin_impersonators::AdminImpersonatorsPage
+                        view={Lazy::<pages::lazy::AdminImpersonators>::new()}
                         ssr=SsrMode::Async
                     />
                 </Routes>

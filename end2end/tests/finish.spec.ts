@@ -169,6 +169,9 @@ for (const [width, height] of [
   [1280, 800],
 ]) {
   test(`at ${width}×${height} no main screen scrolls sideways, its key control is in view, and axe finds nothing`, async ({ browser }) => {
+    // Every main screen in two sizes, each loading its own (debug-sized) wasm files: near the
+    // 30-second default on two cores, so three times that.
+    test.slow();
     const setup = await (await browser.newContext()).newPage();
     await signIn(setup, "owner@example.com");
     const email = `pia${width}@example.com`;
@@ -232,6 +235,8 @@ for (const [width, height] of [
 }
 
 test("dark mode follows the system: every main screen passes axe, and the banner stays unmistakable", async ({ browser }) => {
+  // Every main screen, each loading its own (debug-sized) wasm files (see above).
+  test.slow();
   const setup = await (await browser.newContext()).newPage();
   await signIn(setup, "owner@example.com");
   const link = await addUser(setup, "Dora Dark", "dora@example.com", "member");
@@ -275,4 +280,34 @@ test("the browser's files are named by their content and cached for a year", asy
   }
   // A page itself is never cached that way.
   expect((await page.request.get("/sign-in")).headers()["cache-control"] ?? "").not.toContain("immutable");
+});
+
+test("the administrators' pages come in wasm files of their own, named and cached alike", async ({ page }) => {
+  const wasmIn = (html: string) => [...html.matchAll(/\/pkg\/[\w.-]+\.wasm/g)].map((m) => m[0]);
+  // The first page everyone opens names one wasm file: the sign-in page and the shared frame.
+  const signInFiles = new Set(wasmIn(await (await page.request.get("/sign-in")).text()));
+  expect(signInFiles.size).toBe(1);
+  // An administrator's page also names the files with its own code, and the loader that
+  // fetches them; the browser downloads them beside the first one.
+  // Sam is never acting as anyone (not on the allow-list), so the page is his own user list.
+  await signIn(page, "sam@example.com");
+  const html = await (await page.request.get("/admin/users")).text();
+  const chunks = [...new Set(wasmIn(html))].filter((file) => !signInFiles.has(file));
+  expect(chunks.length).toBeGreaterThan(0);
+  const loaders = [...new Set([...html.matchAll(/\/pkg\/__wasm_split\.[\w-]+\.js/g)].map((m) => m[0]))];
+  expect(loaders).toHaveLength(1);
+  for (const file of [...chunks, ...loaders]) {
+    expect(file, "named by its content").toMatch(/\.[\w-]{22}\.(?:wasm|js)$/);
+    const response = await page.request.get(file);
+    expect(response.status(), file).toBe(200);
+    expect(response.headers()["content-type"], file).toBe(file.endsWith(".wasm") ? "application/wasm" : "text/javascript");
+    expect(response.headers()["cache-control"], file).toBe("public, max-age=31536000, immutable");
+  }
+  // The page hydrates once its code has arrived; moving to another such page in the browser
+  // loads that page's code without reloading the document.
+  await open(page, "/admin/users");
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+  await page.getByRole("link", { name: "Activity", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Activity", level: 1 })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
 });
