@@ -10,8 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 scripts/setup.sh bench
-export PATH="$PWD/tools/node_modules/.bin:$PATH" # wasm-opt, for the release build
-cargo leptos build --release --precompress >/dev/null
+scripts/build-release.sh >/dev/null
 
 work=$(mktemp -d /tmp/actas-bench.XXXXXX)
 # A folder of its own: PostgreSQL's user must be able to reach it.

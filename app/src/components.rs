@@ -1,6 +1,6 @@
 //! Pieces shared by several pages.
 
-use crate::api::impersonation_control::{EndSession, ExitImpersonation};
+use crate::api::impersonation_control::ExitImpersonation;
 use crate::error::AppError;
 use crate::model::{ending_words, format_countdown, format_utc, ActingView, Me, OpenSession, Role};
 use crate::{use_session, Session};
@@ -231,8 +231,17 @@ fn LeftBehind(open: OpenSession) -> impl IntoView {
 #[component]
 pub fn MemberLive() -> impl IntoView {
     let Session {
-        me, support_told, ..
+        me,
+        support_told,
+        end_session,
+        ..
     } = use_session();
+    // The member's own end is news too, whether or not the live channel said it first.
+    Effect::new(move |_| {
+        if matches!(end_session.value().get(), Some(Ok(()))) {
+            support_told.set(Some(None));
+        }
+    });
     let own_member_page = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(loaded)) = me.get() {
@@ -274,10 +283,10 @@ pub fn SupportNotice() -> impl IntoView {
                     _ => None,
                 };
                 let holder = support_holder(rendered);
-                let ended_here = session.member_ended_session;
+                let end = session.end_session;
                 move || match holder() {
                     Some(actor) => view! { <SupportActing actor/> }.into_any(),
-                    None if ended_here.get() => view! {
+                    None if matches!(end.value().get(), Some(Ok(()))) => view! {
                         <div class="support-notice" role="status">
                             <p>"You ended the session: support can no longer act on your account."</p>
                         </div>
@@ -303,18 +312,11 @@ fn SupportActing(actor: String) -> impl IntoView {
     }
 }
 
-/// The member's `End session`. Once it has ended, the notice says so where it stood, and the
-/// history follows (`Session::support_told`).
+/// The member's `End session` (`Session::end_session`). Once it has ended, the notice says so
+/// where it stood, and the history follows (`Session::support_told`, set by `MemberLive`).
 #[component]
 pub fn EndSessionButton() -> impl IntoView {
-    let end = ServerAction::<EndSession>::new();
-    let session = use_session();
-    Effect::new(move |_| {
-        if matches!(end.value().get(), Some(Ok(()))) {
-            session.support_told.set(Some(None));
-            session.member_ended_session.set(true);
-        }
-    });
+    let end = use_session().end_session;
     view! {
         <ActionForm action=end attr:class="inline">
             <SubmitButton label="End session" class="danger" pending=end.pending()/>

@@ -9,6 +9,7 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
+use api::impersonation_control::EndSession;
 use api::{SignIn, SignOut};
 use error::AppError;
 use leptos::prelude::*;
@@ -49,8 +50,9 @@ pub struct Session {
     /// For a member's open page: who acts on their account, as the live channel last said
     /// (`None` until it says anything; then `me.support_acting` is out of date).
     pub support_told: RwSignal<Option<Option<String>>>,
-    /// Set once the member has pressed `End session` on this page.
-    pub member_ended_session: RwSignal<bool>,
+    /// The member's `End session`. It lives here, not in the button: the live channel may
+    /// say the session ended (and the button go) before the action's own answer arrives.
+    pub end_session: ServerAction<EndSession>,
 }
 
 pub fn use_session() -> Session {
@@ -71,7 +73,7 @@ pub fn App() -> impl IntoView {
         sign_in,
         sign_out,
         support_told: RwSignal::new(None),
-        member_ended_session: RwSignal::new(false),
+        end_session: ServerAction::new(),
     });
 
     view! {

@@ -427,7 +427,11 @@ pub async fn cache_hashed_files(
     request: Request,
     next: Next,
 ) -> Response {
-    let hashed = state.leptos_options.hash_files && request.uri().path().starts_with("/pkg/");
+    // wasm-bindgen's snippets keep their names whatever their content: not those.
+    let path = request.uri().path();
+    let hashed = state.leptos_options.hash_files
+        && path.starts_with("/pkg/")
+        && !path.starts_with("/pkg/snippets/");
     let mut response = next.run(request).await;
     if hashed && response.status() == StatusCode::OK {
         response.headers_mut().insert(
