@@ -39,9 +39,16 @@ class Browser:
             data=urllib.parse.urlencode(form).encode(),
             headers={"Sec-Fetch-Site": "same-origin", "Accept": "application/json"},
         )
-        with self.opener.open(request, timeout=30) as response:
-            body = response.read()
-        return json.loads(body) if body else None
+        # A server still busy with the last load may answer 503 ("try again"): so it does.
+        for attempt in range(5):
+            try:
+                with self.opener.open(request, timeout=30) as response:
+                    body = response.read()
+                return json.loads(body) if body else None
+            except urllib.error.HTTPError as error:
+                if error.code != 503 or attempt == 4:
+                    raise
+                time.sleep(1)
 
     def cookie(self):
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
