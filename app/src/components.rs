@@ -257,6 +257,10 @@ pub fn MemberLive() -> impl IntoView {
                 let holder = serde_json::from_str::<Option<String>>(&holder).unwrap_or_default();
                 // Each stream starts by saying who acts now: only a change is news.
                 if support_told.get_untracked().as_ref() != Some(&holder) {
+                    // A new session: an earlier `End session` of this page is history.
+                    if holder.is_some() {
+                        end_session.value().set(None);
+                    }
                     support_told.set(Some(holder));
                 }
             });

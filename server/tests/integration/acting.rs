@@ -2,7 +2,9 @@
 //! the member's permissions, SPEC.md §3's restrictions, and each way a session ends, observed
 //! by the administrator's next request. SQLite and PostgreSQL.
 
-use crate::common::{acting, spawn_app, spawn_app_with, verified_chain, Db, TestApp};
+use crate::common::{
+    acting, spawn_app, spawn_app_with, user_id, verified_chain, Db, TestApp, PASSWORD,
+};
 use reqwest::StatusCode;
 
 on_both_databases!(
@@ -13,6 +15,7 @@ on_both_databases!(
     expiry_suspension_permission_and_sign_out_each_end_the_session_once,
     the_member_sees_who_acts_and_ends_the_session,
     the_live_channel_ends_with_its_sign_in_and_holds_a_few_streams_each,
+    the_live_channel_ends_when_an_owner_resets_the_password_or_another_sign_in_replaces_it,
     the_members_live_channel_says_when_support_arrives_and_leaves,
     no_change_lands_after_the_revoke_that_ended_the_session,
     starts_revokes_and_exits_at_once_leave_no_session_outliving_its_consent,
@@ -106,6 +109,51 @@ async fn requests_racing_the_end_of_a_session_keep_the_administrator_signed_in(d
         late.map(|me| me.email).as_deref(),
         Some("ada@example.com"),
         "a request still under way with the old token is hers too"
+    );
+}
+
+/// Sign-ins ended by someone else's change end their open pages too, at once, though the
+/// change's own event names no sign-in: an owner's `Reset password`, and signing in again in
+/// the same browser (which replaces the sign-in, whoever it was).
+async fn the_live_channel_ends_when_an_owner_resets_the_password_or_another_sign_in_replaces_it(
+    db: Db,
+) {
+    let app = spawn_app(db).await;
+    let ends_within_2_seconds = |mut live: reqwest::Response| async move {
+        tokio::time::timeout(std::time::Duration::from_secs(2), async move {
+            while live
+                .chunk()
+                .await
+                .expect("the stream ends cleanly")
+                .is_some()
+            {}
+        })
+        .await
+        .is_ok()
+    };
+
+    let mia = app.signed_in("mia@example.com").await;
+    let live = mia.get(app.url("/api/live")).send().await.unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    let owner = app.signed_in("owner@example.com").await;
+    let mia_id = user_id(&app, "mia@example.com").await.to_string();
+    let reset = app
+        .call(&owner, "reset_password", &[("user_id", &mia_id)])
+        .await;
+    assert_eq!(reset.status(), StatusCode::OK);
+    assert!(
+        ends_within_2_seconds(live).await,
+        "a reset left a page live"
+    );
+
+    let max = app.signed_in("max@example.com").await;
+    let live = max.get(app.url("/api/live")).send().await.unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    let signed_in = app.sign_in(&max, "sam@example.com", PASSWORD).await;
+    assert!(signed_in.status().is_success());
+    assert!(
+        ends_within_2_seconds(live).await,
+        "a replaced sign-in left a page live"
     );
 }
 

@@ -126,15 +126,24 @@ async fn hear(live: &mut reqwest::Response, event: &str, within: Duration) -> St
     received
 }
 
-/// The backends of each instance's news listener on this database.
+/// The backends of the two instances' news listeners on this database, once both listen
+/// (each connects on its own, soon after its instance starts).
 async fn listeners(store: &Store) -> Vec<i32> {
-    sqlx::query_scalar(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
-    )
-    .bind(LISTENER_NAME)
-    .fetch_all(store.pool())
-    .await
-    .unwrap()
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        let pids: Vec<i32> = sqlx::query_scalar(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1 \
+             AND datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .bind(LISTENER_NAME)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        if pids.len() == 2 || Instant::now() > until {
+            return pids;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

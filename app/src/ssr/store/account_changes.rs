@@ -13,7 +13,6 @@ use crate::ssr::owner_rules::{
     AccountFacts,
 };
 use serde_json::json;
-use sqlx::AnyConnection;
 
 /// Who deletes an account: an owner, or the member themself (`Sign-in settings`), from a
 /// sign-in that still stands, with the password hash their password was checked against.
@@ -232,11 +231,13 @@ impl Store {
         Self::delete_sign_ins(conn, user_id).await
     }
 
-    async fn delete_sign_ins(conn: &mut AnyConnection, user_id: i64) -> Result<u64, StoreError> {
+    async fn delete_sign_ins(tx: &mut Tx, user_id: i64) -> Result<u64, StoreError> {
+        // A sign-in ended is news for its open pages, whatever event the change records.
+        tx.concerns([user_id]);
         Ok(
             sqlx::query("DELETE FROM sign_in_sessions WHERE user_id = $1")
                 .bind(user_id)
-                .execute(&mut *conn)
+                .execute(&mut **tx)
                 .await?
                 .rows_affected(),
         )

@@ -51,7 +51,7 @@ impl Store {
             );
         }
         let at_ms = now.max(head.last_at_ms);
-        let news_for = news_for(&event);
+        tx.concerns(people_named(&event));
         let stored = event.seal(head.last_seq, at_ms, &head.last_hash);
         Self::insert_events(tx, std::slice::from_ref(&stored)).await?;
         sqlx::query("UPDATE audit_head SET last_hash = $1, last_at_ms = $2 WHERE id = 1")
@@ -59,7 +59,6 @@ impl Store {
             .bind(stored.at_ms)
             .execute(&mut **tx)
             .await?;
-        tx.note_news_for(&news_for).await?;
         Ok(stored)
     }
 
@@ -102,10 +101,7 @@ impl Store {
         let (mut tx, head) = self.begin_write_at_head().await?;
         let (mut seq, mut prev_hash, mut last_at) =
             (head.last_seq, head.last_hash, head.last_at_ms);
-        let news: Vec<i64> = events
-            .iter()
-            .flat_map(|(event, _)| news_for(event))
-            .collect();
+        tx.concerns(events.iter().flat_map(|(event, _)| people_named(event)));
         let sealed: Vec<StoredEvent> = events
             .into_iter()
             .map(|(event, at_ms)| {
@@ -125,7 +121,6 @@ impl Store {
         .bind(last_at)
         .execute(&mut *tx)
         .await?;
-        tx.note_news_for(&news).await?;
         tx.commit().await?;
         Ok(sealed)
     }
@@ -210,8 +205,8 @@ impl Store {
     }
 }
 
-/// The people an event is news for (see `news::is_news`): whom it names.
-fn news_for(event: &NewEvent) -> Vec<i64> {
+/// Whom an event names, when it is news for them (see `news::is_news`).
+fn people_named(event: &NewEvent) -> Vec<i64> {
     if !super::news::is_news(event.kind) {
         return Vec::new();
     }

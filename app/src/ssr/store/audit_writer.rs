@@ -8,6 +8,7 @@
 use super::{Store, StoreError};
 use crate::ssr::audit::{NewEvent, StoredEvent};
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 /// The most events one transaction takes: enough to drain any queue this instance builds
 /// up between two commits, few enough that the first in line is not kept waiting long.
@@ -61,6 +62,15 @@ impl AuditWriter {
 async fn write_batches(store: Store, mut queue: mpsc::Receiver<Waiting>) {
     let mut batch = Vec::with_capacity(MOST_IN_ONE_COMMIT);
     while queue.recv_many(&mut batch, MOST_IN_ONE_COMMIT).await > 0 {
+        // One turn for the requests already running to reach their own records: they join
+        // this commit instead of waiting for the next.
+        tokio::task::yield_now().await;
+        while batch.len() < MOST_IN_ONE_COMMIT {
+            match queue.try_recv() {
+                Ok(waiting) => batch.push(waiting),
+                Err(_) => break,
+            }
+        }
         // A caller that gave up (its request was dropped) still gets its event written: the
         // record of what was asked stands whether or not the answer was delivered.
         let events = batch
@@ -68,19 +78,17 @@ async fn write_batches(store: Store, mut queue: mpsc::Receiver<Waiting>) {
             .map(|waiting| (waiting.event.clone(), waiting.now))
             .collect();
         let span = tracing::debug_span!("audit_batch", events = batch.len());
-        let committed = tracing::Instrument::instrument(store.record_many(events), span).await;
+        let committed = store.record_many(events).instrument(span).await;
         match committed {
             Ok(stored) => {
                 for (waiting, stored) in batch.drain(..).zip(stored) {
                     let _ = waiting.committed.send(Ok(stored));
                 }
             }
-            Err(error) if batch.len() == 1 => {
-                let _ = batch.remove(0).committed.send(Err(error));
-            }
             // One event the database refuses must not take the others down with it: each is
-            // tried alone, and only the refused ones fail.
-            Err(error) => {
+            // tried alone, and only the refused ones fail. A database that cannot be reached
+            // fails the whole batch at once instead of once an event.
+            Err(error @ StoreError::Database(sqlx::Error::Database(_))) if batch.len() > 1 => {
                 tracing::warn!(%error, events = batch.len(), "an audit batch failed; writing its events one at a time");
                 for waiting in batch.drain(..) {
                     let outcome = store
@@ -88,6 +96,14 @@ async fn write_batches(store: Store, mut queue: mpsc::Receiver<Waiting>) {
                         .await
                         .map(|mut stored| stored.remove(0));
                     let _ = waiting.committed.send(outcome);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, events = batch.len(), "an audit batch failed");
+                for waiting in batch.drain(..) {
+                    let _ = waiting
+                        .committed
+                        .send(Err(StoreError::AuditBatchFailed(error.to_string())));
                 }
             }
         }

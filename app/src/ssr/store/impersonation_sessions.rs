@@ -558,7 +558,7 @@ impl StartAttempt<'_> {
                 "expires_at": plan.expires_at,
             }));
         Store::append_event(&mut self.tx, started, now).await?;
-        self.tx.commit().await.map_err(StoreError::from)?;
+        self.tx.commit().await?;
         Ok(id)
     }
 }

@@ -57,14 +57,14 @@ use sqlx::error::BoxDynError;
 use sqlx::{Any, AnyConnection, AnyPool};
 use std::sync::Once;
 
-/// A write transaction (see `begin_write`), and the people its events are news for: told to
-/// this instance's pages once it commits on SQLite; on PostgreSQL each `NOTIFY` goes out with
-/// the commit, to every instance.
+/// A write transaction (see `begin_write`), and the people what it changes concerns: when it
+/// commits they are told (`news`), on PostgreSQL by a `NOTIFY` that the database delivers
+/// with the commit to every instance, on SQLite in-process once it has committed.
 pub struct Tx {
     inner: sqlx::Transaction<'static, Any>,
     backend: Backend,
     newsroom: Newsroom,
-    news_for: Vec<i64>,
+    concerns: Vec<i64>,
 }
 
 impl std::ops::Deref for Tx {
@@ -81,37 +81,30 @@ impl std::ops::DerefMut for Tx {
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.inner.commit().await?;
-        if self.backend == Backend::Sqlite && !self.news_for.is_empty() {
-            self.newsroom.tell(News::About(self.news_for));
+    /// Notes that what this transaction changes concerns `people`.
+    fn concerns(&mut self, people: impl IntoIterator<Item = i64>) {
+        for person in people {
+            if !self.concerns.contains(&person) {
+                self.concerns.push(person);
+            }
         }
-        Ok(())
     }
 
-    /// Notes that what this transaction writes is news for `people` (once committed).
-    async fn note_news_for(&mut self, people: &[i64]) -> Result<(), StoreError> {
-        let mut fresh: Vec<i64> = people
-            .iter()
-            .copied()
-            .filter(|id| !self.news_for.contains(id))
-            .collect();
-        fresh.sort_unstable();
-        fresh.dedup();
-        if fresh.is_empty() {
-            return Ok(());
-        }
+    pub async fn commit(mut self) -> Result<(), StoreError> {
         if self.backend == Backend::Postgres {
-            // A payload may hold 8,000 bytes; 400 ids stay well under it.
-            for chunk in fresh.chunks(400) {
+            // A payload may hold 8,000 bytes: 300 ids of up to 20 characters stay under it.
+            for people in self.concerns.chunks(300) {
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(news::CHANNEL)
-                    .bind(News::payload(chunk))
+                    .bind(News::payload(people))
                     .execute(&mut *self.inner)
                     .await?;
             }
         }
-        self.news_for.extend(fresh);
+        self.inner.commit().await?;
+        if self.backend == Backend::Sqlite && !self.concerns.is_empty() {
+            self.newsroom.tell(News::About(self.concerns));
+        }
         Ok(())
     }
 }
@@ -135,6 +128,8 @@ pub enum StoreError {
     Missing(String),
     #[error("the audit log's writer has stopped")]
     AuditWriterStopped,
+    #[error("the audit log could not be written: {0}")]
+    AuditBatchFailed(String),
 }
 
 impl StoreError {
@@ -385,7 +380,7 @@ impl Store {
             inner,
             backend: self.backend,
             newsroom: self.newsroom.clone(),
-            news_for: Vec::new(),
+            concerns: Vec::new(),
         }
     }
 

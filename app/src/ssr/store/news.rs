@@ -66,24 +66,37 @@ impl News {
 /// Whether an event of this kind can change what the live channel tells: a session's end, who
 /// acts on a member's account, whether a sign-in stands. The events of ordinary work (an
 /// acting administrator's page loads, a project renamed, another sign-in) are not news, so a
-/// busy instance does not wake every open page on every request.
+/// busy instance does not wake every open page on every request. Every kind is named, so a
+/// new one has to be placed here.
 pub(super) fn is_news(kind: EventKind) -> bool {
-    !matches!(
-        kind,
+    match kind {
+        EventKind::SignOut
+        | EventKind::ConsentGranted
+        | EventKind::ConsentRevoked
+        | EventKind::ImpersonationStarted
+        | EventKind::ImpersonationEnded
+        | EventKind::RoleChanged
+        | EventKind::AllowlistGranted
+        | EventKind::AllowlistRevoked
+        | EventKind::UserSuspended
+        | EventKind::UserReinstated
+        | EventKind::UserDeleted
+        | EventKind::PasswordChanged
+        | EventKind::PasswordResetIssued
+        | EventKind::SignedOutEverywhere => true,
         EventKind::Action
-            | EventKind::SignIn
-            | EventKind::SignInFailed
-            | EventKind::SupportCodeIssued
-            | EventKind::ImpersonationDenied
-            | EventKind::ProfileUpdated
-            | EventKind::PayoutUpdated
-            | EventKind::ProjectCreated
-            | EventKind::ProjectRenamed
-            | EventKind::ProjectArchived
-            | EventKind::UserCreated
-            | EventKind::PasswordResetIssued
-            | EventKind::EmailChanged
-    )
+        | EventKind::SignIn
+        | EventKind::SignInFailed
+        | EventKind::SupportCodeIssued
+        | EventKind::ImpersonationDenied
+        | EventKind::ProfileUpdated
+        | EventKind::PayoutUpdated
+        | EventKind::ProjectCreated
+        | EventKind::ProjectRenamed
+        | EventKind::ProjectArchived
+        | EventKind::UserCreated
+        | EventKind::EmailChanged => false,
+    }
 }
 
 /// This instance's subscribers.
@@ -111,18 +124,15 @@ impl Newsroom {
     }
 
     /// Listens to PostgreSQL's `NOTIFY`s for as long as this instance runs, and passes them
-    /// on. What was sent while the connection was lost is gone, so once it is back every page
-    /// is told to look again: no end is missed.
+    /// on. What was sent while there was no connection is gone, so once there is one every
+    /// page is told to look again: no end is missed.
     pub(super) async fn listen(self, url: String) {
-        let mut connected_before = false;
         loop {
             match Self::connect(&url).await {
                 Ok(mut listener) => {
-                    if connected_before {
-                        tracing::info!("the news listener is connected again");
-                        self.tell(News::Everyone);
-                    }
-                    connected_before = true;
+                    // A page may have opened before this connection (the first one too):
+                    // whatever it missed meanwhile, it looks again.
+                    self.tell(News::Everyone);
                     loop {
                         match listener.try_recv().await {
                             Ok(Some(notification)) => {

@@ -249,10 +249,14 @@ impl Store {
                 };
                 Self::end_sessions(&mut tx, trigger, now).await?;
             }
-            sqlx::query("DELETE FROM sign_in_sessions WHERE token_digest = $1")
-                .bind(old)
-                .execute(&mut *tx)
-                .await?;
+            // Whoever's it was: a sign-in ended is news for its open pages.
+            let replaced: Option<i64> = sqlx::query_scalar(
+                "DELETE FROM sign_in_sessions WHERE token_digest = $1 RETURNING user_id",
+            )
+            .bind(old)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.concerns(replaced);
         }
         sqlx::query(
             "INSERT INTO sign_in_sessions (token_digest, user_id, created_at, last_seen_at, handle, user_agent, address) \
@@ -571,6 +575,8 @@ impl Store {
             };
             Self::end_sessions(conn, ends, now).await?;
         }
+        // Sign-ins ended are news for their open pages.
+        conn.concerns([user_id]);
         Ok(
             sqlx::query("DELETE FROM sign_in_sessions WHERE user_id = $1 AND token_digest <> $2")
                 .bind(user_id)
