@@ -1,53 +1,14 @@
 //! Several app instances on one PostgreSQL: a session started on one instance is ended by a
 //! revocation on another, and the administrator's live channel on the first says so at once.
 
-use crate::common::{spawn_app, spawn_app_with, user_id, Db, TestApp, PASSWORD};
+use crate::common::{spawn_app, spawn_app_with, user_id, Db, TestApp};
 use app::ssr::store::{Store, LISTENER_NAME};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_on_one_instance_reaches_the_live_channel_of_another() {
-    let first = spawn_app(Db::Postgres).await;
-    let second = spawn_app_with(Db::Postgres, |config| {
-        config.database_url = first.database_url.clone()
-    })
-    .await;
-
-    let mia_on_second = second.signed_in("mia@example.com").await;
-    let granted = second
-        .call(
-            &mia_on_second,
-            "grant_consent",
-            &[("duration", "24"), ("scope", "full_access")],
-        )
-        .await;
-    assert_eq!(granted.status(), StatusCode::OK);
-    let mia_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'mia@example.com'")
-        .fetch_one(first.store.pool())
-        .await
-        .unwrap();
-
-    let ada = first.client();
-    assert!(first
-        .sign_in(&ada, "ada@example.com", PASSWORD)
-        .await
-        .status()
-        .is_success());
-    let started = first
-        .call(
-            &ada,
-            "start_impersonation",
-            &[
-                ("target_id", &mia_id.to_string()),
-                ("reason", "TICKET-8 two instances"),
-            ],
-        )
-        .await;
-    assert_eq!(started.status(), StatusCode::OK);
-
-    let mut live = ada.get(first.url("/api/live")).send().await.unwrap();
-    assert_eq!(live.status(), StatusCode::OK);
+    let (first, second, ada, mia_on_second, mut live) = acting_across_two_instances().await;
     let revoked_at = Instant::now();
     assert_eq!(
         second
@@ -57,15 +18,7 @@ async fn a_revocation_on_one_instance_reaches_the_live_channel_of_another() {
         StatusCode::OK
     );
 
-    let mut received = String::new();
-    while !received.contains("event: ended") {
-        let chunk = tokio::time::timeout(Duration::from_secs(2), live.chunk())
-            .await
-            .expect("the live channel speaks within 2 seconds")
-            .unwrap()
-            .expect("the stream stays open until it has spoken");
-        received.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    let received = hear(&mut live, "ended", Duration::from_secs(2)).await;
     assert!(revoked_at.elapsed() < Duration::from_secs(2));
     eprintln!(
         "the end reached the other instance's page {} ms after the revocation was sent",
@@ -80,8 +33,15 @@ async fn a_revocation_on_one_instance_reaches_the_live_channel_of_another() {
 }
 
 /// Two instances on one PostgreSQL, Mia consenting on the second and Ada acting as her on the
-/// first, with her live channel open there.
-async fn acting_across_two_instances() -> (TestApp, TestApp, reqwest::Client, reqwest::Response) {
+/// first, with her live channel open there: the instances, Ada's and Mia's browsers, and
+/// Ada's stream.
+async fn acting_across_two_instances() -> (
+    TestApp,
+    TestApp,
+    reqwest::Client,
+    reqwest::Client,
+    reqwest::Response,
+) {
     let first = spawn_app(Db::Postgres).await;
     let second = spawn_app_with(Db::Postgres, |config| {
         config.database_url = first.database_url.clone()
@@ -108,7 +68,7 @@ async fn acting_across_two_instances() -> (TestApp, TestApp, reqwest::Client, re
     assert_eq!(started.status(), StatusCode::OK);
     let live = ada.get(first.url("/api/live")).send().await.unwrap();
     assert_eq!(live.status(), StatusCode::OK);
-    (first, second, mia_on_second, live)
+    (first, second, ada, mia_on_second, live)
 }
 
 /// Reads the stream until `event` arrives, at most `within` from now.
@@ -148,7 +108,7 @@ async fn listeners(store: &Store) -> Vec<i32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_that_lost_its_connection_misses_no_end() {
-    let (first, second, mia_on_second, mut live) = acting_across_two_instances().await;
+    let (first, second, _ada, mia_on_second, mut live) = acting_across_two_instances().await;
     let before = listeners(&first.store).await;
     assert_eq!(before.len(), 2, "one news listener per instance");
 
@@ -176,7 +136,7 @@ async fn a_listener_that_lost_its_connection_misses_no_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_pages_cost_no_database_reads_while_nothing_happens() {
-    let (first, second, mia_on_second, mut adas_live) = acting_across_two_instances().await;
+    let (first, second, _ada, mia_on_second, mut adas_live) = acting_across_two_instances().await;
     let mia = first.signed_in("mia@example.com").await;
     let mut mias_live = mia.get(first.url("/api/live")).send().await.unwrap();
     assert_eq!(mias_live.status(), StatusCode::OK);
