@@ -28,16 +28,21 @@ export ACTAS_DEMO_PASSWORD=bench-demo-password RUST_LOG=warn LEPTOS_SITE_ROOT=ta
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export ACTAS_ADDR="127.0.0.1:$port"
 
+# Until the instance at this address answers /readyz (at most 10 s).
+wait_ready() {
+  for _ in $(seq 100); do
+    curl -sf "http://$1/readyz" >/dev/null && return
+    sleep 0.1
+  done
+}
+
 # One database: start the app on it, drive it, stop it, verify its chain.
 measure() {
   local label=$1 binary=${3:-target/release/actas}
   export DATABASE_URL=$2
   "$binary" >"$work/$label.log" 2>&1 &
   app_pid=$!
-  for _ in $(seq 100); do
-    curl -sf "http://$ACTAS_ADDR/readyz" >/dev/null && break
-    sleep 0.1
-  done
+  wait_ready "$ACTAS_ADDR"
   python3 scripts/bench.py "http://$ACTAS_ADDR" "$label" "$seconds"
   kill "$app_pid" && wait "$app_pid" 2>/dev/null || true
   app_pid=
@@ -68,7 +73,7 @@ idle() {
   export DATABASE_URL=$2
   "$binary" >"$work/idle.log" 2>&1 &
   app_pid=$!
-  for _ in $(seq 100); do curl -sf "http://$ACTAS_ADDR/readyz" >/dev/null && break; sleep 0.1; done
+  wait_ready "$ACTAS_ADDR"
   python3 scripts/bench.py "http://$ACTAS_ADDR" "$label" "$seconds" idle "$app_pid"
   kill "$app_pid" && wait "$app_pid" 2>/dev/null || true
   app_pid=
@@ -87,10 +92,10 @@ second_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 export DATABASE_URL=$postgres
 target/release/actas >"$work/first.log" 2>&1 &
 app_pid=$!
-for _ in $(seq 100); do curl -sf "http://$ACTAS_ADDR/readyz" >/dev/null && break; sleep 0.1; done
+wait_ready "$ACTAS_ADDR"
 ACTAS_ADDR="127.0.0.1:$second_port" target/release/actas >"$work/second.log" 2>&1 &
 second_pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$second_port/readyz" >/dev/null && break; sleep 0.1; done
+wait_ready "127.0.0.1:$second_port"
 echo
 echo "| two instances, one PostgreSQL | acting on the first | acting on the second | acting in all |"
 echo "|---|---|---|---|"
