@@ -28,10 +28,5 @@ cargo test -p app --features ssr
 cargo test -p server
 
 say "end-to-end tests in headless Chromium"
-# Every page but sign-in is a lazy route, in wasm files of its own. The server must be
-# compiled by cargo-leptos after the browser's split, not reused from `cargo test` above: the
-# one `cargo test` made names no page's files, so no page would preload them (seen on a fresh
-# clone). Touching the routes' file makes cargo-leptos compile both sides again.
-touch app/src/pages/lazy.rs
-cargo leptos build --split
+cargo leptos build --split # every page but sign-in is a lazy route, in wasm files of its own
 (cd end2end && npx playwright test)
