@@ -470,16 +470,61 @@ pub fn format_duration(ms: i64) -> String {
 }
 
 /// Formats a UTC instant in milliseconds as SPEC.md §8 shows times: `2026-11-21 10:30 UTC`.
+/// By hand rather than with chrono, whose formatting would add ~30 KB to the browser's wasm.
 pub fn format_utc(at_ms: i64) -> String {
-    match chrono::DateTime::from_timestamp_millis(at_ms) {
-        Some(at) => at.format("%Y-%m-%d %H:%M UTC").to_string(),
-        None => "unknown time".to_string(),
+    let minutes = at_ms.div_euclid(60_000);
+    let minute_of_day = minutes.rem_euclid(24 * 60);
+    match civil_date(minutes.div_euclid(24 * 60)) {
+        (year @ 1..=9999, month, day) => format!(
+            "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+            minute_of_day / 60,
+            minute_of_day % 60
+        ),
+        _ => "unknown time".to_string(),
     }
+}
+
+/// The proleptic Gregorian (year, month, day) of a day counted from 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`: 400-year eras, years starting in March so leap days come last).
+fn civil_date(days: i64) -> (i64, i64, i64) {
+    let days = days + 719_468; // from 0000-03-01
+    let era = days.div_euclid(146_097);
+    let day_of_era = days.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_as_chrono_would_write_them() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(-1), "1969-12-31 23:59 UTC");
+        assert_eq!(format_utc(i64::MIN), "unknown time");
+        assert_eq!(format_utc(i64::MAX), "unknown time");
+        // Every day from 1900 to 2400 (leap years, centuries, 2000), at a varying minute.
+        let mut at_ms = -2_208_988_800_000_i64;
+        while at_ms < 13_569_465_600_000 {
+            let expected = chrono::DateTime::from_timestamp_millis(at_ms)
+                .unwrap()
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string();
+            assert_eq!(format_utc(at_ms), expected, "at {at_ms}");
+            at_ms += 86_400_000 + 61_001;
+        }
+    }
 
     #[test]
     fn roles_and_statuses_round_trip_through_their_names() {
