@@ -252,19 +252,28 @@ pub async fn end_by_member(store: &Store, member_id: i64, now: i64) -> Result<()
     }
 }
 
-/// Re-reads a session and judges it at `now`; a session found over is recorded as ended
-/// here, once, whoever notices first (a request, the live channel). `None`: no such session.
+/// Re-reads a session and judges it at `now` (`judge_session`). `None`: no such session.
 pub async fn check_session(
     store: &Store,
     session_id: i64,
     now: i64,
 ) -> Result<Option<(LiveSessionRow, Verdict)>, StoreError> {
-    let Some(live) = store.live_session(session_id).await? else {
-        return Ok(None);
-    };
+    match store.live_session(session_id).await? {
+        None => Ok(None),
+        Some(live) => Ok(Some(judge_session(store, live, now).await?)),
+    }
+}
+
+/// Judges a session as read at `now`; a session found over is recorded as ended here, once,
+/// whoever notices first (a request, the live channel).
+pub async fn judge_session(
+    store: &Store,
+    live: LiveSessionRow,
+    now: i64,
+) -> Result<(LiveSessionRow, Verdict), StoreError> {
     let verdict = verdict(&live.session, &live.facts, now);
     if let Verdict::EndsNow(reason) = verdict {
-        store.end_found_over(session_id, reason, now).await?;
+        store.end_found_over(live.session.id, reason, now).await?;
     }
-    Ok(Some((live, verdict)))
+    Ok((live, verdict))
 }

@@ -81,6 +81,7 @@ async fn write_batches(store: Store, mut queue: mpsc::Receiver<Waiting>) {
         let committed = store.record_many(events).instrument(span).await;
         match committed {
             Ok(stored) => {
+                tracing::debug!(events = stored.len(), "audit batch committed");
                 for (waiting, stored) in batch.drain(..).zip(stored) {
                     let _ = waiting.committed.send(Ok(stored));
                 }

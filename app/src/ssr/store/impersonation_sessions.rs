@@ -17,11 +17,13 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 /// Every column of a session, as `SessionRow` reads them (`s` is the session's alias).
-pub(super) const SESSION_COLUMNS: &str =
-    "s.id, s.actor_id, s.target_id, s.scope, s.via, s.started_at, s.expires_at, s.ended_at, s.end_reason";
+/// `session_id`, not `id`: a row may carry a user's `id` beside it (`Store::sign_in_at`).
+pub(super) const SESSION_COLUMNS: &str = "s.id AS session_id, s.actor_id, s.target_id, s.scope, \
+     s.via, s.started_at, s.expires_at, s.ended_at, s.end_reason";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct SessionRow {
+    #[sqlx(rename = "session_id")]
     id: i64,
     actor_id: i64,
     target_id: i64,
@@ -68,8 +70,23 @@ pub struct SessionHolder {
     pub expires_at: i64,
 }
 
+/// What a request re-checks a session on, for `s` the session: the member acted as, the
+/// administrator's standing, and the member's consent. Read by one statement with the sign-in
+/// (`Store::sign_in_at`), and by `Store::live_session`.
+pub(super) const LIVE_FACTS_COLUMNS: &str = "u.name AS target_name, u.email AS target_email, \
+     u.role AS target_role, u.status AS target_status, a.status AS actor_status, \
+     (SELECT COUNT(*) FROM impersonators i WHERE i.user_id = s.actor_id) AS allowed, \
+     (SELECT COUNT(*) FROM sign_in_sessions g WHERE g.impersonation_id = s.id) AS carried, \
+     c.scope AS consent_scope, c.granted_at AS consent_granted_at, \
+     c.expires_at AS consent_expires_at";
+
+/// The tables `LIVE_FACTS_COLUMNS` reads, joined to the session `s`. Left joins, so that they
+/// can follow a left-joined session; both users are always there (foreign keys).
+pub(super) const LIVE_FACTS_JOINS: &str = "LEFT JOIN users u ON u.id = s.target_id \
+     LEFT JOIN users a ON a.id = s.actor_id LEFT JOIN consents c ON c.user_id = s.target_id";
+
 #[derive(sqlx::FromRow)]
-struct LiveFacts {
+pub(super) struct LiveFacts {
     #[sqlx(flatten)]
     session: SessionRow,
     target_name: String,
@@ -82,6 +99,42 @@ struct LiveFacts {
     consent_scope: Option<Scope>,
     consent_granted_at: Option<i64>,
     consent_expires_at: Option<i64>,
+}
+
+impl From<LiveFacts> for LiveSessionRow {
+    fn from(row: LiveFacts) -> LiveSessionRow {
+        let session = StoredSession::from(row.session);
+        let target = UserSummary {
+            id: session.target_id,
+            name: row.target_name,
+            email: row.target_email,
+            role: row.target_role,
+            status: row.target_status,
+        };
+        let consent = match (
+            row.consent_scope,
+            row.consent_granted_at,
+            row.consent_expires_at,
+        ) {
+            (Some(scope), Some(granted_at), Some(expires_at)) => Some(Consent {
+                scope,
+                granted_at,
+                expires_at,
+            }),
+            _ => None,
+        };
+        LiveSessionRow {
+            facts: SessionFacts {
+                consent,
+                target_status: target.status,
+                actor_status: row.actor_status,
+                actor_on_allow_list: row.allowed > 0,
+                actor_signed_in: row.carried > 0,
+            },
+            session,
+            target,
+        }
+    }
 }
 
 /// One impersonation session as the tests see it.
@@ -311,52 +364,13 @@ impl Store {
     /// Everything a request needs to re-check the session it acts in.
     pub async fn live_session(&self, id: i64) -> Result<Option<LiveSessionRow>, StoreError> {
         let row: Option<LiveFacts> = sqlx::query_as(&format!(
-            "SELECT {SESSION_COLUMNS}, u.name AS target_name, u.email AS target_email, \
-             u.role AS target_role, u.status AS target_status, a.status AS actor_status, \
-             (SELECT COUNT(*) FROM impersonators i WHERE i.user_id = s.actor_id) AS allowed, \
-             (SELECT COUNT(*) FROM sign_in_sessions g WHERE g.impersonation_id = s.id) AS carried, \
-             c.scope AS consent_scope, c.granted_at AS consent_granted_at, \
-             c.expires_at AS consent_expires_at \
-             FROM impersonation_sessions s JOIN users u ON u.id = s.target_id JOIN users a ON a.id = s.actor_id \
-             LEFT JOIN consents c ON c.user_id = s.target_id \
-             WHERE s.id = $1"
+            "SELECT {SESSION_COLUMNS}, {LIVE_FACTS_COLUMNS} \
+             FROM impersonation_sessions s {LIVE_FACTS_JOINS} WHERE s.id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let session = StoredSession::from(row.session);
-        let target = UserSummary {
-            id: session.target_id,
-            name: row.target_name,
-            email: row.target_email,
-            role: row.target_role,
-            status: row.target_status,
-        };
-        // Read in the same statement: every acting request asks this.
-        let consent = match (
-            row.consent_scope,
-            row.consent_granted_at,
-            row.consent_expires_at,
-        ) {
-            (Some(scope), Some(granted_at), Some(expires_at)) => Some(Consent {
-                scope,
-                granted_at,
-                expires_at,
-            }),
-            _ => None,
-        };
-        Ok(Some(LiveSessionRow {
-            facts: SessionFacts {
-                consent,
-                target_status: target.status,
-                actor_status: row.actor_status,
-                actor_on_allow_list: row.allowed > 0,
-                actor_signed_in: row.carried > 0,
-            },
-            session,
-            target,
-        }))
+        Ok(row.map(LiveSessionRow::from))
     }
 
     /// Records the end a request or the live channel found (`verdict`), once whoever

@@ -277,11 +277,16 @@ impl Store {
             Some(path) => format!("sqlite://{path}?mode={sqlite_mode}"),
             None => target.url.clone(),
         };
-        let options = AnyPoolOptions::new().max_connections(match target.backend {
-            // One writer at a time either way; readers run beside it in WAL mode.
-            Backend::Sqlite => 8,
-            Backend::Postgres => 16,
-        });
+        let options = AnyPoolOptions::new()
+            .max_connections(match target.backend {
+                // One writer at a time either way; readers run beside it in WAL mode.
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            // A ping before every statement doubled the round trips of every request. A
+            // connection that died meanwhile fails the one statement that finds it, and the
+            // pool replaces it.
+            .test_before_acquire(false);
         let options = if target.backend == Backend::Sqlite {
             options.after_connect(|conn, _meta| {
                 Box::pin(async move {
