@@ -5,8 +5,8 @@
 //! | module | holds |
 //! |---|---|
 //! | `impersonation_state` | the impersonation state machine: start rules, verdict, ends |
-//! | `consent`, `sign_in_limits`, `owner_rules`, `password_policy`, `member_fields` | the other rules |
-//! | `impersonation`, `authentication` | domain operations: start/exit, sign in/out |
+//! | `consent`, `access_requests`, `inbox`, `sign_in_limits`, `owner_rules`, `password_policy`, `member_fields` | the other rules |
+//! | `impersonation`, `access`, `authentication` | domain operations: start/exit, access requests and the inbox, sign in/out |
 //! | `people`, `own_credentials` | owners' changes to people; a person's own sign-in settings |
 //! | `forwarded` | who the client is, behind a trusted proxy |
 //! | `activity_filter`, `live_watch` | the activity log's query, the live channel's watch |
@@ -14,6 +14,8 @@
 //! | `credentials`, `clock` | passwords and tokens; the one clock |
 //! | `store` | the only code that speaks SQL |
 
+pub mod access;
+pub mod access_requests;
 pub mod action_record;
 pub mod activity_filter;
 pub mod audit;
@@ -26,6 +28,7 @@ pub mod forwarded;
 pub mod hash_chain;
 pub mod impersonation;
 pub mod impersonation_state;
+pub mod inbox;
 pub mod live_watch;
 pub mod member_fields;
 pub mod own_credentials;
@@ -353,6 +356,27 @@ impl From<impersonation::StartError> for AppError {
             SupportCode(refusal) => AppError::field("support_code", refusal),
             TooManyAttempts { .. } => AppError::TooManyAttempts(error.to_string()),
             Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<access::AccessError> for AppError {
+    fn from(error: access::AccessError) -> Self {
+        use access::AccessError::*;
+        use access_requests::{AnswerRefusal as A, RequestRefusal as R};
+        match error {
+            NotWhileActing => AppError::Forbidden(NOT_WHILE_ACTING.into()),
+            Request(R::NotAllowed) => AppError::Forbidden(error.to_string()),
+            Request(R::ReasonInvalid) => AppError::field("reason", error),
+            Request(R::TicketInvalid) => AppError::field("ticket", error),
+            Request(R::HoursInvalid) => AppError::field("hours", error),
+            Request(R::SectionsInvalid) => AppError::field("sections", error),
+            Answer(A::HoursInvalid | A::Longer) => AppError::field("hours", error),
+            Answer(A::MoreSections | A::SectionsInvalid) => AppError::field("sections", error),
+            Answer(A::WiderScope | A::ScopeInvalid) => AppError::field("scope", error),
+            Answer(A::MessageInvalid) => AppError::field("message", error),
+            Store(error) => error.into(),
+            _ => AppError::Invalid(error.to_string()),
         }
     }
 }

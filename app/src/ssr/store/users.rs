@@ -55,6 +55,7 @@ impl From<ListedUser> for UserRow {
             consent,
             held_by: row.held_by,
             start_refused: None,
+            request: None,
         }
     }
 }
