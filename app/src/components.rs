@@ -101,12 +101,14 @@ fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
     });
     let title = format!("You are impersonating {name} ({email})");
     let scope = acting.scope.label();
+    let sections = acting.sections.label();
     let last_minute = move || remaining.get() <= 60_000;
     view! {
         <div class="impersonation-banner" role="region" aria-label="Impersonation">
             <p>
                 <strong>{title}</strong>
                 <span class="scope">{scope}</span>
+                <span class="sections">{sections}</span>
                 <span role="timer" aria-label="Time left">{move || format_countdown(remaining.get())}</span>
                 // Said once to screen readers: the words appear once and never change.
                 <span class="last-minute" role="status">
@@ -353,6 +355,13 @@ pub fn TopBar() -> impl IntoView {
                             let owner = me.role == Role::Owner;
                             // An administrator acting as the member may not see their consent.
                             let own_settings = me.acting.is_none();
+                            // While acting, only the sections granted are offered.
+                            let granted = me
+                                .acting
+                                .as_ref()
+                                .map_or(crate::model::Sections::ALL, |acting| acting.sections);
+                            let offers = move |section| granted.allows(section);
+                            let unread = me.unread_notices.unwrap_or(0);
                             view! {
                                 <button
                                     type="button"
@@ -370,11 +379,18 @@ pub fn TopBar() -> impl IntoView {
                                             when=move || staff
                                             fallback=move || {
                                                 view! {
-                                                    <A href="/profile">"Profile"</A>
-                                                    <A href="/projects">"Projects"</A>
-                                                    <A href="/payout">"Payout"</A>
+                                                    <Show when=move || offers(crate::model::Section::Profile)>
+                                                        <A href="/profile">"Profile"</A>
+                                                    </Show>
+                                                    <Show when=move || offers(crate::model::Section::Projects)>
+                                                        <A href="/projects">"Projects"</A>
+                                                    </Show>
+                                                    <Show when=move || offers(crate::model::Section::Payout)>
+                                                        <A href="/payout">"Payout"</A>
+                                                    </Show>
                                                     <Show when=move || own_settings>
                                                         <A href="/settings/impersonation">"Impersonation"</A>
+                                                        <InboxLink unread/>
                                                     </Show>
                                                 }
                                             }
@@ -403,6 +419,32 @@ pub fn TopBar() -> impl IntoView {
                 })}
             </Suspense>
         </header>
+    }
+}
+
+/// `Inbox`, with the number of unread notices beside it; the live channel keeps it current.
+#[component]
+fn InboxLink(unread: u32) -> impl IntoView {
+    let count = RwSignal::new(unread);
+    listen_live("inbox", move |data| {
+        if let Ok(unread) = data.trim().parse() {
+            count.set(unread);
+        }
+    });
+    view! {
+        <A href="/inbox">
+            "Inbox"
+            {move || {
+                let unread = count.get();
+                (unread > 0)
+                    .then(|| {
+                        view! {
+                            " "
+                            <span class="badge" aria-label=format!("{unread} unread")>{unread}</span>
+                        }
+                    })
+            }}
+        </A>
     }
 }
 

@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::Home ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view={Lazy::<pages::lazy::Account>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/inbox") view={Lazy::<pages::lazy::Inbox>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view={Lazy::<pages::lazy::Profile>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/projects") view={Lazy::<pages::lazy::Projects>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/payout") view={Lazy::<pages::lazy::Payout>::new()} ssr=SsrMode::Async/>

@@ -40,6 +40,3 @@ CREATE TABLE inbox_reads (
     member_id  INTEGER PRIMARY KEY REFERENCES users (id),
     read_until INTEGER NOT NULL
 );
-
--- The member's inbox is read from the audit log: the few kinds it shows, of one member.
-CREATE INDEX audit_events_by_subject_kind ON audit_events (subject_id, kind, seq);

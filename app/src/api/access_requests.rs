@@ -80,7 +80,7 @@ pub async fn deny_access_request(request_id: i64, message: Option<String>) -> Re
 }
 
 /// The member's inbox, newest first.
-#[server(endpoint = "inbox")]
+#[server(endpoint = "get_inbox")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_inbox() -> Result<Inbox, AppError> {
     let member = signed_in_member()?;

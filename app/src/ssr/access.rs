@@ -168,7 +168,11 @@ pub async fn inbox(store: &Store, member_id: i64, now: i64) -> Result<Inbox, Sto
         .map(|request| (request.id, request))
         .collect();
     let read_until = store.inbox_read_until(member_id).await?;
-    let mut all = notices(&events, &requests, read_until, now);
+    let standing = store
+        .consent(member_id)
+        .await?
+        .map(|consent| consent.expires_at);
+    let mut all = notices(&events, &requests, standing, read_until, now);
     let unread = unread(&all);
     all.truncate(INBOX_NOTICES);
     Ok(Inbox {

@@ -22,10 +22,13 @@ pub struct InboxEvent {
 }
 
 /// The notices these events make at `now`, newest first; those after `read_until` are
-/// unread. `requests` are the member's requests by id, as they stand now.
+/// unread. `requests` are the member's requests by id, as they stand now; `standing` is the
+/// expiry of the standing consent as stored now, if there is one (the stored row is the
+/// truth about the consent in force; the events tell the history before it).
 pub fn notices(
     events: &[InboxEvent],
     requests: &HashMap<i64, AccessRequestView>,
+    standing: Option<i64>,
     read_until: i64,
     now: i64,
 ) -> Vec<InboxNotice> {
@@ -80,7 +83,8 @@ pub fn notices(
             _ => {}
         }
     }
-    if let Some(until) = consent_until.filter(|until| *until <= now) {
+    let in_force = consent_until.map(|until| standing.unwrap_or(until));
+    if let Some(until) = in_force.filter(|until| *until <= now) {
         notices.push(notice(until, NoticeKind::ConsentExpired));
     }
     // Newest first; a consent's expiry sits where it happened, among the others.
@@ -132,7 +136,7 @@ mod tests {
                 json!({"end_reason": "consent revoked"}),
             ),
         ];
-        let found = notices(&events, &HashMap::new(), T0 + 3, T0 + 10);
+        let found = notices(&events, &HashMap::new(), None, T0 + 3, T0 + 10);
         assert_eq!(
             kinds(&found),
             vec![
@@ -169,31 +173,45 @@ mod tests {
         // Ran out, then a new one granted after: one notice, at the first one's expiry.
         let events = [grant(0, 10), grant(20, 100)];
         assert_eq!(
-            kinds(&notices(&events, &HashMap::new(), 0, T0 + 50)),
+            kinds(&notices(&events, &HashMap::new(), None, 0, T0 + 50)),
             vec![(10, NoticeKind::ConsentExpired, true)]
         );
         // Still running: nothing; past its expiry now: a notice.
         assert_eq!(
-            kinds(&notices(&events, &HashMap::new(), 0, T0 + 99)).len(),
+            kinds(&notices(&events, &HashMap::new(), None, 0, T0 + 99)).len(),
             1
         );
         assert_eq!(
-            kinds(&notices(&events, &HashMap::new(), 0, T0 + 100)).len(),
+            kinds(&notices(&events, &HashMap::new(), None, 0, T0 + 100)).len(),
             2
         );
         // Revoked (or replaced: a revocation comes first) before its expiry: no notice.
         let revoked = [grant(0, 10), revoke(5)];
-        assert!(notices(&revoked, &HashMap::new(), 0, T0 + 50).is_empty());
+        assert!(notices(&revoked, &HashMap::new(), None, 0, T0 + 50).is_empty());
         // An approval's revocation leaves the standing consent as it was.
         let approval_revoked = [
             grant(0, 10),
             event(T0 + 5, "consent_revoked", json!({"access_request_id": 3})),
         ];
         assert_eq!(
-            notices(&approval_revoked, &HashMap::new(), 0, T0 + 50).len(),
+            notices(&approval_revoked, &HashMap::new(), None, 0, T0 + 50).len(),
             1
         );
+        // The stored consent's expiry is the one in force.
+        assert_eq!(
+            kinds(&notices(
+                &events,
+                &HashMap::new(),
+                Some(T0 + 30),
+                0,
+                T0 + 50
+            )),
+            vec![
+                (30, NoticeKind::ConsentExpired, true),
+                (10, NoticeKind::ConsentExpired, true)
+            ]
+        );
         // Read after its expiry: read.
-        assert!(!notices(&events[..1], &HashMap::new(), T0 + 10, T0 + 50)[0].unread);
+        assert!(!notices(&events[..1], &HashMap::new(), None, T0 + 10, T0 + 50)[0].unread);
     }
 }
