@@ -768,6 +768,9 @@ async fn sections_refuse_every_page_and_function_outside_the_grant(db: Db) {
         "/api/list_projects/",
         "/API/list_projects",
         "/api//list_projects",
+        "/api/list%5Fprojects",
+        "/api/./list_projects",
+        "/api/x/../list_projects",
     ] {
         let response = ada
             .post(app.url(path))
