@@ -8,6 +8,7 @@ use super::access_requests::{
 };
 use super::audit::{EventKind, NewEvent};
 use super::authentication::SignedIn;
+use super::impersonation::check_session;
 use super::inbox::{notices, unread, InboxEvent};
 use super::store::{AnswerError, RequestError, Store, StoreError, WithdrawError};
 use super::NOT_WHILE_ACTING;
@@ -141,12 +142,16 @@ pub async fn withdraw(
 /// How many of the audit log's events the inbox reads, at most.
 const INBOX_EVENTS: usize = 500;
 
-/// The member's inbox at `now`. A request found past its 24 hours is recorded as expired
-/// here, once, if nobody noticed before.
+/// The member's inbox at `now`. A request found past its 24 hours, or a session on their
+/// account found over, is recorded as such here, once, if nobody noticed before: a member
+/// who was away sees how it ended.
 pub async fn inbox(store: &Store, member_id: i64, now: i64) -> Result<Inbox, StoreError> {
     store
         .notice_expired_requests(None, Some(member_id), now)
         .await?;
+    if let Some(session_id) = store.unended_session_on(member_id).await? {
+        check_session(store, session_id, now).await?;
+    }
     let events: Vec<InboxEvent> = store
         .inbox_events(member_id, INBOX_EVENTS)
         .await?

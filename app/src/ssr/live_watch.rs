@@ -104,7 +104,18 @@ impl Watch {
                 last_unread,
             } => {
                 let holder = store.live_session_holder(*member_id, now).await?;
-                let until = holder.as_ref().map(|holder| holder.expires_at);
+                // A consent running out is a notice too: look again then.
+                let consent_ends = store
+                    .consent(*member_id)
+                    .await?
+                    .map(|consent| consent.expires_at)
+                    .filter(|expires_at| *expires_at > now);
+                let until = holder
+                    .as_ref()
+                    .map(|holder| holder.expires_at)
+                    .into_iter()
+                    .chain(consent_ends)
+                    .min();
                 let name = |holder: &Option<SessionHolder>| {
                     holder.as_ref().map(|holder| holder.name.clone())
                 };

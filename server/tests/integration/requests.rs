@@ -2,7 +2,7 @@
 //! a consent for the requester alone; sections limit what a session reaches; every race and
 //! bad answer is refused whole. SQLite and PostgreSQL.
 
-use crate::common::{spawn_app, user_id, verified_chain, Db, TestApp};
+use crate::common::{spawn_app, spawn_app_with, user_id, verified_chain, Db, TestApp};
 use app::model::{AccessRequestView, Inbox, Me, NoticeKind, RequestStatus, Scope, UserPage};
 use reqwest::{Client, StatusCode};
 
@@ -18,6 +18,7 @@ on_both_databases!(
     sections_refuse_every_page_and_function_outside_the_grant,
     the_member_and_the_administrator_hear_within_2_seconds,
     the_inbox_keeps_sessions_their_ends_and_expired_consent,
+    a_session_that_ran_out_unnoticed_reaches_the_inbox_once,
 );
 
 const REASON: &str = "TICKET-900 payout question";
@@ -935,4 +936,26 @@ async fn the_inbox_keeps_sessions_their_ends_and_expired_consent(db: Db) {
     );
     let seen = inbox(&app, &mia).await;
     assert_eq!((seen.unread, seen.notices.len()), (0, 3));
+}
+
+async fn a_session_that_ran_out_unnoticed_reaches_the_inbox_once(db: Db) {
+    let app = spawn_app_with(db, |config| config.max_session_seconds = 1).await;
+    let mia_id = user_id(&app, "mia@example.com").await;
+    let mia = app.signed_in("mia@example.com").await;
+    let ada = app.signed_in("ada@example.com").await;
+    let id = ada_asks_mia(&app, &ada, "view_only", "payout", "1").await;
+    assert_eq!(approve(&app, &mia, id, &[]).await.status(), StatusCode::OK);
+    assert_eq!(start(&app, &ada, mia_id).await.status(), StatusCode::OK);
+    // Nobody makes a request while it runs out; the member opens her inbox afterwards.
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    let (first, second) = tokio::join!(inbox(&app, &mia), inbox(&app, &mia));
+    for seen in [first, second] {
+        let ended = seen
+            .notices
+            .iter()
+            .find(|notice| notice.kind == NoticeKind::SessionEnded)
+            .expect("the end is in her inbox");
+        assert_eq!(ended.end_reason.as_deref(), Some("expired"));
+    }
+    assert_eq!(count(&app, "impersonation_ended").await, 1, "recorded once");
 }

@@ -466,6 +466,17 @@ impl Store {
         Ok(())
     }
 
+    /// The session on this member's account whose end nobody has recorded yet, if any (it
+    /// may have run out unnoticed).
+    pub async fn unended_session_on(&self, member_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM impersonation_sessions WHERE target_id = $1 AND ended_at IS NULL",
+        )
+        .bind(member_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Who acts on this member's account right now, if anyone, and until when.
     pub async fn live_session_holder(
         &self,
