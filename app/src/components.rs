@@ -577,6 +577,22 @@ pub fn DataTable(headers: Vec<&'static str>, children: Children) -> impl IntoVie
     }
 }
 
+/// A choice of the member's sections (SPEC.md §2): all of them, or fewer; none chosen means
+/// all. Sent as the field `sections`, the names joined by commas (`""` for all).
+#[component]
+pub fn SectionsChoice(id: &'static str) -> impl IntoView {
+    view! {
+        <label for=id>"Sections"</label>
+        <select id=id name="sections">
+            {crate::model::Sections::ALL
+                .subsets()
+                .into_iter()
+                .map(|choice| view! { <option value=choice.as_text()>{choice.label()}</option> })
+                .collect_view()}
+        </select>
+    }
+}
+
 /// A server function's answer once it has arrived: `render` for a value (the previous one
 /// stays on screen while it reloads), the refusal page for an error.
 pub fn when_loaded<T, V>(

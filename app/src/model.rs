@@ -228,6 +228,18 @@ impl Sections {
             .collect()
     }
 
+    /// Every non-empty set within this one, the whole set first: what a member may choose
+    /// when limiting or answering.
+    pub fn subsets(self) -> Vec<Sections> {
+        let mut subsets: Vec<Sections> = (1..=Sections::ALL.0)
+            .rev()
+            .map(Sections)
+            .filter(|subset| subset.within(self))
+            .collect();
+        subsets.sort_by_key(|subset| std::cmp::Reverse(subset.0.count_ones()));
+        subsets
+    }
+
     /// `All sections`, or the labels: `Profile, Payout`.
     pub fn label(self) -> String {
         if self.is_all() {
@@ -368,6 +380,7 @@ pub struct UserSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActiveConsent {
     pub scope: Scope,
+    pub sections: Sections,
     pub expires_at: i64,
 }
 
@@ -803,6 +816,16 @@ mod tests {
         assert!(!Sections::ALL.within(two));
         assert!(Sections::of([Section::Payout]).within(two));
         assert!(!two.allows(Section::Projects));
+        assert_eq!(Sections::ALL.subsets().len(), 7);
+        assert_eq!(Sections::ALL.subsets()[0], Sections::ALL);
+        assert_eq!(
+            two.subsets(),
+            vec![
+                two,
+                Sections::of([Section::Payout]),
+                Sections::of([Section::Profile])
+            ]
+        );
     }
 
     #[test]

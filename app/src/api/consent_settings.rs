@@ -35,6 +35,7 @@ pub async fn consent_status() -> Result<Option<ActiveConsent>, AppError> {
         .filter(|consent| consent.is_active(now))
         .map(|consent| ActiveConsent {
             scope: consent.scope,
+            sections: consent.sections,
             expires_at: consent.expires_at,
         }))
 }
@@ -73,6 +74,7 @@ pub async fn grant_consent(
         .await?;
     Ok(ActiveConsent {
         scope: consent.scope,
+        sections: consent.sections,
         expires_at: consent.expires_at,
     })
 }

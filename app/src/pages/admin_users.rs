@@ -184,9 +184,10 @@ impl Viewer {
 fn consent_label(row: &UserRow) -> String {
     let consent = match &row.consent {
         Some(consent) => format!(
-            "Active until {}, {}",
+            "Active until {}, {}, {}",
             format_utc(consent.expires_at),
-            consent.scope.label()
+            consent.scope.label(),
+            consent.sections.label()
         ),
         None if row.user.role == Role::Member => "No consent".to_string(),
         None => "—".to_string(),

@@ -6,7 +6,7 @@ use crate::components::{
 };
 use crate::model::{
     format_duration, format_utc, AccessRequestView, Inbox, InboxNotice, NoticeKind, RequestStatus,
-    Scope, Section, Sections,
+    Scope,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -120,17 +120,7 @@ fn RequestDetails(
         Scope::FullAccess => vec![Scope::FullAccess, Scope::ViewOnly],
         Scope::ViewOnly => vec![Scope::ViewOnly],
     };
-    let choices: Vec<Sections> = (1u8..8)
-        .map(|mask| {
-            Sections::of(
-                Section::ALL
-                    .into_iter()
-                    .filter(|section| mask & (1 << (*section as u8)) != 0),
-            )
-        })
-        .filter(|choice| choice.within(request.sections))
-        .rev()
-        .collect();
+    let choices = request.sections.subsets();
     let status = match request.status {
         RequestStatus::Approved => request
             .approved_until
