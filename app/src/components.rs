@@ -16,8 +16,19 @@ pub use dialog::{AskFirst, CloseDialogButton, Dialog, DialogButtons};
 /// Listens on the live channel (server-sent events) for `event`, calling `on_message` with its
 /// data, for as long as the calling component lives. Does nothing on the server.
 pub fn listen_live(event: &'static str, on_message: impl Fn(String) + 'static) {
+    listen_live_all(vec![(event, Box::new(on_message))]);
+}
+
+/// One live stream for several events, each with its own handler: a sign-in may hold only a
+/// few streams (`STREAMS_PER_SIGN_IN`), so a component that needs more than one event asks
+/// for them together.
+#[allow(clippy::type_complexity)]
+pub fn listen_live_all(listeners: Vec<(&'static str, Box<dyn Fn(String) + 'static>)>) {
     #[cfg(feature = "hydrate")]
-    let on_message = std::rc::Rc::new(on_message);
+    let listeners: Vec<(&'static str, std::rc::Rc<dyn Fn(String)>)> = listeners
+        .into_iter()
+        .map(|(event, on_message)| (event, std::rc::Rc::from(on_message)))
+        .collect();
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use send_wrapper::SendWrapper;
@@ -25,22 +36,28 @@ pub fn listen_live(event: &'static str, on_message: impl Fn(String) + 'static) {
         let Ok(source) = web_sys::EventSource::new("/api/live") else {
             return;
         };
-        let callback = Closure::<dyn FnMut(web_sys::MessageEvent)>::new({
-            let (on_message, source) = (on_message.clone(), source.clone());
-            move |message: web_sys::MessageEvent| {
-                // An ended session is said once: stop listening, so nothing reconnects.
-                if event == "ended" {
-                    source.close();
-                }
-                on_message(message.data().as_string().unwrap_or_default())
-            }
-        });
-        let _ = source.add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
-        let held = SendWrapper::new((source, callback));
+        let mut callbacks = Vec::new();
+        for (event, on_message) in &listeners {
+            let event = *event;
+            let (on_message, closing) = (on_message.clone(), source.clone());
+            let callback = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |message: web_sys::MessageEvent| {
+                    // An ended session is said once: stop listening, so nothing reconnects.
+                    if event == "ended" {
+                        closing.close();
+                    }
+                    on_message(message.data().as_string().unwrap_or_default())
+                },
+            );
+            let _ =
+                source.add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
+            callbacks.push(callback);
+        }
+        let held = SendWrapper::new((source, callbacks));
         on_cleanup(move || held.take().0.close());
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (event, on_message);
+    let _ = listeners;
 }
 
 /// The impersonation banner, on every page while an administrator acts as a member.
@@ -235,6 +252,7 @@ pub fn MemberLive() -> impl IntoView {
     let Session {
         me,
         support_told,
+        inbox_told,
         end_session,
         ..
     } = use_session();
@@ -255,7 +273,7 @@ pub fn MemberLive() -> impl IntoView {
     });
     Effect::new(move |_| {
         if own_member_page.get() {
-            listen_live("support", move |holder| {
+            let support = move |holder: String| {
                 let holder = serde_json::from_str::<Option<String>>(&holder).unwrap_or_default();
                 // Each stream starts by saying who acts now: only a change is news.
                 if support_told.get_untracked().as_ref() != Some(&holder) {
@@ -265,7 +283,17 @@ pub fn MemberLive() -> impl IntoView {
                     }
                     support_told.set(Some(holder));
                 }
-            });
+            };
+            // The inbox's unread count, on the same stream.
+            let inbox = move |unread: String| {
+                if let Ok(unread) = unread.trim().parse() {
+                    inbox_told.set(Some(unread));
+                }
+            };
+            listen_live_all(vec![
+                ("support", Box::new(support)),
+                ("inbox", Box::new(inbox)),
+            ]);
         }
     });
 }
@@ -425,17 +453,12 @@ pub fn TopBar() -> impl IntoView {
 /// `Inbox`, with the number of unread notices beside it; the live channel keeps it current.
 #[component]
 fn InboxLink(unread: u32) -> impl IntoView {
-    let count = RwSignal::new(unread);
-    listen_live("inbox", move |data| {
-        if let Ok(unread) = data.trim().parse() {
-            count.set(unread);
-        }
-    });
+    let told = use_session().inbox_told;
     view! {
         <A href="/inbox">
             "Inbox"
             {move || {
-                let unread = count.get();
+                let unread = told.get().unwrap_or(unread);
                 (unread > 0)
                     .then(|| {
                         view! {

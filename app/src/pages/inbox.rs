@@ -2,7 +2,7 @@ use crate::api::access_requests::{
     get_inbox, ApproveAccessRequest, DenyAccessRequest, MarkInboxRead,
 };
 use crate::components::{
-    action_error, field_error, listen_live, when_loaded, ErrorNote, OnceSignedIn, SubmitButton,
+    action_error, field_error, when_loaded, ErrorNote, OnceSignedIn, SubmitButton,
 };
 use crate::model::{
     format_duration, format_utc, AccessRequestView, Inbox, InboxNotice, NoticeKind, RequestStatus,
@@ -19,16 +19,15 @@ pub fn InboxPage() -> impl IntoView {
     let approve = ServerAction::<ApproveAccessRequest>::new();
     let deny = ServerAction::<DenyAccessRequest>::new();
     let mark_read = ServerAction::<MarkInboxRead>::new();
-    // A new notice while the page is open (the live channel says the count changed).
-    let heard = RwSignal::new(0u32);
-    listen_live("inbox", move |_| heard.update(|n| *n += 1));
+    // A new notice while the page is open: the live channel says the count changed.
+    let told = crate::use_session().inbox_told;
     let inbox = Resource::new(
         move || {
             (
                 approve.version().get(),
                 deny.version().get(),
                 mark_read.version().get(),
-                heard.get(),
+                told.get(),
             )
         },
         |_| get_inbox(),
