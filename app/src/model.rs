@@ -854,18 +854,19 @@ mod tests {
     fn every_server_function_of_the_members_sections_is_named() {
         // A new function for the member's account must be placed in its section, or an
         // administrator acting within other sections would reach it.
+        // Each function also checks its own section (`effective_member_in`), the same one.
         let source = include_str!("api/member_data.rs");
-        let endpoints: Vec<&str> = source
-            .split("#[server(endpoint = \"")
-            .skip(1)
-            .filter_map(|rest| rest.split('"').next())
-            .collect();
-        assert_eq!(endpoints.len(), SECTION_FUNCTIONS.len());
-        for endpoint in endpoints {
-            assert!(
-                SECTION_FUNCTIONS.iter().any(|(name, _)| *name == endpoint),
-                "{endpoint} has no section"
-            );
+        let functions: Vec<&str> = source.split("#[server(endpoint = \"").skip(1).collect();
+        assert_eq!(functions.len(), SECTION_FUNCTIONS.len());
+        for function in functions {
+            let endpoint = function.split('"').next().unwrap_or_default();
+            let section = SECTION_FUNCTIONS
+                .iter()
+                .find(|(name, _)| *name == endpoint)
+                .map(|(_, section)| *section)
+                .unwrap_or_else(|| panic!("{endpoint} has no section"));
+            let check = format!("effective_member_in(Section::{section:?})");
+            assert!(function.contains(&check), "{endpoint} checks {check}");
         }
     }
 

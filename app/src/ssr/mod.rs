@@ -281,6 +281,8 @@ pub struct Effective {
     pub by: audit::By,
     /// The session's scope while an administrator acts; `None` for the member themself.
     pub scope: Option<crate::model::Scope>,
+    /// The sections the session allows while an administrator acts; `None` for the member.
+    pub sections: Option<crate::model::Sections>,
 }
 
 impl Effective {
@@ -307,14 +309,31 @@ pub fn effective_member() -> Result<Effective, AppError> {
             owner: acting.member.clone(),
             by: by(Some(acting.session_id)),
             scope: Some(acting.scope),
+            sections: Some(acting.sections),
         }),
         None if current.user.role == crate::model::Role::Member => Ok(Effective {
             owner: current.user.clone(),
             by: by(None),
             scope: None,
+            sections: None,
         }),
         None => Err(members_only()),
     }
+}
+
+/// `effective_member`, for a function of one of the member's sections: refused while an
+/// administrator acts outside the sections granted. The server refuses such a request by its
+/// path before it gets here (`refuse_outside_sections`); this holds as well when a page
+/// rendered on the server calls the function in-process, whatever the page.
+pub fn effective_member_in(section: crate::model::Section) -> Result<Effective, AppError> {
+    let member = effective_member()?;
+    if member
+        .sections
+        .is_some_and(|sections| !sections.allows(section))
+    {
+        return Err(AppError::Forbidden(crate::model::NOT_WITHIN_ACCESS.into()));
+    }
+    Ok(member)
 }
 
 /// Sets the HTTP status of a page rendered on the server (a refusal, a missing page).

@@ -619,6 +619,40 @@ async fn an_approval_racing_a_revocation_ends_either_way_without_a_session(db: D
             StatusCode::UNPROCESSABLE_ENTITY
         );
     }
+
+    // A request racing the revocation of standing consent: refused while the consent stood
+    // (nothing to ask), sent once it was gone; never both, never neither.
+    for _ in 0..3 {
+        let granted = app
+            .call(
+                &mia,
+                "grant_consent",
+                &[("duration", "1"), ("scope", "view_only")],
+            )
+            .await;
+        assert_eq!(granted.status(), StatusCode::OK);
+        let form = [("reason", REASON), ("scope", "view_only"), ("hours", "1")];
+        let (asked, revoked) = tokio::join!(
+            ask(&app, &ada, mia_id, &form),
+            app.call(&mia, "revoke_consent", &[])
+        );
+        assert_eq!(revoked.status(), StatusCode::OK);
+        let pending: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM access_requests WHERE member_id = $1 AND status = 'pending'",
+        )
+        .bind(mia_id)
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+        if asked.status() == StatusCode::OK {
+            assert_eq!(pending.len(), 1, "sent after the revocation");
+            let id: i64 = asked.json().await.unwrap();
+            deny(&app, &mia, id).await;
+        } else {
+            assert!(words(asked).await.contains("already given consent"));
+            assert!(pending.is_empty(), "refused while the consent stood");
+        }
+    }
     assert!(verified_chain(&app.store).await.is_ok());
 }
 
