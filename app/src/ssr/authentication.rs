@@ -61,6 +61,8 @@ pub struct ActingAs {
     pub session_id: i64,
     pub member: UserSummary,
     pub scope: Scope,
+    /// The member's sections the session may reach.
+    pub sections: crate::model::Sections,
     pub expires_at: i64,
 }
 
@@ -75,6 +77,7 @@ impl SignedIn {
             support_acting: None,
             session_ended: self.ended.map(|reason| reason.as_str().to_string()),
             open_elsewhere: None,
+            unread_notices: None,
         }
     }
 }
@@ -395,6 +398,7 @@ async fn resolve_acting(
                 session_id,
                 member: live.target,
                 scope: live.session.scope,
+                sections: live.session.sections,
                 expires_at: live.session.expires_at,
             };
             (Some(acting), None)

@@ -121,9 +121,9 @@ pub async fn start(
     let Some(target) = facts.target else {
         return Err(StartRefusal::TargetNotMember.into());
     };
-    let authority = match (support_code_id, facts.support_code_scope) {
+    let authority = match (support_code_id, facts.support_code) {
         (None, _) => Authority::Consent,
-        (Some(_), Some(scope)) => Authority::SupportCode(scope),
+        (Some(_), Some((scope, sections))) => Authority::SupportCode(scope, sections),
         (Some(_), None) => {
             // Used or expired since it was matched: as good as no code.
             let refusal = StartRefusal::NoConsent;
@@ -144,6 +144,7 @@ pub async fn start(
         role: target.role,
         status: target.status,
         consent: facts.target_consent,
+        approval: facts.approval,
         held_by: facts.target_held_by,
     };
     match check_start(&actor, &target, authority, settings.max_session_ms, now) {

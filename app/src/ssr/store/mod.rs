@@ -15,11 +15,13 @@
 //! | `account_changes` | an owner's changes to accounts: role, suspension, deletion |
 //! | `password_links` | `password_links`: one-time `Set password` links |
 //! | `consents` | `consents`, `support_codes` |
+//! | `access_requests` | `access_requests`, `inbox_reads`; the inbox's events |
 //! | `member_records` | `profiles`, `projects`, `payout_details` |
 //! | `impersonation_sessions` | `impersonation_sessions`: starting, ending, re-reading |
 //! | `allow_list` | `impersonators` |
 //! | `history` | reading the audit log back: the member's history, the activity log |
 
+mod access_requests;
 mod account_changes;
 mod allow_list;
 mod audit_log;
@@ -33,6 +35,7 @@ mod password_links;
 mod sign_ins;
 mod users;
 
+pub use access_requests::{AnswerError, InboxEventRow, RequestError, WithdrawError};
 pub use account_changes::Deleter;
 pub use audit_log::VerifyError;
 pub use history::{EventQuery, UserMatch};
@@ -50,7 +53,7 @@ pub use users::{NewUser, OwnerActionError};
 use super::action_record::ActingRequest;
 use super::audit::By;
 use super::impersonation_state::{EndReason, Via};
-use crate::model::{Role, Scope, UserStatus};
+use crate::model::{RequestStatus, Role, Scope, UserStatus};
 use sqlx::any::{AnyPoolOptions, AnyTypeInfo, AnyValueRef};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -479,7 +482,7 @@ macro_rules! text_column {
     )*};
 }
 
-text_column!(Role, UserStatus, Scope, EndReason, Via);
+text_column!(Role, UserStatus, Scope, EndReason, Via, RequestStatus);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,8 @@
 //! `sign_in_sessions` and `failed_attempts`: who is signed in, and how often someone guessed.
 
 use super::impersonation_sessions::{
-    LiveFacts, LiveSessionRow, LIVE_FACTS_COLUMNS, LIVE_FACTS_JOINS, SESSION_COLUMNS,
+    LiveFacts, LiveSessionRow, APPROVAL_COLUMNS, LIVE_FACTS_COLUMNS, LIVE_FACTS_JOINS,
+    SESSION_COLUMNS,
 };
 use super::{Store, StoreError, Tx};
 use crate::model::UserSummary;
@@ -353,7 +354,8 @@ impl Store {
     ) -> Result<Option<(SignInRecord, Option<LiveSessionRow>)>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT me.id, me.name, me.email, me.role, me.status, si.token_digest, si.created_at, \
-             si.last_seen_at, si.impersonation_id, {SESSION_COLUMNS}, {LIVE_FACTS_COLUMNS} \
+             si.last_seen_at, si.impersonation_id, {SESSION_COLUMNS}, {LIVE_FACTS_COLUMNS}, \
+             {APPROVAL_COLUMNS} \
              FROM sign_in_sessions si JOIN users me ON me.id = si.user_id \
              LEFT JOIN impersonation_sessions s ON s.id = si.impersonation_id {LIVE_FACTS_JOINS} \
              WHERE si.token_digest = $1 OR (si.previous_digest = $1 AND si.previous_until > $2) \
