@@ -82,9 +82,8 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
                 .await?
                 .map(|holder| holder.name),
             unread_notices: Some(
-                crate::ssr::access::inbox(&app_state()?.store, person.user.id, now_ms())
-                    .await?
-                    .unread,
+                crate::ssr::access::unread_notices(&app_state()?.store, person.user.id, now_ms())
+                    .await?,
             ),
             ..person.me()
         },

@@ -163,6 +163,15 @@ pub struct InboxEventRow {
     pub detail: String,
 }
 
+/// An `InboxEventRow` with what the unread count needs beside it (`inbox_since_read`).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UnreadEventRow {
+    #[sqlx(flatten)]
+    pub event: InboxEventRow,
+    pub read_until: i64,
+    pub standing_until: Option<i64>,
+}
+
 impl Store {
     /// Records, once, the expiry of the pending requests past their 24 hours that concern
     /// `actor_id` or `member_id`: the update claims each row, so whoever notices first
@@ -555,6 +564,35 @@ impl Store {
         .await?;
         rows.reverse();
         Ok(rows)
+    }
+
+    /// What the member's unread count is judged on, in one statement (every member page shows
+    /// the count): the events since they last read their inbox, and the consents granted or
+    /// revoked within `longest_consent_ms` before (one of those may run out after), oldest
+    /// first; with the read mark and the expiry of the consent in force, on every row. No
+    /// rows: nothing unread.
+    pub async fn inbox_since_read(
+        &self,
+        member_id: i64,
+        longest_consent_ms: i64,
+    ) -> Result<Vec<UnreadEventRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "WITH mark AS (SELECT COALESCE((SELECT read_until FROM inbox_reads \
+             WHERE member_id = $1), 0) AS read_until) \
+             SELECT e.seq, e.at_ms, e.kind, a.name AS actor_name, a.email AS actor_email, \
+             e.detail, m.read_until, \
+             (SELECT c.expires_at FROM consents c WHERE c.user_id = $1) AS standing_until \
+             FROM mark m JOIN audit_events e ON e.subject_id = $1 \
+             LEFT JOIN users a ON a.id = e.actor_id \
+             WHERE e.kind IN ('access_requested', 'impersonation_started', 'impersonation_ended', \
+             'consent_granted', 'consent_revoked') AND (e.at_ms > m.read_until \
+             OR (e.kind IN ('consent_granted', 'consent_revoked') AND e.at_ms > m.read_until - $2)) \
+             ORDER BY e.seq",
+        )
+        .bind(member_id)
+        .bind(longest_consent_ms)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Until when the member has read their inbox (0: never).

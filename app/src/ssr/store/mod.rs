@@ -35,7 +35,9 @@ mod password_links;
 mod sign_ins;
 mod users;
 
-pub use access_requests::{AnswerError, InboxEventRow, RequestError, WithdrawError};
+pub use access_requests::{
+    AnswerError, InboxEventRow, RequestError, UnreadEventRow, WithdrawError,
+};
 pub use account_changes::Deleter;
 pub use audit_log::VerifyError;
 pub use history::{EventQuery, UserMatch};
