@@ -551,12 +551,15 @@ impl Store {
         member_id: i64,
         limit: usize,
     ) -> Result<Vec<InboxEventRow>, StoreError> {
+        // `+e.seq` sorts without the index on (subject_id, seq): SQLite would otherwise walk
+        // every event about the member in order, each acting request's among them (15 ms at
+        // 20,000), instead of the few of these kinds.
         let mut rows: Vec<InboxEventRow> = sqlx::query_as(
             "SELECT e.seq, e.at_ms, e.kind, a.name AS actor_name, a.email AS actor_email, e.detail \
              FROM audit_events e LEFT JOIN users a ON a.id = e.actor_id \
              WHERE e.subject_id = $1 AND e.kind IN ('access_requested', 'impersonation_started', \
              'impersonation_ended', 'consent_granted', 'consent_revoked') \
-             ORDER BY e.seq DESC LIMIT $2",
+             ORDER BY +e.seq DESC LIMIT $2",
         )
         .bind(member_id)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -576,6 +579,7 @@ impl Store {
         member_id: i64,
         longest_consent_ms: i64,
     ) -> Result<Vec<UnreadEventRow>, StoreError> {
+        // `+e.seq`: as in `inbox_events`.
         Ok(sqlx::query_as(
             "WITH mark AS (SELECT COALESCE((SELECT read_until FROM inbox_reads \
              WHERE member_id = $1), 0) AS read_until) \
@@ -587,7 +591,7 @@ impl Store {
              WHERE e.kind IN ('access_requested', 'impersonation_started', 'impersonation_ended', \
              'consent_granted', 'consent_revoked') AND (e.at_ms > m.read_until \
              OR (e.kind IN ('consent_granted', 'consent_revoked') AND e.at_ms > m.read_until - $2)) \
-             ORDER BY e.seq",
+             ORDER BY +e.seq",
         )
         .bind(member_id)
         .bind(longest_consent_ms)
