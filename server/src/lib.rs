@@ -7,7 +7,8 @@ pub mod middleware;
 
 use app::model::Role;
 use app::ssr::credentials::{hash_password, new_password};
-use app::ssr::hash_chain::ChainAnchor;
+use app::ssr::hash_chain::{BrokenLink, ChainAnchor};
+use app::ssr::receipt::{self, ReceiptError};
 use app::ssr::sign_in_limits::SignInLifetime;
 use app::ssr::store::{NewUser, Store, StoreError, VerifyError};
 use app::ssr::{now_ms, AppState, Settings};
@@ -153,6 +154,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/settings/impersonation/audit-log.json",
             axum::routing::get(downloads::member_json),
+        )
+        .route(
+            "/settings/impersonation/sessions/{session_id}/receipt.json",
+            axum::routing::get(downloads::member_receipt),
         )
         .route(
             "/admin/activity/export.csv",
@@ -318,6 +323,38 @@ pub async fn verify_audit(
 ) -> Result<ChainAnchor, VerifyError> {
     let store = Store::open_existing(database_url).await?;
     store.verify_audit_chain(anchor).await
+}
+
+/// Why `actas verify-receipt` does not vouch for a receipt.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptCheckError {
+    #[error("{0}")]
+    Receipt(#[from] ReceiptError),
+    #[error("the audit log itself is broken: {0}")]
+    Chain(BrokenLink),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// `actas verify-receipt FILE`: the receipt on its own (every hash recomputes, the events
+/// link), then against the log (every event there byte for byte, the log not cut back
+/// below the receipt's head, and that head still in the chain), then the whole chain, held to
+/// the receipt's head. `Ok` is the number of the session's events checked.
+pub async fn verify_receipt(database_url: &str, text: &str) -> Result<usize, ReceiptCheckError> {
+    let receipt = receipt::parse(text)?;
+    receipt::check_links(&receipt)?;
+    let store = Store::open_existing(database_url).await?;
+    let log = receipt::log_view(&store, &receipt).await?;
+    receipt::compare(&receipt, &log)?;
+    let anchor = ChainAnchor {
+        seq: receipt.chain_head.seq,
+        hash: receipt.chain_head.hash.clone(),
+    };
+    match store.verify_audit_chain(Some(anchor)).await {
+        Ok(_) => Ok(receipt.events.len()),
+        Err(VerifyError::Broken(link)) => Err(ReceiptCheckError::Chain(link)),
+        Err(VerifyError::Store(error)) => Err(error.into()),
+    }
 }
 
 /// `actas create-owner`: an owner account, created by the system (no one signed in), and

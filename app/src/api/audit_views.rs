@@ -2,7 +2,7 @@
 //! activity log. Thin: who may ask, parse, call the store, map the refusal.
 
 use crate::error::AppError;
-use crate::model::{ActivityFilter, AuditEntry, Page, SessionEntry};
+use crate::model::{ActivityFilter, AuditEntry, LogLine, Page, SessionEntry};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -29,13 +29,14 @@ pub async fn session_history(before: Option<String>) -> Result<Page<SessionEntry
 }
 
 /// A page of the events of one session on the member's own account, oldest first, after
-/// the event `after` when given.
+/// the event `after` when given, in plain words: the requests a page made by itself folded
+/// under its view (`next` is the last event's sequence number, not a line's).
 #[server(endpoint = "session_audit_log")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn session_audit_log(
     session_id: i64,
     after: Option<i64>,
-) -> Result<Page<AuditEntry>, AppError> {
+) -> Result<Page<LogLine>, AppError> {
     let member = signed_in_member()?;
     let rows = app_state()?
         .store
@@ -46,9 +47,11 @@ pub async fn session_audit_log(
             SESSION_EVENTS_PER_PAGE + 1,
         )
         .await?;
-    Ok(Page::from_rows(rows, SESSION_EVENTS_PER_PAGE, |event| {
-        event.seq
-    }))
+    let page = Page::from_rows(rows, SESSION_EVENTS_PER_PAGE, |event| event.seq);
+    Ok(Page {
+        items: crate::ssr::session_log::fold(page.items),
+        next: page.next,
+    })
 }
 
 /// A page of the global activity log, newest first, older than the event `before` (a

@@ -18,4 +18,5 @@ mod operations;
 mod oversight;
 mod people;
 mod proxies;
+mod receipts;
 mod statements;

@@ -34,7 +34,7 @@ mod sign_ins;
 mod users;
 
 pub use account_changes::Deleter;
-pub use audit_log::VerifyError;
+pub use audit_log::{ChainPoint, VerifyError};
 pub use history::{EventQuery, UserMatch};
 pub use impersonation_sessions::{
     ActorFacts, LiveSessionRow, SessionHolder, SessionRecord, StartAttempt, StartFacts,
