@@ -29,13 +29,13 @@ pub mod impersonation_state;
 pub mod live_watch;
 pub mod member_fields;
 pub mod own_credentials;
-pub mod plain_words;
-pub mod receipt;
-pub mod session_log;
 pub mod owner_rules;
 pub mod password_policy;
 pub mod people;
+pub mod plain_words;
+pub mod receipt;
 pub mod redaction;
+pub mod session_log;
 pub mod sign_in_limits;
 pub mod store;
 

@@ -159,14 +159,8 @@ pub fn request(path: &str) -> Option<Request> {
             "rename a project",
         ),
         "/api/archive_project" => deed(|_| "Archived a project".into(), "archive a project"),
-        "/api/update_payout" => deed(
-            |_| "Changed payout details".into(),
-            "change payout details",
-        ),
-        "/api/grant_consent" => deed(
-            |_| "Enabled impersonation".into(),
-            "enable impersonation",
-        ),
+        "/api/update_payout" => deed(|_| "Changed payout details".into(), "change payout details"),
+        "/api/grant_consent" => deed(|_| "Enabled impersonation".into(), "enable impersonation"),
         "/api/revoke_consent" => deed(|_| "Revoked consent".into(), "revoke consent"),
         "/api/generate_support_code" => deed(
             |_| "Generated a support code".into(),
@@ -183,10 +177,7 @@ pub fn request(path: &str) -> Option<Request> {
         "/api/end_session" => deed(|_| "Ended the session".into(), "end the session"),
         "/api/sign_in" => deed(|_| "Signed in".into(), "sign in"),
         "/api/sign_out" => deed(|_| "Signed out".into(), "sign out"),
-        "/api/change_password" => deed(
-            |_| "Changed the password".into(),
-            "change the password",
-        ),
+        "/api/change_password" => deed(|_| "Changed the password".into(), "change the password"),
         "/api/change_email" => deed(
             |args| match argument(args, "email") {
                 Some(email) => format!("Changed the email to {}", quoted(&email)),
@@ -194,18 +185,12 @@ pub fn request(path: &str) -> Option<Request> {
             },
             "change the email",
         ),
-        "/api/sign_out_sign_in" => deed(
-            |_| "Signed out a browser".into(),
-            "sign out a browser",
-        ),
+        "/api/sign_out_sign_in" => deed(|_| "Signed out a browser".into(), "sign out a browser"),
         "/api/sign_out_everywhere_else" => deed(
             |_| "Signed out everywhere else".into(),
             "sign out everywhere else",
         ),
-        "/api/delete_my_account" => deed(
-            |_| "Deleted the account".into(),
-            "delete the account",
-        ),
+        "/api/delete_my_account" => deed(|_| "Deleted the account".into(), "delete the account"),
         "/api/set_password" => deed(|_| "Set a new password".into(), "set a new password"),
         "/api/add_user" => deed(
             |args| match argument(args, "email") {
@@ -216,10 +201,7 @@ pub fn request(path: &str) -> Option<Request> {
         ),
         "/api/change_role" => deed(|_| "Changed a role".into(), "change a role"),
         "/api/suspend_user" => deed(|_| "Suspended an account".into(), "suspend an account"),
-        "/api/reinstate_user" => deed(
-            |_| "Reinstated an account".into(),
-            "reinstate an account",
-        ),
+        "/api/reinstate_user" => deed(|_| "Reinstated an account".into(), "reinstate an account"),
         "/api/delete_user" => deed(|_| "Deleted an account".into(), "delete an account"),
         "/api/reset_password" => deed(
             |_| "Issued a password reset link".into(),
@@ -386,7 +368,11 @@ pub fn sentence(event: EventFacts<'_>) -> String {
         ),
         EventKind::EmailChanged => match (text("from"), text("to")) {
             (Some(from), Some(to)) => {
-                format!("Changed the email from {} to {}", quoted(&from), quoted(&to))
+                format!(
+                    "Changed the email from {} to {}",
+                    quoted(&from),
+                    quoted(&to)
+                )
             }
             _ => "Changed the email".into(),
         },
@@ -469,8 +455,7 @@ fn plain(value: &str) -> String {
 
 fn plain_within(value: &str, max_chars: usize) -> String {
     let mut out = String::new();
-    let mut count = 0;
-    for c in value.chars() {
+    for (count, c) in value.chars().enumerate() {
         if count >= max_chars {
             out.push('…');
             break;
@@ -478,9 +463,9 @@ fn plain_within(value: &str, max_chars: usize) -> String {
         if matches!(c, '“' | '”' | '„' | '‟') || is_direction_mark(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
-            out.push_str(&clean_text_within(&c.to_string(), 8));
+            // Control characters and line separators, as the log's other escapes write them.
+            out.push_str(&clean_text_within(c.encode_utf8(&mut [0; 4]), 8));
         }
-        count += 1;
     }
     out
 }
@@ -516,7 +501,10 @@ mod tests {
 
     #[test]
     fn the_issue_s_sentences_read_as_promised() {
-        assert_eq!(action("/projects", 200, r#"{"arguments":{}}"#), "Viewed Projects");
+        assert_eq!(
+            action("/projects", 200, r#"{"arguments":{}}"#),
+            "Viewed Projects"
+        );
         assert_eq!(
             sentence(event(
                 "project_renamed",
@@ -622,13 +610,21 @@ mod tests {
     #[test]
     fn requests_read_as_what_they_did_or_tried() {
         assert_eq!(
-            action("/api/rename_project", 200, r#"{"arguments":{"project_id":"3","name":"Apple"}}"#),
+            action(
+                "/api/rename_project",
+                200,
+                r#"{"arguments":{"project_id":"3","name":"Apple"}}"#
+            ),
             "Renamed a project to “Apple”"
         );
         assert_eq!(action("/api/list_projects", 200, "{}"), "Viewed Projects");
         assert_eq!(action("/api/live", 200, "{}"), "Kept the page up to date");
         assert_eq!(
-            action("/admin/users", 403, r#"{"arguments":{},"refused":"Not allowed during impersonation"}"#),
+            action(
+                "/admin/users",
+                403,
+                r#"{"arguments":{},"refused":"Not allowed during impersonation"}"#
+            ),
             "Tried to open the user list — refused: Not allowed during impersonation"
         );
         assert_eq!(
@@ -640,7 +636,11 @@ mod tests {
             "Tried to open an address the app does not have, “/wp-admin” — refused: not found"
         );
         assert_eq!(
-            action("/settings/impersonation/sessions/12/receipt.json", 403, r#"{"refused":"Not allowed during impersonation"}"#),
+            action(
+                "/settings/impersonation/sessions/12/receipt.json",
+                403,
+                r#"{"refused":"Not allowed during impersonation"}"#
+            ),
             "Tried to download a session's receipt — refused: Not allowed during impersonation"
         );
         assert!(request("/settings/impersonation/sessions//receipt.json").is_none());
@@ -652,7 +652,11 @@ mod tests {
     #[tokio::test]
     async fn every_endpoint_and_page_has_words() {
         let functions: Vec<(&str, _)> = leptos::server_fn::axum::server_fn_paths().collect();
-        assert!(functions.len() >= 40, "found only {} server functions", functions.len());
+        assert!(
+            functions.len() >= 40,
+            "found only {} server functions",
+            functions.len()
+        );
         let pages = leptos_axum::generate_route_list(crate::App);
         assert!(pages.len() >= 12, "found only {} pages", pages.len());
         let mut missing: Vec<String> = functions
@@ -662,7 +666,10 @@ mod tests {
             .filter(|path| request(path).is_none())
             .collect();
         missing.sort();
-        assert!(missing.is_empty(), "no words in plain_words::request for {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "no words in plain_words::request for {missing:?}"
+        );
         for page in &pages {
             assert!(
                 matches!(request(page.path()), Some(Request::PageView(_))),
@@ -703,7 +710,10 @@ mod tests {
         );
         // A long value is cut, and says so.
         let long = renamed(&"x".repeat(5_000));
-        assert!(long.ends_with(&format!("“{}…”", "x".repeat(MAX_QUOTED_CHARS))), "{long}");
+        assert!(
+            long.ends_with(&format!("“{}…”", "x".repeat(MAX_QUOTED_CHARS))),
+            "{long}"
+        );
         // A refusal's words are the server's, cleaned all the same.
         assert_eq!(
             action("/api/update_payout", 403, r#"{"refused":"no\r\nway"}"#),

@@ -106,7 +106,12 @@ pub async fn download(
 }
 
 /// A receipt of `events` (the session's, oldest first) against the chain head `head`.
-pub fn build(session: &SessionEntry, events: &[StoredEvent], head: ChainPoint, now: i64) -> Receipt {
+pub fn build(
+    session: &SessionEntry,
+    events: &[StoredEvent],
+    head: ChainPoint,
+    now: i64,
+) -> Receipt {
     Receipt {
         receipt: RECEIPT_NAME.into(),
         version: RECEIPT_VERSION,
@@ -196,7 +201,10 @@ pub fn check_links(receipt: &Receipt) -> Result<(), ReceiptError> {
             return broken(event.seq, "its canonical encoding is not an event");
         };
         if fields[0].as_i64() != Some(event.seq) {
-            return broken(event.seq, "its canonical encoding has another sequence number");
+            return broken(
+                event.seq,
+                "its canonical encoding has another sequence number",
+            );
         }
         if fields[5].as_i64() != Some(receipt.session.id) {
             return broken(event.seq, "it is not an event of this session");
@@ -218,7 +226,10 @@ pub fn check_links(receipt: &Receipt) -> Result<(), ReceiptError> {
     if receipt.chain_head.seq < last.seq
         || (receipt.chain_head.seq == last.seq && receipt.chain_head.hash != last.hash)
     {
-        return broken(receipt.chain_head.seq, "the chain head is not at or after the last event");
+        return broken(
+            receipt.chain_head.seq,
+            "the chain head is not at or after the last event",
+        );
     }
     Ok(())
 }
@@ -370,7 +381,8 @@ mod tests {
             })
         );
         // Rehashed, it holds on its own: only the log (`compare`) can tell it was changed.
-        altered.events[1].hash = chain_hash(&altered.events[1].prev_hash, &altered.events[1].canonical);
+        altered.events[1].hash =
+            chain_hash(&altered.events[1].prev_hash, &altered.events[1].canonical);
         assert!(check_links(&altered).is_ok());
         assert_eq!(
             compare(&altered, &view(&log, &altered)),
@@ -379,7 +391,8 @@ mod tests {
         // Linked to anything but the event before it, it does not.
         let mut altered = good.clone();
         altered.events[1].prev_hash = "ab".repeat(32);
-        altered.events[1].hash = chain_hash(&altered.events[1].prev_hash, &altered.events[1].canonical);
+        altered.events[1].hash =
+            chain_hash(&altered.events[1].prev_hash, &altered.events[1].canonical);
         assert_eq!(
             check_links(&altered),
             Err(ReceiptError::DoesNotLink {
@@ -389,10 +402,16 @@ mod tests {
         );
         let mut early_head = good.clone();
         early_head.chain_head.seq = 5;
-        assert!(matches!(check_links(&early_head), Err(ReceiptError::DoesNotLink { seq: 5, .. })));
+        assert!(matches!(
+            check_links(&early_head),
+            Err(ReceiptError::DoesNotLink { seq: 5, .. })
+        ));
         let mut other_session = good;
         other_session.session.id = 8;
-        assert!(matches!(check_links(&other_session), Err(ReceiptError::DoesNotLink { seq: 2, .. })));
+        assert!(matches!(
+            check_links(&other_session),
+            Err(ReceiptError::DoesNotLink { seq: 2, .. })
+        ));
         assert!(matches!(parse("{}"), Err(ReceiptError::NotAReceipt(_))));
     }
 

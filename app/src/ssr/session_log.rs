@@ -103,7 +103,12 @@ mod tests {
     }
 
     fn get(seq: i64, path: &str) -> AuditEntry {
-        event(seq, "action", Some(("GET", path, 200)), r#"{"arguments":{}}"#)
+        event(
+            seq,
+            "action",
+            Some(("GET", path, 200)),
+            r#"{"arguments":{}}"#,
+        )
     }
 
     fn post(seq: i64, path: &str, status: i32, detail: &str) -> AuditEntry {
@@ -131,14 +136,29 @@ mod tests {
     #[test]
     fn a_session_of_two_page_views_and_a_rename_reads_in_four_lines() {
         let events = vec![
-            event(1, "impersonation_started", None, r#"{"scope":"full_access","reason":"TICKET-1 x","via":"consent"}"#),
+            event(
+                1,
+                "impersonation_started",
+                None,
+                r#"{"scope":"full_access","reason":"TICKET-1 x","via":"consent"}"#,
+            ),
             get(2, "/account"),
             get(3, "/api/live"),
             post(4, "/api/whoami", 200, "{}"),
             // Moved to Projects without loading it anew.
             post(5, "/api/list_projects", 200, "{}"),
-            event(6, "project_renamed", None, r#"{"project_id":3,"from":"Mia's orchard","to":"Mia's apple orchard"}"#),
-            post(7, "/api/rename_project", 200, r#"{"arguments":{"project_id":"3","name":"Mia's apple orchard"}}"#),
+            event(
+                6,
+                "project_renamed",
+                None,
+                r#"{"project_id":3,"from":"Mia's orchard","to":"Mia's apple orchard"}"#,
+            ),
+            post(
+                7,
+                "/api/rename_project",
+                200,
+                r#"{"arguments":{"project_id":"3","name":"Mia's apple orchard"}}"#,
+            ),
             // The list read again after the change: still the Projects page.
             post(8, "/api/list_projects", 200, "{}"),
             event(9, "impersonation_ended", None, r#"{"end_reason":"exited"}"#),
@@ -147,10 +167,18 @@ mod tests {
         expect(
             &fold(events),
             &[
-                ("Started acting on the account: Full access, reason “TICKET-1 x”", &[1], 0),
+                (
+                    "Started acting on the account: Full access, reason “TICKET-1 x”",
+                    &[1],
+                    0,
+                ),
                 ("Viewed Account", &[2, 3, 4], 2),
                 ("Viewed Projects", &[5, 8], 1),
-                ("Renamed project “Mia's orchard” to “Mia's apple orchard”", &[6, 7], 0),
+                (
+                    "Renamed project “Mia's orchard” to “Mia's apple orchard”",
+                    &[6, 7],
+                    0,
+                ),
                 ("The session ended: exited", &[9, 10], 0),
             ],
         );
@@ -183,7 +211,12 @@ mod tests {
         let events = vec![
             get(1, "/payout"),
             post(2, "/api/update_payout", 403, refused),
-            post(3, "/api/get_payout", 403, r#"{"refused":"Not within the access granted"}"#),
+            post(
+                3,
+                "/api/get_payout",
+                403,
+                r#"{"refused":"Not within the access granted"}"#,
+            ),
             get(4, "/api/live"),
             get(5, "/admin/users"),
         ];
@@ -192,8 +225,16 @@ mod tests {
             &lines,
             &[
                 ("Viewed Payout details", &[1, 4], 1),
-                ("Tried to change payout details — refused: View only session", &[2], 0),
-                ("Tried to open Payout details — refused: Not within the access granted", &[3], 0),
+                (
+                    "Tried to change payout details — refused: View only session",
+                    &[2],
+                    0,
+                ),
+                (
+                    "Tried to open Payout details — refused: Not within the access granted",
+                    &[3],
+                    0,
+                ),
                 ("Viewed the user list", &[5], 0),
             ],
         );
@@ -204,7 +245,12 @@ mod tests {
         let events = vec![
             get(1, "/api/live"),
             post(2, "/api/whoami", 200, "{}"),
-            post(3, "/api/create_project", 200, r#"{"arguments":{"name":"A"}}"#),
+            post(
+                3,
+                "/api/create_project",
+                200,
+                r#"{"arguments":{"name":"A"}}"#,
+            ),
         ];
         expect(
             &fold(events),
@@ -220,7 +266,12 @@ mod tests {
         let events = vec![
             event(1, "project_created", None, r#"{"project_id":1,"name":"A"}"#),
             get(2, "/api/live"),
-            post(3, "/api/create_project", 200, r#"{"arguments":{"name":"B"}}"#),
+            post(
+                3,
+                "/api/create_project",
+                200,
+                r#"{"arguments":{"name":"B"}}"#,
+            ),
         ];
         expect(
             &fold(events),
@@ -234,7 +285,13 @@ mod tests {
 
     #[test]
     fn every_event_is_in_exactly_one_line() {
-        let paths = ["/projects", "/api/live", "/api/list_projects", "/api/rename_project", "/nowhere"];
+        let paths = [
+            "/projects",
+            "/api/live",
+            "/api/list_projects",
+            "/api/rename_project",
+            "/nowhere",
+        ];
         let events: Vec<AuditEntry> = (1..=60)
             .map(|seq| {
                 let path = paths[(seq as usize * 7) % paths.len()];
@@ -247,7 +304,10 @@ mod tests {
             })
             .collect();
         let lines = fold(events);
-        let mut seqs: Vec<i64> = lines.iter().flat_map(|line| line.events.iter().map(|e| e.seq)).collect();
+        let mut seqs: Vec<i64> = lines
+            .iter()
+            .flat_map(|line| line.events.iter().map(|e| e.seq))
+            .collect();
         seqs.sort();
         assert_eq!(seqs, (1..=60).collect::<Vec<_>>());
         for line in &lines {

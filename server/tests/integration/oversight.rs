@@ -37,7 +37,11 @@ async fn session_log(
     assert_eq!(response.status(), StatusCode::OK);
     // The page's events, whatever lines they were folded into (`receipts.rs` reads the lines).
     let page: Page<LogLine> = response.json().await.unwrap();
-    let mut events: Vec<AuditEntry> = page.items.into_iter().flat_map(|line| line.events).collect();
+    let mut events: Vec<AuditEntry> = page
+        .items
+        .into_iter()
+        .flat_map(|line| line.events)
+        .collect();
     events.sort_by_key(|event| event.seq);
     Page {
         items: events,

@@ -171,10 +171,11 @@ impl Store {
         member_id: i64,
         session_id: i64,
     ) -> Result<(Vec<StoredEvent>, ChainPoint), StoreError> {
-        let head: ChainPoint =
-            sqlx::query_as("SELECT last_seq AS seq, last_hash AS hash FROM audit_head WHERE id = 1")
-                .fetch_one(&self.pool)
-                .await?;
+        let head: ChainPoint = sqlx::query_as(
+            "SELECT last_seq AS seq, last_hash AS hash FROM audit_head WHERE id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         let events = sqlx::query_as::<_, StoredEvent>(
             "SELECT * FROM audit_events WHERE impersonation_id = $1 AND subject_id = $2 AND seq <= $3 ORDER BY seq",
         )
