@@ -30,7 +30,11 @@ async fn a_sign_in_is_recorded_with_the_browser_in_a_few_words(db: Db) {
         .await;
     assert!(response.status().is_success());
     let event = &app.events("sign_in").await[0];
-    assert!(event.detail.contains(r#""browser":"Firefox on Linux""#), "{}", event.detail);
+    assert!(
+        event.detail.contains(r#""browser":"Firefox on Linux""#),
+        "{}",
+        event.detail
+    );
     assert!(!event.detail.contains("Gecko"), "{}", event.detail);
     let ada = app.signed_in("ada@example.com").await;
     let page: Page<AuditEntry> = activity(&app, &ada, &[("filter[kind]", "sign_in")])
