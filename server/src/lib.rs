@@ -394,3 +394,34 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every route the server answers itself (beside the pages and server functions, which
+    /// `app`'s own test walks) has words in the member's log: read from this file's source,
+    /// so a route added without them fails here.
+    #[test]
+    fn every_route_of_the_router_has_plain_words() {
+        let source = include_str!("lib.rs");
+        let source = &source[..source.find("#[cfg(test)]").expect("this module")];
+        let mut paths = Vec::new();
+        for (at, _) in source.match_indices(".route(") {
+            let rest = &source[at..];
+            let open = rest.find('"').expect("a path") + 1;
+            let close = rest[open..].find('"').expect("its end") + open;
+            // `{session_id}` and the like stand for a number.
+            let path: Vec<&str> = rest[open..close]
+                .split('/')
+                .map(|part| if part.starts_with('{') { "1" } else { part })
+                .collect();
+            paths.push(path.join("/"));
+        }
+        assert!(paths.len() >= 7, "found only {paths:?}");
+        for path in &paths {
+            assert!(
+                app::ssr::plain_words::request(path).is_some(),
+                "no words in plain_words::request for the route {path}"
+            );
+        }
+    }
+}
