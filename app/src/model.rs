@@ -378,7 +378,8 @@ pub struct AuditEntry {
     /// The event's detail as stored: JSON text.
     pub detail: String,
     pub hash: String,
-    /// The event in plain words (`Viewed Projects`): text, never markup.
+    /// The event in plain words (`Viewed Projects`): text, never markup. Written by the views
+    /// that show it; empty in the exports, which carry the raw fields only.
     pub sentence: String,
 }
 

@@ -10,6 +10,8 @@ use crate::model::{EVENTS_PER_PAGE, SESSIONS_PER_PAGE, SESSION_EVENTS_PER_PAGE};
 #[cfg(feature = "ssr")]
 use crate::ssr::activity_filter::{event_query, parse_cursor};
 #[cfg(feature = "ssr")]
+use crate::ssr::plain_words::in_words;
+#[cfg(feature = "ssr")]
 use crate::ssr::{app_state, now_ms, signed_in_member, signed_in_staff};
 
 /// A page of the impersonation sessions on the member's own account, newest first, older
@@ -48,8 +50,9 @@ pub async fn session_audit_log(
         )
         .await?;
     let page = Page::from_rows(rows, SESSION_EVENTS_PER_PAGE, |event| event.seq);
+    let events = page.items.into_iter().map(in_words).collect();
     Ok(Page {
-        items: crate::ssr::session_log::fold(page.items),
+        items: crate::ssr::session_log::fold(events),
         next: page.next,
     })
 }
@@ -67,5 +70,6 @@ pub async fn activity_log(
     let store = app_state()?.store;
     let query = event_query(&store, &filter, before).await?;
     let rows = store.events(&query, EVENTS_PER_PAGE as i64 + 1).await?;
+    let rows = rows.into_iter().map(in_words).collect();
     Ok(Page::from_rows(rows, EVENTS_PER_PAGE, |event| event.seq))
 }

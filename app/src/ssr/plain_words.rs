@@ -240,6 +240,17 @@ pub struct EventFacts<'a> {
     pub detail: &'a str,
 }
 
+/// An event as the log shows it: with its sentence.
+pub fn in_words(mut entry: crate::model::AuditEntry) -> crate::model::AuditEntry {
+    entry.sentence = sentence(EventFacts {
+        kind: &entry.kind,
+        path: entry.path.as_deref(),
+        status: entry.status,
+        detail: &entry.detail,
+    });
+    entry
+}
+
 /// An event as a sentence.
 pub fn sentence(event: EventFacts<'_>) -> String {
     let detail: Value = serde_json::from_str(event.detail).unwrap_or(Value::Null);

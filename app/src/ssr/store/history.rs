@@ -36,14 +36,10 @@ impl From<EntryRow> for AuditEntry {
             name.zip(email)
                 .map(|(name, email)| format!("{name} <{email}>"))
         };
-        let sentence = crate::ssr::plain_words::sentence(crate::ssr::plain_words::EventFacts {
-            kind: &row.kind,
-            path: row.path.as_deref(),
-            status: row.status,
-            detail: &row.detail,
-        });
         AuditEntry {
-            sentence,
+            // Written by the views that show it (`plain_words::in_words`): the exports, which
+            // read the most events, have no use for it.
+            sentence: String::new(),
             seq: row.seq,
             at_ms: row.at_ms,
             kind: row.kind,
