@@ -16,8 +16,19 @@ pub use dialog::{AskFirst, CloseDialogButton, Dialog, DialogButtons};
 /// Listens on the live channel (server-sent events) for `event`, calling `on_message` with its
 /// data, for as long as the calling component lives. Does nothing on the server.
 pub fn listen_live(event: &'static str, on_message: impl Fn(String) + 'static) {
+    listen_live_all(vec![(event, Box::new(on_message))]);
+}
+
+/// One live stream for several events, each with its own handler: a sign-in may hold only a
+/// few streams (`STREAMS_PER_SIGN_IN`), so a component that needs more than one event asks
+/// for them together.
+#[allow(clippy::type_complexity)]
+pub fn listen_live_all(listeners: Vec<(&'static str, Box<dyn Fn(String) + 'static>)>) {
     #[cfg(feature = "hydrate")]
-    let on_message = std::rc::Rc::new(on_message);
+    let listeners: Vec<(&'static str, std::rc::Rc<dyn Fn(String)>)> = listeners
+        .into_iter()
+        .map(|(event, on_message)| (event, std::rc::Rc::from(on_message)))
+        .collect();
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use send_wrapper::SendWrapper;
@@ -25,22 +36,28 @@ pub fn listen_live(event: &'static str, on_message: impl Fn(String) + 'static) {
         let Ok(source) = web_sys::EventSource::new("/api/live") else {
             return;
         };
-        let callback = Closure::<dyn FnMut(web_sys::MessageEvent)>::new({
-            let (on_message, source) = (on_message.clone(), source.clone());
-            move |message: web_sys::MessageEvent| {
-                // An ended session is said once: stop listening, so nothing reconnects.
-                if event == "ended" {
-                    source.close();
-                }
-                on_message(message.data().as_string().unwrap_or_default())
-            }
-        });
-        let _ = source.add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
-        let held = SendWrapper::new((source, callback));
+        let mut callbacks = Vec::new();
+        for (event, on_message) in &listeners {
+            let event = *event;
+            let (on_message, closing) = (on_message.clone(), source.clone());
+            let callback = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |message: web_sys::MessageEvent| {
+                    // An ended session is said once: stop listening, so nothing reconnects.
+                    if event == "ended" {
+                        closing.close();
+                    }
+                    on_message(message.data().as_string().unwrap_or_default())
+                },
+            );
+            let _ =
+                source.add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
+            callbacks.push(callback);
+        }
+        let held = SendWrapper::new((source, callbacks));
         on_cleanup(move || held.take().0.close());
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (event, on_message);
+    let _ = listeners;
 }
 
 /// The impersonation banner, on every page while an administrator acts as a member.
@@ -101,12 +118,14 @@ fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
     });
     let title = format!("You are impersonating {name} ({email})");
     let scope = acting.scope.label();
+    let sections = acting.sections.label();
     let last_minute = move || remaining.get() <= 60_000;
     view! {
         <div class="impersonation-banner" role="region" aria-label="Impersonation">
             <p>
                 <strong>{title}</strong>
                 <span class="scope">{scope}</span>
+                <span class="sections">{sections}</span>
                 <span role="timer" aria-label="Time left">{move || format_countdown(remaining.get())}</span>
                 // Said once to screen readers: the words appear once and never change.
                 <span class="last-minute" role="status">
@@ -233,6 +252,7 @@ pub fn MemberLive() -> impl IntoView {
     let Session {
         me,
         support_told,
+        inbox_told,
         end_session,
         ..
     } = use_session();
@@ -253,7 +273,7 @@ pub fn MemberLive() -> impl IntoView {
     });
     Effect::new(move |_| {
         if own_member_page.get() {
-            listen_live("support", move |holder| {
+            let support = move |holder: String| {
                 let holder = serde_json::from_str::<Option<String>>(&holder).unwrap_or_default();
                 // Each stream starts by saying who acts now: only a change is news.
                 if support_told.get_untracked().as_ref() != Some(&holder) {
@@ -263,7 +283,17 @@ pub fn MemberLive() -> impl IntoView {
                     }
                     support_told.set(Some(holder));
                 }
-            });
+            };
+            // The inbox's unread count, on the same stream.
+            let inbox = move |unread: String| {
+                if let Ok(unread) = unread.trim().parse() {
+                    inbox_told.set(Some(unread));
+                }
+            };
+            listen_live_all(vec![
+                ("support", Box::new(support)),
+                ("inbox", Box::new(inbox)),
+            ]);
         }
     });
 }
@@ -353,6 +383,13 @@ pub fn TopBar() -> impl IntoView {
                             let owner = me.role == Role::Owner;
                             // An administrator acting as the member may not see their consent.
                             let own_settings = me.acting.is_none();
+                            // While acting, only the sections granted are offered.
+                            let granted = me
+                                .acting
+                                .as_ref()
+                                .map_or(crate::model::Sections::ALL, |acting| acting.sections);
+                            let offers = move |section| granted.allows(section);
+                            let unread = me.unread_notices.unwrap_or(0);
                             view! {
                                 <button
                                     type="button"
@@ -370,11 +407,18 @@ pub fn TopBar() -> impl IntoView {
                                             when=move || staff
                                             fallback=move || {
                                                 view! {
-                                                    <A href="/profile">"Profile"</A>
-                                                    <A href="/projects">"Projects"</A>
-                                                    <A href="/payout">"Payout"</A>
+                                                    <Show when=move || offers(crate::model::Section::Profile)>
+                                                        <A href="/profile">"Profile"</A>
+                                                    </Show>
+                                                    <Show when=move || offers(crate::model::Section::Projects)>
+                                                        <A href="/projects">"Projects"</A>
+                                                    </Show>
+                                                    <Show when=move || offers(crate::model::Section::Payout)>
+                                                        <A href="/payout">"Payout"</A>
+                                                    </Show>
                                                     <Show when=move || own_settings>
                                                         <A href="/settings/impersonation">"Impersonation"</A>
+                                                        <InboxLink unread/>
                                                     </Show>
                                                 }
                                             }
@@ -403,6 +447,27 @@ pub fn TopBar() -> impl IntoView {
                 })}
             </Suspense>
         </header>
+    }
+}
+
+/// `Inbox`, with the number of unread notices beside it; the live channel keeps it current.
+#[component]
+fn InboxLink(unread: u32) -> impl IntoView {
+    let told = use_session().inbox_told;
+    view! {
+        <A href="/inbox">
+            "Inbox"
+            {move || {
+                let unread = told.get().unwrap_or(unread);
+                (unread > 0)
+                    .then(|| {
+                        view! {
+                            " "
+                            <span class="badge" aria-label=format!("{unread} unread")>{unread}</span>
+                        }
+                    })
+            }}
+        </A>
     }
 }
 
@@ -532,6 +597,22 @@ pub fn DataTable(headers: Vec<&'static str>, children: Children) -> impl IntoVie
                 {children()}
             </table>
         </div>
+    }
+}
+
+/// A choice of the member's sections (SPEC.md §2): all of them, or fewer; none chosen means
+/// all. Sent as the field `sections`, the names joined by commas (`""` for all).
+#[component]
+pub fn SectionsChoice(id: &'static str) -> impl IntoView {
+    view! {
+        <label for=id>"Sections"</label>
+        <select id=id name="sections">
+            {crate::model::Sections::ALL
+                .subsets()
+                .into_iter()
+                .map(|choice| view! { <option value=choice.as_text()>{choice.label()}</option> })
+                .collect_view()}
+        </select>
     }
 }
 

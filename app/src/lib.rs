@@ -50,6 +50,9 @@ pub struct Session {
     /// For a member's open page: who acts on their account, as the live channel last said
     /// (`None` until it says anything; then `me.support_acting` is out of date).
     pub support_told: RwSignal<Option<Option<String>>>,
+    /// For a member's open page: how many inbox notices are unread, as the live channel last
+    /// said (`None` until it says anything; then `me.unread_notices` is out of date).
+    pub inbox_told: RwSignal<Option<u32>>,
     /// The member's `End session`. It lives here, not in the button: the live channel may
     /// say the session ended (and the button go) before the action's own answer arrives.
     pub end_session: ServerAction<EndSession>,
@@ -73,6 +76,7 @@ pub fn App() -> impl IntoView {
         sign_in,
         sign_out,
         support_told: RwSignal::new(None),
+        inbox_told: RwSignal::new(None),
         end_session: ServerAction::new(),
     });
 
@@ -89,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::Home ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view={Lazy::<pages::lazy::Account>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/inbox") view={Lazy::<pages::lazy::Inbox>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view={Lazy::<pages::lazy::Profile>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/projects") view={Lazy::<pages::lazy::Projects>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/payout") view={Lazy::<pages::lazy::Payout>::new()} ssr=SsrMode::Async/>

@@ -115,6 +115,182 @@ impl Scope {
     }
 }
 
+/// One of the member's sections (SPEC.md §2): what a consent, a support code or an access
+/// approval may be limited to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Section {
+    Profile,
+    Projects,
+    Payout,
+}
+
+impl Section {
+    pub const ALL: [Section; 3] = [Section::Profile, Section::Projects, Section::Payout];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::Profile => "profile",
+            Section::Projects => "projects",
+            Section::Payout => "payout",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Section> {
+        Section::ALL
+            .into_iter()
+            .find(|section| section.as_str() == text)
+    }
+
+    /// The words SPEC.md shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::Profile => "Profile",
+            Section::Projects => "Projects",
+            Section::Payout => "Payout",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// The sections a consent, support code, approval or session allows: none chosen means all.
+/// Only valid sets exist (a mask of the three sections, never empty).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sections(u8);
+
+impl Default for Sections {
+    fn default() -> Self {
+        Sections::ALL
+    }
+}
+
+impl Sections {
+    pub const ALL: Sections = Sections(0b111);
+
+    /// The sections named; none means all.
+    pub fn of(sections: impl IntoIterator<Item = Section>) -> Sections {
+        let mask = sections
+            .into_iter()
+            .fold(0, |mask, section| mask | section.bit());
+        if mask == 0 {
+            Sections::ALL
+        } else {
+            Sections(mask)
+        }
+    }
+
+    /// Reads the stored or typed form: section names separated by commas (spaces allowed),
+    /// `""` for all. `None` if any name is not a section.
+    pub fn parse(text: &str) -> Option<Sections> {
+        let mut sections = Vec::new();
+        for name in text
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
+            sections.push(Section::parse(&name.to_ascii_lowercase())?);
+        }
+        Some(Sections::of(sections))
+    }
+
+    /// The stored form: `""` for all, otherwise the names in `Section::ALL`'s order.
+    pub fn as_text(self) -> String {
+        if self.is_all() {
+            return String::new();
+        }
+        self.list()
+            .into_iter()
+            .map(Section::as_str)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    pub fn is_all(self) -> bool {
+        self == Sections::ALL
+    }
+
+    pub fn allows(self, section: Section) -> bool {
+        self.0 & section.bit() != 0
+    }
+
+    /// Whether every section of `self` is also in `other` (an answer that drops sections).
+    pub fn within(self, other: Sections) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    pub fn list(self) -> Vec<Section> {
+        Section::ALL
+            .into_iter()
+            .filter(|section| self.allows(*section))
+            .collect()
+    }
+
+    /// Every non-empty set within this one, the whole set first: what a member may choose
+    /// when limiting or answering.
+    pub fn subsets(self) -> Vec<Sections> {
+        let mut subsets: Vec<Sections> = (1..=Sections::ALL.0)
+            .rev()
+            .map(Sections)
+            .filter(|subset| subset.within(self))
+            .collect();
+        subsets.sort_by_key(|subset| std::cmp::Reverse(subset.0.count_ones()));
+        subsets
+    }
+
+    /// `All sections`, or the labels: `Profile, Payout`.
+    pub fn label(self) -> String {
+        if self.is_all() {
+            return "All sections".to_string();
+        }
+        self.list()
+            .into_iter()
+            .map(Section::label)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The section a page or server function belongs to, by its path: while acting, a request
+/// of a section the session does not allow is refused (`NOT_WITHIN_ACCESS`). Paths of no
+/// section (the account page, the navigation's reads) are `None`. Every page and server
+/// function of the member's sections is named here; a test checks each one is refused.
+pub fn section_of_path(path: &str) -> Option<Section> {
+    let path = path.trim_end_matches('/');
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    if under("/profile") {
+        return Some(Section::Profile);
+    }
+    if under("/projects") {
+        return Some(Section::Projects);
+    }
+    if under("/payout") {
+        return Some(Section::Payout);
+    }
+    let function = path.strip_prefix("/api/")?;
+    SECTION_FUNCTIONS
+        .iter()
+        .find(|(name, _)| *name == function)
+        .map(|(_, section)| *section)
+}
+
+/// The server functions of each section (their endpoints under `/api/`).
+pub const SECTION_FUNCTIONS: [(&str, Section); 8] = [
+    ("get_profile", Section::Profile),
+    ("update_profile", Section::Profile),
+    ("list_projects", Section::Projects),
+    ("create_project", Section::Projects),
+    ("rename_project", Section::Projects),
+    ("archive_project", Section::Projects),
+    ("get_payout", Section::Payout),
+    ("update_payout", Section::Payout),
+];
+
+/// SPEC.md §2's answer to a request outside the sections an acting administrator was granted.
+pub const NOT_WITHIN_ACCESS: &str = "Not within the access granted";
+
 /// The person pages are for: the signed-in person, or while an administrator acts, the member.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
@@ -132,6 +308,8 @@ pub struct Me {
     /// For an administrator in their own view: a session of theirs still live in another
     /// browser (one left behind), which they can end from here.
     pub open_elsewhere: Option<OpenSession>,
+    /// For the member themself: how many notices of their `Inbox` they have not read.
+    pub unread_notices: Option<u32>,
 }
 
 /// An administrator's live session, as another browser of theirs shows it.
@@ -170,6 +348,8 @@ pub fn ending_words(reason: &str) -> Option<&'static str> {
 pub struct ActingView {
     pub actor_name: String,
     pub scope: Scope,
+    /// The sections granted: the banner names them.
+    pub sections: Sections,
     pub expires_at: i64,
     pub server_now: i64,
 }
@@ -200,6 +380,7 @@ pub struct UserSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActiveConsent {
     pub scope: Scope,
+    pub sections: Sections,
     pub expires_at: i64,
 }
 
@@ -299,7 +480,123 @@ pub struct UserRow {
     /// Why `Impersonate user` cannot start a session here, if it cannot: the server's own
     /// words, from the rules it applies again when a start is asked for.
     pub start_refused: Option<String>,
+    /// The viewer's latest access request to this member, answered or not.
+    pub request: Option<AccessRequestView>,
 }
+
+/// Where an access request stands (SPEC.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Denied,
+    /// The administrator took it back before it was answered.
+    Withdrawn,
+    /// Nobody answered within 24 hours.
+    Expired,
+    /// Approved, then the member revoked consent.
+    Revoked,
+}
+
+impl RequestStatus {
+    pub const ALL: [RequestStatus; 6] = [
+        RequestStatus::Pending,
+        RequestStatus::Approved,
+        RequestStatus::Denied,
+        RequestStatus::Withdrawn,
+        RequestStatus::Expired,
+        RequestStatus::Revoked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Approved => "approved",
+            RequestStatus::Denied => "denied",
+            RequestStatus::Withdrawn => "withdrawn",
+            RequestStatus::Expired => "expired",
+            RequestStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RequestStatus> {
+        RequestStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "Pending",
+            RequestStatus::Approved => "Approved",
+            RequestStatus::Denied => "Denied",
+            RequestStatus::Withdrawn => "Withdrawn",
+            RequestStatus::Expired => "Expired",
+            RequestStatus::Revoked => "Revoked",
+        }
+    }
+}
+
+/// An access request as the member's inbox and the administrator's user list show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRequestView {
+    pub id: i64,
+    pub actor_name: String,
+    pub actor_email: String,
+    pub member_id: i64,
+    pub reason: String,
+    pub ticket: Option<String>,
+    pub scope: Scope,
+    pub sections: Sections,
+    pub hours: u32,
+    pub requested_at: i64,
+    /// When it expires if nobody answers it.
+    pub expires_at: i64,
+    /// As of when it was read: a pending request past its expiry reads `Expired`.
+    pub status: RequestStatus,
+    pub answered_at: Option<i64>,
+    /// What the member approved: the scope, sections and end of the window.
+    pub approved_scope: Option<Scope>,
+    pub approved_sections: Option<Sections>,
+    pub approved_until: Option<i64>,
+    /// The member's message with a denial.
+    pub message: Option<String>,
+}
+
+/// What a notice of the member's inbox tells (SPEC.md §5, Inbox).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    AccessRequested,
+    SessionStarted,
+    SessionEnded,
+    ConsentExpired,
+}
+
+/// One notice of the member's inbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxNotice {
+    pub at_ms: i64,
+    pub kind: NoticeKind,
+    pub unread: bool,
+    /// The administrator it is about, `Name (email)`, if any.
+    pub admin: Option<String>,
+    /// A session's end reason (`consent revoked`, `expired`…).
+    pub end_reason: Option<String>,
+    /// The request, for an `AccessRequested` notice, as it stands now.
+    pub request: Option<AccessRequestView>,
+}
+
+/// The member's inbox, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbox {
+    pub notices: Vec<InboxNotice>,
+    pub unread: u32,
+}
+
+/// How many notices the inbox shows, newest first.
+pub const INBOX_NOTICES: usize = 100;
 
 /// One page of the admin user list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -425,7 +722,7 @@ pub const EVENTS_PER_PAGE: usize = 50;
 
 /// The kinds of audit event (SPEC.md §5), as stored and as the activity log's filter offers
 /// them; the server's `EventKind` names itself from this list.
-pub const AUDIT_EVENT_KINDS: [&str; 26] = [
+pub const AUDIT_EVENT_KINDS: [&str; 31] = [
     "sign_in",
     "sign_in_failed",
     "sign_out",
@@ -452,6 +749,11 @@ pub const AUDIT_EVENT_KINDS: [&str; 26] = [
     "password_reset_issued",
     "email_changed",
     "signed_out_everywhere",
+    "access_requested",
+    "access_approved",
+    "access_denied",
+    "access_request_expired",
+    "access_request_withdrawn",
 ];
 
 /// Where the member downloads the receipt of one of their ended sessions (SPEC.md §5).
@@ -560,6 +862,78 @@ mod tests {
         }
         assert_eq!(Role::parse("Owner"), None);
         assert_eq!(UserStatus::parse(""), None);
+    }
+
+    #[test]
+    fn sections_none_chosen_mean_all_and_read_back_as_written() {
+        assert_eq!(Sections::parse(""), Some(Sections::ALL));
+        assert_eq!(Sections::parse(" , "), Some(Sections::ALL));
+        assert_eq!(Sections::ALL.as_text(), "");
+        let two = Sections::parse("Payout, profile").unwrap();
+        assert_eq!(two.as_text(), "profile,payout");
+        assert_eq!(Sections::parse(&two.as_text()), Some(two));
+        assert_eq!(two.label(), "Profile, Payout");
+        assert_eq!(
+            Sections::parse("profile,projects,payout"),
+            Some(Sections::ALL)
+        );
+        assert_eq!(Sections::parse("profile,admin"), None);
+        assert!(two.within(Sections::ALL));
+        assert!(!Sections::ALL.within(two));
+        assert!(Sections::of([Section::Payout]).within(two));
+        assert!(!two.allows(Section::Projects));
+        assert_eq!(Sections::ALL.subsets().len(), 7);
+        assert_eq!(Sections::ALL.subsets()[0], Sections::ALL);
+        assert_eq!(
+            two.subsets(),
+            vec![
+                two,
+                Sections::of([Section::Payout]),
+                Sections::of([Section::Profile])
+            ]
+        );
+    }
+
+    #[test]
+    fn every_page_and_function_of_a_section_is_named_and_nothing_else() {
+        for (path, section) in [
+            ("/profile", Some(Section::Profile)),
+            ("/projects/", Some(Section::Projects)),
+            ("/payout", Some(Section::Payout)),
+            ("/api/get_profile", Some(Section::Profile)),
+            ("/api/archive_project", Some(Section::Projects)),
+            ("/api/update_payout", Some(Section::Payout)),
+            ("/payouts", None),
+            ("/account", None),
+            ("/api/whoami", None),
+            ("/api/live", None),
+            ("/inbox", None),
+        ] {
+            assert_eq!(section_of_path(path), section, "{path}");
+        }
+        for (function, section) in SECTION_FUNCTIONS {
+            assert_eq!(section_of_path(&format!("/api/{function}")), Some(section));
+        }
+    }
+
+    #[test]
+    fn every_server_function_of_the_members_sections_is_named() {
+        // A new function for the member's account must be placed in its section, or an
+        // administrator acting within other sections would reach it.
+        // Each function also checks its own section (`effective_member_in`), the same one.
+        let source = include_str!("api/member_data.rs");
+        let functions: Vec<&str> = source.split("#[server(endpoint = \"").skip(1).collect();
+        assert_eq!(functions.len(), SECTION_FUNCTIONS.len());
+        for function in functions {
+            let endpoint = function.split('"').next().unwrap_or_default();
+            let section = SECTION_FUNCTIONS
+                .iter()
+                .find(|(name, _)| *name == endpoint)
+                .map(|(_, section)| *section)
+                .unwrap_or_else(|| panic!("{endpoint} has no section"));
+            let check = format!("effective_member_in(Section::{section:?})");
+            assert!(function.contains(&check), "{endpoint} checks {check}");
+        }
     }
 
     #[test]

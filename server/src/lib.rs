@@ -189,6 +189,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             middleware::drop_foreign_form_errors,
         ))
+        // A page, server function or download of a section the session does not allow.
+        .layer(axum::middleware::from_fn(
+            middleware::refuse_outside_sections,
+        ))
         // Outside the refusals above, so that each refusal of a request made while acting
         // is recorded like any other answer.
         .layer(axum::middleware::from_fn_with_state(

@@ -58,9 +58,13 @@ pub async fn live(State(state): State<AppState>, request: Request) -> Response {
         slot,
         store: state.store.clone(),
         lifetime: state.settings.sign_in,
+        told: std::collections::VecDeque::new(),
     };
     let updates = futures::stream::unfold(stream, |mut stream| async move {
         loop {
+            if let Some(event) = stream.told.pop_front() {
+                return Some((Ok::<_, Infallible>(event), stream));
+            }
             if !stream.watch_stale && !stream.sign_in_stale && !stream.wait().await {
                 return None;
             }
@@ -70,8 +74,12 @@ pub async fn live(State(state): State<AppState>, request: Request) -> Response {
                     Ok(look) => {
                         stream.watch_stale = false;
                         stream.watch_until = look.until.map(instant_of);
-                        if let Some(event) = look.event {
-                            let event = Event::default().event(event.event).data(event.data);
+                        stream.told.extend(
+                            look.events
+                                .into_iter()
+                                .map(|event| Event::default().event(event.event).data(event.data)),
+                        );
+                        if let Some(event) = stream.told.pop_front() {
                             return Some((Ok::<_, Infallible>(event), stream));
                         }
                     }
@@ -130,6 +138,8 @@ struct Stream {
     slot: StreamSlot,
     store: Store,
     lifetime: SignInLifetime,
+    /// Events a look found, not yet sent.
+    told: std::collections::VecDeque<Event>,
 }
 
 impl Stream {

@@ -1,6 +1,7 @@
 //! What every request passes through before a page or server function sees it.
 
 use app::error::AppError;
+use app::model::{section_of_path, NOT_WITHIN_ACCESS};
 use app::ssr::action_record::{
     arguments_kept_whole, request_arguments, ActingRequest, RequestArguments,
 };
@@ -361,6 +362,45 @@ pub async fn audit_while_acting(
                 .into_response()
         }
     }
+}
+
+/// SPEC.md §2, sections: while acting, every page, server function and download of a section
+/// the session does not allow is refused with `Not within the access granted` (403), whatever
+/// the request carries. This is the one place that judges it, by the request's path alone
+/// (`model::section_of_path`), before any handler runs; it sits inside `audit_while_acting`,
+/// so every refusal is recorded.
+pub async fn refuse_outside_sections(request: Request, next: Next) -> Response {
+    let granted = request
+        .extensions()
+        .get::<SignedIn>()
+        .and_then(|person| person.acting.as_ref())
+        .map(|acting| acting.sections);
+    let path = request.uri().path();
+    let outside = granted
+        .and_then(|granted| section_of_path(path).filter(|section| !granted.allows(*section)));
+    let Some(section) = outside else {
+        return next.run(request).await;
+    };
+    tracing::warn!(
+        path,
+        section = section.as_str(),
+        "refused a request outside the sections granted"
+    );
+    if !path.starts_with("/api/") {
+        return (StatusCode::FORBIDDEN, NOT_WITHIN_ACCESS).into_response();
+    }
+    // A server function's refusal, as the page's client reads one.
+    let error = AppError::Forbidden(NOT_WITHIN_ACCESS.into());
+    let body = serde_json::to_vec(&error).unwrap_or_default();
+    let mut response = (StatusCode::FORBIDDEN, body).into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = http::HeaderValue::from_str(path) {
+        response.headers_mut().insert(SERVER_FN_ERROR_HEADER, value);
+    }
+    response
 }
 
 /// When a request arrived, noted before any other layer sees it: the time limits inside are

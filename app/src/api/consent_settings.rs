@@ -9,6 +9,16 @@ use leptos::prelude::*;
 use crate::ssr::{app_state, now_ms, signed_in_member};
 
 #[cfg(feature = "ssr")]
+fn parse_sections(sections: Option<&str>) -> Result<crate::model::Sections, AppError> {
+    crate::model::Sections::parse(sections.unwrap_or_default()).ok_or_else(|| {
+        AppError::field(
+            "sections",
+            "Choose sections among Profile, Projects and Payout.",
+        )
+    })
+}
+
+#[cfg(feature = "ssr")]
 fn parse_scope(scope: &str) -> Result<crate::model::Scope, AppError> {
     crate::model::Scope::parse(scope)
         .ok_or_else(|| AppError::Invalid("Choose View only or Full access.".into()))
@@ -25,18 +35,21 @@ pub async fn consent_status() -> Result<Option<ActiveConsent>, AppError> {
         .filter(|consent| consent.is_active(now))
         .map(|consent| ActiveConsent {
             scope: consent.scope,
+            sections: consent.sections,
             expires_at: consent.expires_at,
         }))
 }
 
 /// Enables impersonation for `duration` hours ("1", "24", "72", or "custom" with
-/// `custom_hours`) and `scope`. The expiry comes from the server's clock alone.
+/// `custom_hours`) and `scope`, limited to `sections` (names separated by commas; none means
+/// all). The expiry comes from the server's clock alone.
 #[server(endpoint = "grant_consent")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn grant_consent(
     duration: String,
     custom_hours: Option<String>,
     scope: String,
+    sections: Option<String>,
 ) -> Result<ActiveConsent, AppError> {
     use crate::ssr::consent::{Consent, ConsentHours};
     let member = signed_in_member()?;
@@ -52,14 +65,16 @@ pub async fn grant_consent(
     let hours =
         ConsentHours::parse(hours_text).map_err(|error| AppError::field("custom_hours", error))?;
     let scope = parse_scope(&scope)?;
+    let sections = parse_sections(sections.as_deref())?;
     let now = now_ms();
-    let consent = Consent::grant(now, hours, scope);
+    let consent = Consent::grant(now, hours, scope, sections);
     app_state()?
         .store
         .grant_consent(member.user.id, consent, hours.hours(), now)
         .await?;
     Ok(ActiveConsent {
         scope: consent.scope,
+        sections: consent.sections,
         expires_at: consent.expires_at,
     })
 }
@@ -86,18 +101,22 @@ pub async fn revoke_consent() -> Result<(), AppError> {
 /// stored only as a hash.
 #[server(endpoint = "generate_support_code")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
-pub async fn generate_support_code(scope: String) -> Result<IssuedSupportCode, AppError> {
+pub async fn generate_support_code(
+    scope: String,
+    sections: Option<String>,
+) -> Result<IssuedSupportCode, AppError> {
     use crate::ssr::consent::SupportCode;
     use crate::ssr::credentials::{hash_password, hashing, new_support_code};
     let member = signed_in_member()?;
     let scope = parse_scope(&scope)?;
+    let sections = parse_sections(sections.as_deref())?;
     let code = new_support_code();
     let hash = {
         let code = code.clone();
         hashing(move || hash_password(&code)).await
     };
     let now = now_ms();
-    let issued = SupportCode::issue(now, scope);
+    let issued = SupportCode::issue(now, scope, sections);
     app_state()?
         .store
         .issue_support_code(member.user.id, &hash, issued, now)

@@ -6,7 +6,9 @@ use crate::model::{Payout, Profile, Project};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::ssr::{app_state, effective_member, member_fields::*, not_while_acting, now_ms};
+use crate::model::Section;
+#[cfg(feature = "ssr")]
+use crate::ssr::{app_state, effective_member_in, member_fields::*, not_while_acting, now_ms};
 
 #[cfg(feature = "ssr")]
 fn invalid(message: String) -> AppError {
@@ -16,7 +18,7 @@ fn invalid(message: String) -> AppError {
 #[server(endpoint = "get_profile")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_profile() -> Result<Profile, AppError> {
-    let member = effective_member()?;
+    let member = effective_member_in(Section::Profile)?;
     let stored = app_state()?.store.profile(member.owner.id).await?;
     Ok(stored.unwrap_or(Profile {
         display_name: member.owner.name,
@@ -32,7 +34,7 @@ pub async fn update_profile(
     phone: String,
     time_zone: String,
 ) -> Result<Profile, AppError> {
-    let member = effective_member()?;
+    let member = effective_member_in(Section::Profile)?;
     member.may_change()?;
     let profile = parse_profile(&display_name, &phone, &time_zone).map_err(invalid)?;
     app_state()?
@@ -45,14 +47,14 @@ pub async fn update_profile(
 #[server(endpoint = "list_projects")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn list_projects() -> Result<Vec<Project>, AppError> {
-    let member = effective_member()?;
+    let member = effective_member_in(Section::Projects)?;
     Ok(app_state()?.store.projects(member.owner.id).await?)
 }
 
 #[server(endpoint = "create_project")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn create_project(name: String) -> Result<(), AppError> {
-    let member = effective_member()?;
+    let member = effective_member_in(Section::Projects)?;
     member.may_change()?;
     let name = ProjectName::parse(&name).map_err(|error| AppError::field("name", error))?;
     app_state()?
@@ -65,7 +67,7 @@ pub async fn create_project(name: String) -> Result<(), AppError> {
 #[server(endpoint = "rename_project")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppError> {
-    let member = effective_member()?;
+    let member = effective_member_in(Section::Projects)?;
     member.may_change()?;
     let name = ProjectName::parse(&name).map_err(invalid)?;
     let store = app_state()?.store;
@@ -84,7 +86,7 @@ pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppErro
 #[server(endpoint = "archive_project")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn archive_project(project_id: i64) -> Result<(), AppError> {
-    let member = effective_member()?;
+    let member = effective_member_in(Section::Projects)?;
     member.may_change()?;
     let archived = app_state()?
         .store
@@ -103,7 +105,7 @@ fn no_such_project() -> AppError {
 #[server(endpoint = "get_payout")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_payout() -> Result<Option<Payout>, AppError> {
-    let member = effective_member()?;
+    let member = effective_member_in(Section::Payout)?;
     let stored = app_state()?.store.payout_iban(member.owner.id).await?;
     Ok(stored.map(|(iban, updated_at)| Payout {
         masked_iban: mask_iban(&iban),
@@ -116,7 +118,7 @@ pub async fn get_payout() -> Result<Option<Payout>, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn update_payout(iban: String) -> Result<Payout, AppError> {
     not_while_acting()?;
-    let member = effective_member()?;
+    let member = effective_member_in(Section::Payout)?;
     let iban = Iban::parse(&iban).map_err(invalid)?;
     let now = now_ms();
     app_state()?

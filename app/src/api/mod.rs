@@ -1,6 +1,7 @@
 //! Server functions: parse the input, call the domain or the store, map the error. Nothing
 //! more. One module a screen's worth of operations.
 
+pub mod access_requests;
 pub mod audit_views;
 pub mod consent_settings;
 pub mod credential_changes;

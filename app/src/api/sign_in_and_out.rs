@@ -65,12 +65,15 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
             acting: Some(crate::model::ActingView {
                 actor_name: person.user.name.clone(),
                 scope: acting.scope,
+                sections: acting.sections,
                 expires_at: acting.expires_at,
                 server_now: now_ms(),
             }),
             support_acting: None,
             session_ended: None,
             open_elsewhere: None,
+            // The member's inbox is theirs alone.
+            unread_notices: None,
         },
         None if person.user.role == crate::model::Role::Member => Me {
             support_acting: app_state()?
@@ -78,6 +81,10 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
                 .live_session_holder(person.user.id, now_ms())
                 .await?
                 .map(|holder| holder.name),
+            unread_notices: Some(
+                crate::ssr::access::unread_notices(&app_state()?.store, person.user.id, now_ms())
+                    .await?,
+            ),
             ..person.me()
         },
         None => Me {

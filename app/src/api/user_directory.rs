@@ -17,12 +17,27 @@ pub async fn list_users(search: String, page: u32) -> Result<UserPage, AppError>
         .store
         .list_users(&search, page, current.user.id, now_ms())
         .await?;
+    let store = app_state()?.store;
+    // The viewer's own requests, each row showing the latest one's answer.
+    let requests = if users.may_impersonate {
+        store
+            .notice_expired_requests(Some(current.user.id), None, now_ms())
+            .await?;
+        store.latest_requests_of(current.user.id, now_ms()).await?
+    } else {
+        Vec::new()
+    };
     for row in &mut users.users {
+        row.request = requests
+            .iter()
+            .find(|request| request.member_id == row.user.id)
+            .cloned();
         let target = Target {
             id: row.user.id,
             role: row.user.role,
             status: row.user.status,
             consent: None,
+            approval: None,
             held_by: row.held_by.clone(),
         };
         row.start_refused = target_refusal(current.user.id, &target).map(|r| r.to_string());

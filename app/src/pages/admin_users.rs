@@ -1,13 +1,16 @@
 use super::people_controls::{
     row_menu_id, AddUserButton, OpenDialog, PeopleActions, PeopleDialogs, RowAction,
 };
+use crate::api::access_requests::RequestAccess;
 use crate::api::impersonation_control::StartImpersonation;
 use crate::api::user_directory::list_users;
 use crate::components::{
-    action_error, encode_query_value, field_error, field_ties, role_label, when_loaded, DataTable,
-    Dialog, DialogButtons, ErrorNote, StatusNote,
+    action_error, encode_query_value, field_error, field_ties, listen_live, role_label,
+    when_loaded, DataTable, Dialog, DialogButtons, ErrorNote, StatusNote,
 };
-use crate::model::{format_utc, Role, UserPage, UserRow, UserStatus};
+use crate::model::{
+    format_duration, format_utc, RequestStatus, Role, Scope, Section, UserPage, UserRow, UserStatus,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -45,9 +48,13 @@ pub fn AdminUsersPage() -> impl IntoView {
     let adding = RwSignal::new(false);
     // What the last change did, said above the list.
     let notice = RwSignal::new(None::<String>);
+    // An access request sent here, or answered by the member (the live channel says so
+    // within 2 seconds): the list reads again.
+    let requests = RwSignal::new(0u32);
+    listen_live("requests", move |_| requests.update(|n| *n += 1));
     let users = Resource::new(
-        move || (search(), page(), people.version()),
-        |(search, page, _)| list_users(search, page),
+        move || (search(), page(), people.version(), requests.get()),
+        |(search, page, _, _)| list_users(search, page),
     );
 
     view! {
@@ -122,8 +129,10 @@ fn UserTable(
             <span>{format!("Page {} of {}", page.page, page.page_count)}</span>
             {(page.page < page.page_count).then(|| view! { <A href=link(page.page + 1)>"Next page"</A> })}
         </nav>
-        {move || open.get().and_then(|(row, action)| {
-            (action == RowAction::Impersonate).then(|| view! { <ImpersonateDialog row open/> })
+        {move || open.get().and_then(|(row, action)| match action {
+            RowAction::Impersonate => Some(view! { <ImpersonateDialog row open/> }.into_any()),
+            RowAction::RequestAccess => Some(view! { <RequestAccessDialog row open/> }.into_any()),
+            _ => None,
         })}
     }
 }
@@ -145,6 +154,14 @@ impl Viewer {
         let mut actions = Vec::new();
         if member && self.may_impersonate {
             actions.push(RowAction::Impersonate);
+            // Members without standing consent, and no request of this viewer waiting.
+            let waiting = row
+                .request
+                .as_ref()
+                .is_some_and(|request| request.status == RequestStatus::Pending);
+            if row.consent.is_none() && !waiting && row.user.status == UserStatus::Active {
+                actions.push(RowAction::RequestAccess);
+            }
         }
         if self.is_owner && other && live {
             actions.push(RowAction::ChangeRole);
@@ -165,15 +182,47 @@ impl Viewer {
 }
 
 fn consent_label(row: &UserRow) -> String {
-    match &row.consent {
+    let consent = match &row.consent {
         Some(consent) => format!(
-            "Active until {}, {}",
+            "Active until {}, {}, {}",
             format_utc(consent.expires_at),
-            consent.scope.label()
+            consent.scope.label(),
+            consent.sections.label()
         ),
         None if row.user.role == Role::Member => "No consent".to_string(),
         None => "—".to_string(),
+    };
+    match request_label(row) {
+        Some(request) => format!("{consent}. {request}"),
+        None => consent,
     }
+}
+
+/// The viewer's latest access request to this member, and its answer.
+fn request_label(row: &UserRow) -> Option<String> {
+    let request = row.request.as_ref()?;
+    Some(match request.status {
+        RequestStatus::Pending => format!(
+            "Access requested, waiting for an answer (expires {})",
+            format_utc(request.expires_at)
+        ),
+        RequestStatus::Approved => format!(
+            "Access approved until {}, {}, {}",
+            request.approved_until.map(format_utc).unwrap_or_default(),
+            request.approved_scope.unwrap_or(request.scope).label(),
+            request
+                .approved_sections
+                .unwrap_or(request.sections)
+                .label()
+        ),
+        RequestStatus::Denied => match &request.message {
+            Some(message) => format!("Access denied: “{message}”"),
+            None => "Access denied".to_string(),
+        },
+        RequestStatus::Withdrawn => "Access request withdrawn".to_string(),
+        RequestStatus::Expired => "Access request expired unanswered".to_string(),
+        RequestStatus::Revoked => "Access approved, then revoked".to_string(),
+    })
 }
 
 /// The row's actions, behind a plain disclosure (`Actions for <Name>`) of buttons. When a
@@ -240,7 +289,12 @@ fn ImpersonateDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
         }
     });
     let on_close = Callback::new(move |_| open.set(None));
-    let needs_code = row.consent.is_none();
+    // An approval of this administrator's request is a consent for them: no code then.
+    let approved = row
+        .request
+        .as_ref()
+        .is_some_and(|request| request.status == RequestStatus::Approved);
+    let needs_code = row.consent.is_none() && !approved;
     let message = format!(
         "You will temporarily act as {} and have their permissions. To return to your account, use Exit impersonation in the banner.",
         row.user.name
@@ -279,6 +333,109 @@ fn ImpersonateDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
                 </Show>
                 <ErrorNote message=Signal::derive(action_error(start))/>
                 <DialogButtons label="Impersonate user" pending=start.pending()/>
+            </ActionForm>
+        </Dialog>
+    }
+}
+
+/// `Request access` (SPEC.md §2): a reason, an optional ticket, a scope, optional sections
+/// and 1 to 24 hours; the member answers in their inbox.
+#[component]
+fn RequestAccessDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
+    let request = ServerAction::<RequestAccess>::new();
+    let on_close = Callback::new(move |_| open.set(None));
+    Effect::new(move |_| {
+        if matches!(request.value().get(), Some(Ok(_))) {
+            open.set(None);
+        }
+    });
+    let message = format!(
+        "{} will find your request in their Inbox and may approve it, perhaps for less, or deny it. Unanswered, it expires after 24 hours.",
+        row.user.name
+    );
+    let reason_error = field_error(request, "reason");
+    let (reason_invalid, reason_described) = field_ties(reason_error, "request-reason-error");
+    let hours_error = field_error(request, "hours");
+    let (hours_invalid, hours_described) = field_ties(hours_error, "request-hours-error");
+    let ticket_error = field_error(request, "ticket");
+    // Sections as one field: the chosen names, joined (none chosen means all).
+    let chosen = RwSignal::new(Vec::<Section>::new());
+    let joined = move || {
+        chosen
+            .get()
+            .iter()
+            .map(|section| section.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    view! {
+        <Dialog id="request-access" title="Request access" message on_close opener=row_menu_id(row.user.id)>
+            <ActionForm action=request attr:class="stack">
+                <input type="hidden" name="member_id" value=row.user.id.to_string()/>
+                <label for="request-reason">"Reason"</label>
+                <textarea
+                    id="request-reason"
+                    name="reason"
+                    required
+                    minlength="10"
+                    maxlength="500"
+                    aria-invalid=reason_invalid
+                    aria-describedby=reason_described
+                ></textarea>
+                <ErrorNote message=reason_error id="request-reason-error"/>
+                <label for="request-ticket">"Ticket"</label>
+                <input id="request-ticket" name="ticket" maxlength="100" autocomplete="off"/>
+                <ErrorNote message=ticket_error/>
+                <label for="request-scope">"Scope"</label>
+                <select id="request-scope" name="scope">
+                    <option value=Scope::ViewOnly.as_str()>{Scope::ViewOnly.label()}</option>
+                    <option value=Scope::FullAccess.as_str()>{Scope::FullAccess.label()}</option>
+                </select>
+                <fieldset>
+                    <legend>"Sections (none chosen means all)"</legend>
+                    {Section::ALL
+                        .into_iter()
+                        .map(|section| {
+                            let id = format!("request-section-{}", section.as_str());
+                            let label_for = id.clone();
+                            view! {
+                                <label for=label_for class="inline">
+                                    <input
+                                        id=id
+                                        type="checkbox"
+                                        on:change=move |event| {
+                                            let on = event_target_checked(&event);
+                                            chosen.update(|chosen| {
+                                                chosen.retain(|other| *other != section);
+                                                if on {
+                                                    chosen.push(section);
+                                                }
+                                            });
+                                        }
+                                    />
+                                    {section.label()}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </fieldset>
+                <input type="hidden" name="sections" prop:value=joined/>
+                <label for="request-hours">"Duration (hours)"</label>
+                <input
+                    id="request-hours"
+                    name="hours"
+                    type="number"
+                    min="1"
+                    max="24"
+                    value="1"
+                    required
+                    aria-invalid=hours_invalid
+                    aria-describedby=hours_described
+                />
+                <p class="muted">{format!("1 to 24 hours, for example {}.", format_duration(4 * 3_600_000))}</p>
+                <ErrorNote message=hours_error id="request-hours-error"/>
+                <ErrorNote message=Signal::derive(action_error(request))/>
+                <DialogButtons label="Request access" pending=request.pending()/>
             </ActionForm>
         </Dialog>
     }

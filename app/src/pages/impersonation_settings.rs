@@ -5,7 +5,7 @@ use crate::api::consent_settings::{
 use crate::components::{
     acting_now, action_error, describe_detail, describe_event, field_error, field_ties,
     when_loaded, AskFirst, DataTable, EndSessionButton, ErrorNote, OnceSignedIn, Refusal,
-    SubmitButton,
+    SectionsChoice, SubmitButton,
 };
 use crate::error::AppError;
 use crate::model::NOT_WHILE_ACTING;
@@ -268,6 +268,7 @@ fn ConsentStatus(
                 <h2 id="consent-status">"Status: " <strong>"Active"</strong></h2>
                 <p>"Expires: " {format_utc(consent.expires_at)}</p>
                 <p>"Scope: " {consent.scope.label()}</p>
+                <p>"Sections: " {consent.sections.label()}</p>
                 <ActionForm action=revoke>
                     <AskFirst
                         id="revoke-consent"
@@ -320,6 +321,7 @@ fn EnableForm(grant: ServerAction<GrantConsent>) -> impl IntoView {
                 // Under the duration it concerns: the box is hidden unless `Custom` is chosen.
                 <ErrorNote message=hours_error id="custom-hours-error"/>
                 <ScopeChoice name="scope"/>
+                <SectionsChoice id="consent-sections"/>
                 <ErrorNote message=error/>
                 <SubmitButton label="Enable impersonation" pending/>
             </ActionForm>
@@ -347,6 +349,7 @@ fn SupportCodeForm() -> impl IntoView {
             </p>
             <ActionForm action=generate attr:class="stack">
                 <ScopeChoice name="scope"/>
+                <SectionsChoice id="code-sections"/>
                 <ErrorNote message=Signal::derive(error)/>
                 <SubmitButton label="Generate support code" pending=generate.pending() disabled_by=needs_script/>
                 <noscript>

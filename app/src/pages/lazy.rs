@@ -72,6 +72,20 @@ impl LazyRoute for Account {
     }
 }
 
+/// `/inbox` (members).
+pub struct Inbox;
+
+#[lazy_route]
+impl LazyRoute for Inbox {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <inbox::InboxPage/> }.into_any()
+    }
+}
+
 /// `/profile` (members).
 pub struct Profile;
 

@@ -5,6 +5,7 @@ pub mod admin_activity;
 pub mod admin_impersonators;
 pub mod admin_users;
 pub mod impersonation_settings;
+pub mod inbox;
 pub mod lazy;
 pub mod payout;
 pub mod people_controls;

@@ -59,6 +59,7 @@ impl Default for PeopleActions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowAction {
     Impersonate,
+    RequestAccess,
     ChangeRole,
     Suspend,
     Reinstate,
@@ -72,6 +73,7 @@ impl RowAction {
     pub fn label(self) -> &'static str {
         match self {
             RowAction::Impersonate => "Impersonate user",
+            RowAction::RequestAccess => "Request access",
             RowAction::ChangeRole => "Change role",
             RowAction::Suspend => "Suspend",
             RowAction::Reinstate => "Reinstate",
@@ -276,7 +278,7 @@ pub fn PeopleDialog(
             }
             .into_any()
         }
-        RowAction::Impersonate => ().into_any(),
+        RowAction::Impersonate | RowAction::RequestAccess => ().into_any(),
     }
 }
 
@@ -345,7 +347,8 @@ pub fn PeopleDialogs(
     view! {
         {move || adding.get().then(|| view! { <AddUserDialog add=people.add on_close=stop_adding/> })}
         {move || open.get().and_then(|(row, action)| {
-            (action != RowAction::Impersonate).then(|| view! { <PeopleDialog row action open people notice/> })
+            (!matches!(action, RowAction::Impersonate | RowAction::RequestAccess))
+                .then(|| view! { <PeopleDialog row action open people notice/> })
         })}
     }
 }

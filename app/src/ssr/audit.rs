@@ -38,10 +38,15 @@ pub enum EventKind {
     PasswordResetIssued,
     EmailChanged,
     SignedOutEverywhere,
+    AccessRequested,
+    AccessApproved,
+    AccessDenied,
+    AccessRequestExpired,
+    AccessRequestWithdrawn,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 26] = [
+    pub const ALL: [EventKind; 31] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -68,6 +73,11 @@ impl EventKind {
         EventKind::PasswordResetIssued,
         EventKind::EmailChanged,
         EventKind::SignedOutEverywhere,
+        EventKind::AccessRequested,
+        EventKind::AccessApproved,
+        EventKind::AccessDenied,
+        EventKind::AccessRequestExpired,
+        EventKind::AccessRequestWithdrawn,
     ];
 
     pub fn parse(text: &str) -> Option<EventKind> {

@@ -4,10 +4,10 @@
 use super::action_record::ActingRequest;
 use super::audit::{EventKind, NewEvent};
 use super::credentials;
-use super::impersonation::check_session;
+use super::impersonation::judge_session;
 use super::impersonation_state::{EndReason, Trigger, Verdict};
 use super::sign_in_limits::{self as rules, SignInEnded, SignInLifetime, SignInTimes};
-use super::store::{self, AttemptRefused, SignInRecord, Store, StoreError};
+use super::store::{self, AttemptRefused, LiveSessionRow, SignInRecord, Store, StoreError};
 use crate::model::{Me, Scope, UserSummary};
 use serde_json::json;
 use std::net::IpAddr;
@@ -61,6 +61,8 @@ pub struct ActingAs {
     pub session_id: i64,
     pub member: UserSummary,
     pub scope: Scope,
+    /// The member's sections the session may reach.
+    pub sections: crate::model::Sections,
     pub expires_at: i64,
 }
 
@@ -75,6 +77,7 @@ impl SignedIn {
             support_acting: None,
             session_ended: self.ended.map(|reason| reason.as_str().to_string()),
             open_elsewhere: None,
+            unread_notices: None,
         }
     }
 }
@@ -293,7 +296,7 @@ pub async fn resolve(
     now: i64,
 ) -> Result<Option<SignedIn>, StoreError> {
     let presented = credentials::token_digest(token);
-    let Some(record) = store.sign_in_record(&presented, now).await? else {
+    let Some((record, live)) = store.sign_in_at(&presented, now).await? else {
         return Ok(None);
     };
     let token_digest = record.token_digest.clone();
@@ -317,9 +320,9 @@ pub async fn resolve(
     if lifetime.should_touch(sign_in_times(&record), now) {
         store.touch_sign_in(&token_digest, now).await?;
     }
-    let (acting, ended) = match record.impersonation_id {
+    let (acting, ended) = match live {
         None => (None, None),
-        Some(session_id) => resolve_acting(store, session_id, now).await?,
+        Some(live) => resolve_acting(store, live, now).await?,
     };
     // Leaving a session the marker is cleared and the sign-in gets a new id. Of several
     // requests finding the end at once, the one that rotates carries the new token; the
@@ -386,25 +389,26 @@ pub async fn signed_in_until(
         .map(|record| lifetime.expires_at(sign_in_times(&record))))
 }
 
-/// Re-checks the session a sign-in acts in, against the database, for this request. A session
+/// Judges the session a sign-in acts in, as read with the sign-in for this request. A session
 /// found ended (now, or earlier by another action) is recorded once and its marker cleared.
 async fn resolve_acting(
     store: &Store,
-    session_id: i64,
+    live: LiveSessionRow,
     now: i64,
 ) -> Result<(Option<ActingAs>, Option<EndReason>), StoreError> {
-    Ok(match check_session(store, session_id, now).await? {
-        None => (None, None),
-        Some((live, Verdict::Live)) => {
+    let session_id = live.session.id;
+    Ok(match judge_session(store, live, now).await? {
+        (live, Verdict::Live) => {
             let acting = ActingAs {
                 session_id,
                 member: live.target,
                 scope: live.session.scope,
+                sections: live.session.sections,
                 expires_at: live.session.expires_at,
             };
             (Some(acting), None)
         }
-        Some((_, Verdict::Ended(reason) | Verdict::EndsNow(reason))) => (None, Some(reason)),
+        (_, Verdict::Ended(reason) | Verdict::EndsNow(reason)) => (None, Some(reason)),
     })
 }
 

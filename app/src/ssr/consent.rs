@@ -3,7 +3,7 @@
 
 use super::clock::{HOUR_MS, MINUTE_MS};
 use super::sign_in_limits::AttemptLimit;
-use crate::model::Scope;
+use crate::model::{Scope, Sections};
 
 /// Whole hours a consent may last.
 pub const MIN_HOURS: u32 = 1;
@@ -52,16 +52,19 @@ pub struct Consent {
     pub granted_at: i64,
     pub expires_at: i64,
     pub scope: Scope,
+    /// The member's sections it allows (all unless the member chose some).
+    pub sections: Sections,
 }
 
 impl Consent {
     /// A new consent from the server's clock; nothing the client says about time is used.
     /// Granting while another is active replaces it.
-    pub fn grant(now: i64, hours: ConsentHours, scope: Scope) -> Consent {
+    pub fn grant(now: i64, hours: ConsentHours, scope: Scope, sections: Sections) -> Consent {
         Consent {
             granted_at: now,
             expires_at: now + hours.millis(),
             scope,
+            sections,
         }
     }
 
@@ -103,6 +106,7 @@ pub struct SupportCode {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub scope: Scope,
+    pub sections: Sections,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -116,12 +120,13 @@ pub enum SupportCodeRefusal {
 }
 
 impl SupportCode {
-    pub fn issue(now: i64, scope: Scope) -> SupportCode {
+    pub fn issue(now: i64, scope: Scope, sections: Sections) -> SupportCode {
         SupportCode {
             issued_at: now,
             expires_at: now + SUPPORT_CODE_VALID_MS,
             used_at: None,
             scope,
+            sections,
         }
     }
 
@@ -193,7 +198,12 @@ mod tests {
 
     #[test]
     fn a_consent_expires_from_the_servers_clock_and_is_over_at_the_instant() {
-        let consent = Consent::grant(T0, ConsentHours::parse("24").unwrap(), Scope::ViewOnly);
+        let consent = Consent::grant(
+            T0,
+            ConsentHours::parse("24").unwrap(),
+            Scope::ViewOnly,
+            Sections::ALL,
+        );
         assert_eq!(consent.expires_at, T0 + 24 * HOUR_MS);
         assert!(consent.is_active(T0));
         assert!(consent.is_active(consent.expires_at - 1));
@@ -202,9 +212,19 @@ mod tests {
 
     #[test]
     fn a_new_grant_replaces_the_old_one_entirely() {
-        let first = Consent::grant(T0, ConsentHours::parse("72").unwrap(), Scope::FullAccess);
+        let first = Consent::grant(
+            T0,
+            ConsentHours::parse("72").unwrap(),
+            Scope::FullAccess,
+            Sections::ALL,
+        );
         let later = T0 + HOUR_MS;
-        let second = Consent::grant(later, ConsentHours::parse("1").unwrap(), Scope::ViewOnly);
+        let second = Consent::grant(
+            later,
+            ConsentHours::parse("1").unwrap(),
+            Scope::ViewOnly,
+            Sections::ALL,
+        );
         assert_eq!(second.expires_at, later + HOUR_MS);
         assert!(
             second.expires_at < first.expires_at,
@@ -215,7 +235,7 @@ mod tests {
 
     #[test]
     fn support_codes_are_single_use_and_valid_ten_minutes() {
-        let mut code = SupportCode::issue(T0, Scope::FullAccess);
+        let mut code = SupportCode::issue(T0, Scope::FullAccess, Sections::ALL);
         assert_eq!(code.check_use(T0 + SUPPORT_CODE_VALID_MS - 1), Ok(()));
         assert_eq!(
             code.check_use(T0 + SUPPORT_CODE_VALID_MS),
@@ -226,7 +246,7 @@ mod tests {
     }
 
     fn stored(id: i64, code: &str, issued_at: i64, used_at: Option<i64>) -> StoredSupportCode {
-        let mut issued = SupportCode::issue(issued_at, Scope::ViewOnly);
+        let mut issued = SupportCode::issue(issued_at, Scope::ViewOnly, Sections::ALL);
         issued.used_at = used_at;
         // A stand-in for the hash: these tests are about the rule, not the hashing.
         StoredSupportCode {
@@ -278,7 +298,7 @@ mod tests {
         let codes = [StoredSupportCode {
             id: 7,
             code_hash: hash,
-            code: SupportCode::issue(T0, Scope::FullAccess),
+            code: SupportCode::issue(T0, Scope::FullAccess, Sections::ALL),
         }];
         let verify =
             |entered: &str, hash: &str| crate::ssr::credentials::verify_password(entered, hash);

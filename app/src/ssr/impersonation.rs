@@ -121,9 +121,9 @@ pub async fn start(
     let Some(target) = facts.target else {
         return Err(StartRefusal::TargetNotMember.into());
     };
-    let authority = match (support_code_id, facts.support_code_scope) {
+    let authority = match (support_code_id, facts.support_code) {
         (None, _) => Authority::Consent,
-        (Some(_), Some(scope)) => Authority::SupportCode(scope),
+        (Some(_), Some((scope, sections))) => Authority::SupportCode(scope, sections),
         (Some(_), None) => {
             // Used or expired since it was matched: as good as no code.
             let refusal = StartRefusal::NoConsent;
@@ -144,6 +144,7 @@ pub async fn start(
         role: target.role,
         status: target.status,
         consent: facts.target_consent,
+        approval: facts.approval,
         held_by: facts.target_held_by,
     };
     match check_start(&actor, &target, authority, settings.max_session_ms, now) {
@@ -252,19 +253,28 @@ pub async fn end_by_member(store: &Store, member_id: i64, now: i64) -> Result<()
     }
 }
 
-/// Re-reads a session and judges it at `now`; a session found over is recorded as ended
-/// here, once, whoever notices first (a request, the live channel). `None`: no such session.
+/// Re-reads a session and judges it at `now` (`judge_session`). `None`: no such session.
 pub async fn check_session(
     store: &Store,
     session_id: i64,
     now: i64,
 ) -> Result<Option<(LiveSessionRow, Verdict)>, StoreError> {
-    let Some(live) = store.live_session(session_id).await? else {
-        return Ok(None);
-    };
+    match store.live_session(session_id).await? {
+        None => Ok(None),
+        Some(live) => Ok(Some(judge_session(store, live, now).await?)),
+    }
+}
+
+/// Judges a session as read at `now`; a session found over is recorded as ended here, once,
+/// whoever notices first (a request, the live channel).
+pub async fn judge_session(
+    store: &Store,
+    live: LiveSessionRow,
+    now: i64,
+) -> Result<(LiveSessionRow, Verdict), StoreError> {
     let verdict = verdict(&live.session, &live.facts, now);
     if let Verdict::EndsNow(reason) = verdict {
-        store.end_found_over(session_id, reason, now).await?;
+        store.end_found_over(live.session.id, reason, now).await?;
     }
-    Ok(Some((live, verdict)))
+    Ok((live, verdict))
 }

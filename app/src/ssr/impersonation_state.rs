@@ -4,9 +4,10 @@
 //! plain data with `now` passed in; the store gathers the facts inside its transactions and
 //! asks these functions, so it never picks an end reason itself.
 
+use super::access_requests::Approval;
 use super::clock::MINUTE_MS;
 use super::consent::{Consent, SUPPORT_CODE_SESSION_MS};
-use crate::model::{Role, Scope, UserStatus};
+use crate::model::{Role, Scope, Sections, UserStatus};
 
 /// The session cap when `ACTAS_MAX_SESSION_SECONDS` is not set.
 pub const DEFAULT_MAX_SESSION_MS: i64 = 30 * MINUTE_MS;
@@ -50,6 +51,9 @@ pub struct Target {
     pub role: Role,
     pub status: UserStatus,
     pub consent: Option<Consent>,
+    /// The approval of an access request of this very administrator, if the member gave one
+    /// (the id of the request, and what it allows): a consent for them alone.
+    pub approval: Option<(i64, Approval)>,
     /// The name of whoever holds a live session on this account, if anyone does.
     pub held_by: Option<String>,
 }
@@ -57,9 +61,12 @@ pub struct Target {
 /// What allows the session: the member's standing consent, or a support code they gave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Authority {
+    /// The member's standing consent or, without one, their approval of this administrator's
+    /// access request.
     Consent,
-    /// A valid, unused support code (checked by `consent::redeem_support_code`) of this scope.
-    SupportCode(Scope),
+    /// A valid, unused support code (checked by `consent::redeem_support_code`) of this scope
+    /// and these sections.
+    SupportCode(Scope, Sections),
 }
 
 /// Which start rule refused, in the order SPEC.md §3 lists them.
@@ -113,7 +120,7 @@ impl Via {
     pub fn of(authority: Authority) -> Via {
         match authority {
             Authority::Consent => Via::Consent,
-            Authority::SupportCode(_) => Via::SupportCode,
+            Authority::SupportCode(..) => Via::SupportCode,
         }
     }
 
@@ -131,11 +138,14 @@ impl Via {
     }
 }
 
-/// A session that may start: its scope and when it ends.
+/// A session that may start: its scope, its sections, when it ends, and the access request
+/// whose approval it rests on, if it does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionPlan {
     pub scope: Scope,
+    pub sections: Sections,
     pub expires_at: i64,
+    pub approval_id: Option<i64>,
 }
 
 /// The rules about the member alone, which the user list can judge for every row before
@@ -180,12 +190,25 @@ pub fn check_start(
     if let Some(refusal) = target_refusal(actor.id, &unstartable) {
         return Err(refusal);
     }
-    let (scope, allowed_until) = match authority {
-        Authority::Consent => match target.consent.filter(|consent| consent.is_active(now)) {
-            Some(consent) => (consent.scope, consent.expires_at),
-            None => return Err(StartRefusal::NoConsent),
-        },
-        Authority::SupportCode(scope) => (scope, now + SUPPORT_CODE_SESSION_MS),
+    let standing = target.consent.filter(|consent| consent.is_active(now));
+    let approved = target
+        .approval
+        .filter(|(_, approval)| now < approval.expires_at);
+    let (scope, sections, allowed_until, approval_id) = match (authority, standing, approved) {
+        // Standing consent first: it is the member's word to every allowed administrator.
+        (Authority::Consent, Some(consent), _) => {
+            (consent.scope, consent.sections, consent.expires_at, None)
+        }
+        (Authority::Consent, None, Some((id, approval))) => (
+            approval.scope,
+            approval.sections,
+            approval.expires_at,
+            Some(id),
+        ),
+        (Authority::Consent, None, None) => return Err(StartRefusal::NoConsent),
+        (Authority::SupportCode(scope, sections), ..) => {
+            (scope, sections, now + SUPPORT_CODE_SESSION_MS, None)
+        }
     };
     if let Some(holder) = &target.held_by {
         return Err(StartRefusal::TargetBusy(holder.clone()));
@@ -197,7 +220,12 @@ pub fn check_start(
         // The administrator's own sign-in is about to end: nothing left to grant.
         return Err(StartRefusal::ActorNotActive);
     }
-    Ok(SessionPlan { scope, expires_at })
+    Ok(SessionPlan {
+        scope,
+        sections,
+        expires_at,
+        approval_id,
+    })
 }
 
 /// Why a session ended (SPEC.md §3), recorded once, in these words.
@@ -259,6 +287,7 @@ pub struct StoredSession {
     pub actor_id: i64,
     pub target_id: i64,
     pub scope: Scope,
+    pub sections: Sections,
     pub via: Via,
     pub started_at: i64,
     pub expires_at: i64,
@@ -269,7 +298,8 @@ pub struct StoredSession {
 /// What a session's life depends on besides itself, as every request re-reads it.
 #[derive(Clone, Debug)]
 pub struct SessionFacts {
-    /// The member's standing consent, active or not.
+    /// The consent the session rests on, active or not: the member's standing consent, or
+    /// for a session started under an access approval, that approval (`None` once revoked).
     pub consent: Option<Consent>,
     pub target_status: UserStatus,
     pub actor_status: UserStatus,

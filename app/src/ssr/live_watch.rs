@@ -4,10 +4,12 @@
 //! it saw runs out by time alone (a session's expiry); an open page where nothing happens
 //! costs no reads.
 
+use super::access::inbox;
 use super::authentication::SignedIn;
 use super::impersonation::check_session;
 use super::impersonation_state::Verdict;
 use super::store::{SessionHolder, Store, StoreError};
+use crate::model::RequestStatus;
 
 /// One message on the channel: `event` names it, `data` carries its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,10 +23,21 @@ pub struct LiveEvent {
 pub enum Watch {
     /// An administrator acting in this session: tell them when (and why) it ends.
     Acting { session_id: i64 },
-    /// A member: tell them who acts on their account (a JSON string, `null` when nobody does).
+    /// A member: tell them who acts on their account (a JSON string, `null` when nobody does),
+    /// and how many notices of their inbox are unread (`inbox`, a number).
     Member {
         member_id: i64,
         last_holder: Option<SessionHolder>,
+        /// `None` until the first look.
+        last_unread: Option<u32>,
+    },
+    /// An administrator on the allow-list, in their own view: tell them when one of their
+    /// access requests changes (`requests`: its id and status, as JSON), so the user list
+    /// shows the answer.
+    Requests {
+        actor_id: i64,
+        /// Each request's id and status, as last seen; `None` until the first look.
+        last: Option<Vec<(i64, RequestStatus)>>,
     },
     /// Nothing to watch for this person: the channel answers 204, which tells the browser
     /// not to reconnect.
@@ -46,8 +59,12 @@ impl Watch {
             (None, crate::model::Role::Member) => Watch::Member {
                 member_id: person.user.id,
                 last_holder: None,
+                last_unread: None,
             },
-            (None, _) => Watch::Nothing,
+            (None, _) => Watch::Requests {
+                actor_id: person.user.id,
+                last: None,
+            },
         }
     }
 
@@ -74,37 +91,84 @@ impl Watch {
                 };
                 *self = Watch::Done;
                 Ok(Look {
-                    event: Some(LiveEvent {
+                    events: vec![LiveEvent {
                         event: "ended",
                         data: reason.as_str().to_string(),
-                    }),
+                    }],
                     until: None,
                 })
             }
             Watch::Member {
                 member_id,
                 last_holder,
+                last_unread,
             } => {
                 let holder = store.live_session_holder(*member_id, now).await?;
-                let until = holder.as_ref().map(|holder| holder.expires_at);
+                // A consent running out is a notice too: look again then.
+                let consent_ends = store
+                    .consent(*member_id)
+                    .await?
+                    .map(|consent| consent.expires_at)
+                    .filter(|expires_at| *expires_at > now);
+                let until = holder
+                    .as_ref()
+                    .map(|holder| holder.expires_at)
+                    .into_iter()
+                    .chain(consent_ends)
+                    .min();
                 let name = |holder: &Option<SessionHolder>| {
                     holder.as_ref().map(|holder| holder.name.clone())
                 };
-                if name(&holder) == name(last_holder) {
-                    *last_holder = holder;
-                    return Ok(Look::quiet_until(until));
-                }
-                let data = name(&holder);
-                *last_holder = holder;
-                // As JSON (`null` when nobody acts): a browser drops an event whose data is
-                // empty, so "nobody" must be written as something.
-                Ok(Look {
-                    event: Some(LiveEvent {
+                let mut events = Vec::new();
+                if name(&holder) != name(last_holder) {
+                    // As JSON (`null` when nobody acts): a browser drops an event whose data
+                    // is empty, so "nobody" must be written as something.
+                    events.push(LiveEvent {
                         event: "support",
-                        data: serde_json::to_string(&data).unwrap_or_default(),
-                    }),
-                    until,
-                })
+                        data: serde_json::to_string(&name(&holder)).unwrap_or_default(),
+                    });
+                }
+                *last_holder = holder;
+                let unread = inbox(store, *member_id, now).await?.unread;
+                if last_unread.is_some_and(|last| last != unread) {
+                    events.push(LiveEvent {
+                        event: "inbox",
+                        data: unread.to_string(),
+                    });
+                }
+                *last_unread = Some(unread);
+                Ok(Look { events, until })
+            }
+            Watch::Requests { actor_id, last } => {
+                store
+                    .notice_expired_requests(Some(*actor_id), None, now)
+                    .await?;
+                let requests = store.latest_requests_of(*actor_id, now).await?;
+                // A pending request changes by itself when it expires: look again then.
+                let until = requests
+                    .iter()
+                    .filter(|request| request.status == RequestStatus::Pending)
+                    .map(|request| request.expires_at)
+                    .min();
+                let mut seen: Vec<(i64, RequestStatus)> = requests
+                    .iter()
+                    .map(|request| (request.id, request.status))
+                    .collect();
+                seen.sort_by_key(|(id, _)| *id);
+                let changed: Vec<&(i64, RequestStatus)> = match last {
+                    // The page read the list itself just now.
+                    None => Vec::new(),
+                    Some(last) => seen.iter().filter(|entry| !last.contains(entry)).collect(),
+                };
+                let events = changed
+                    .into_iter()
+                    .map(|(id, status)| LiveEvent {
+                        event: "requests",
+                        data: serde_json::json!({"id": id, "status": status.as_str()}).to_string(),
+                    })
+                    .collect();
+                *last = Some(seen);
+                Ok(Look { events, until })
             }
             Watch::Nothing | Watch::Done => Ok(Look::quiet_until(None)),
         }
@@ -114,7 +178,8 @@ impl Watch {
 /// What one look found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Look {
-    pub event: Option<LiveEvent>,
+    /// What to tell the page, in order.
+    pub events: Vec<LiveEvent>,
     /// When what was seen runs out with no change made (an expiry), if it does.
     pub until: Option<i64>,
 }
@@ -122,7 +187,7 @@ pub struct Look {
 impl Look {
     fn quiet_until(until: impl Into<Option<i64>>) -> Look {
         Look {
-            event: None,
+            events: Vec::new(),
             until: until.into(),
         }
     }

@@ -5,8 +5,8 @@
 //! | module | holds |
 //! |---|---|
 //! | `impersonation_state` | the impersonation state machine: start rules, verdict, ends |
-//! | `consent`, `sign_in_limits`, `owner_rules`, `password_policy`, `member_fields` | the other rules |
-//! | `impersonation`, `authentication` | domain operations: start/exit, sign in/out |
+//! | `consent`, `access_requests`, `inbox`, `sign_in_limits`, `owner_rules`, `password_policy`, `member_fields` | the other rules |
+//! | `impersonation`, `access`, `authentication` | domain operations: start/exit, access requests and the inbox, sign in/out |
 //! | `people`, `own_credentials` | owners' changes to people; a person's own sign-in settings |
 //! | `forwarded` | who the client is, behind a trusted proxy |
 //! | `activity_filter`, `live_watch` | the activity log's query, the live channel's watch |
@@ -14,6 +14,8 @@
 //! | `credentials`, `clock` | passwords and tokens; the one clock |
 //! | `store` | the only code that speaks SQL |
 
+pub mod access;
+pub mod access_requests;
 pub mod action_record;
 pub mod activity_filter;
 pub mod audit;
@@ -26,6 +28,7 @@ pub mod forwarded;
 pub mod hash_chain;
 pub mod impersonation;
 pub mod impersonation_state;
+pub mod inbox;
 pub mod live_watch;
 pub mod member_fields;
 pub mod own_credentials;
@@ -281,6 +284,8 @@ pub struct Effective {
     pub by: audit::By,
     /// The session's scope while an administrator acts; `None` for the member themself.
     pub scope: Option<crate::model::Scope>,
+    /// The sections the session allows while an administrator acts; `None` for the member.
+    pub sections: Option<crate::model::Sections>,
 }
 
 impl Effective {
@@ -307,14 +312,31 @@ pub fn effective_member() -> Result<Effective, AppError> {
             owner: acting.member.clone(),
             by: by(Some(acting.session_id)),
             scope: Some(acting.scope),
+            sections: Some(acting.sections),
         }),
         None if current.user.role == crate::model::Role::Member => Ok(Effective {
             owner: current.user.clone(),
             by: by(None),
             scope: None,
+            sections: None,
         }),
         None => Err(members_only()),
     }
+}
+
+/// `effective_member`, for a function of one of the member's sections: refused while an
+/// administrator acts outside the sections granted. The server refuses such a request by its
+/// path before it gets here (`refuse_outside_sections`); this holds as well when a page
+/// rendered on the server calls the function in-process, whatever the page.
+pub fn effective_member_in(section: crate::model::Section) -> Result<Effective, AppError> {
+    let member = effective_member()?;
+    if member
+        .sections
+        .is_some_and(|sections| !sections.allows(section))
+    {
+        return Err(AppError::Forbidden(crate::model::NOT_WITHIN_ACCESS.into()));
+    }
+    Ok(member)
 }
 
 /// Sets the HTTP status of a page rendered on the server (a refusal, a missing page).
@@ -356,6 +378,27 @@ impl From<impersonation::StartError> for AppError {
             SupportCode(refusal) => AppError::field("support_code", refusal),
             TooManyAttempts { .. } => AppError::TooManyAttempts(error.to_string()),
             Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<access::AccessError> for AppError {
+    fn from(error: access::AccessError) -> Self {
+        use access::AccessError::*;
+        use access_requests::{AnswerRefusal as A, RequestRefusal as R};
+        match error {
+            NotWhileActing => AppError::Forbidden(NOT_WHILE_ACTING.into()),
+            Request(R::NotAllowed) => AppError::Forbidden(error.to_string()),
+            Request(R::ReasonInvalid) => AppError::field("reason", error),
+            Request(R::TicketInvalid) => AppError::field("ticket", error),
+            Request(R::HoursInvalid) => AppError::field("hours", error),
+            Request(R::SectionsInvalid) => AppError::field("sections", error),
+            Answer(A::HoursInvalid | A::Longer) => AppError::field("hours", error),
+            Answer(A::MoreSections | A::SectionsInvalid) => AppError::field("sections", error),
+            Answer(A::WiderScope | A::ScopeInvalid) => AppError::field("scope", error),
+            Answer(A::MessageInvalid) => AppError::field("message", error),
+            Store(error) => error.into(),
+            _ => AppError::Invalid(error.to_string()),
         }
     }
 }

@@ -84,6 +84,7 @@ pub fn request(path: &str) -> Option<Request> {
         "/admin/users" => PageView("the user list"),
         "/admin/activity" => PageView("the activity log"),
         "/admin/impersonators" => PageView("the impersonator list"),
+        "/inbox" => PageView("Inbox"),
 
         // The server's own routes.
         "/api/live" => Background {
@@ -122,6 +123,7 @@ pub fn request(path: &str) -> Option<Request> {
         "/api/list_users" => ReadFor("the user list"),
         "/api/activity_log" => ReadFor("the activity log"),
         "/api/allow_list" => ReadFor("the impersonator list"),
+        "/api/get_inbox" => ReadFor("Inbox"),
 
         // Server functions: changes.
         "/api/update_profile" => deed(
@@ -211,6 +213,20 @@ pub fn request(path: &str) -> Option<Request> {
             |_| "Signed a member out everywhere".into(),
             "sign a member out everywhere",
         ),
+        "/api/request_access" => deed(|_| "Asked for access".into(), "ask for access"),
+        "/api/withdraw_access_request" => deed(
+            |_| "Withdrew an access request".into(),
+            "withdraw an access request",
+        ),
+        "/api/approve_access_request" => deed(
+            |_| "Approved an access request".into(),
+            "approve an access request",
+        ),
+        "/api/deny_access_request" => deed(
+            |_| "Denied an access request".into(),
+            "deny an access request",
+        ),
+        "/api/mark_inbox_read" => deed(|_| "Marked the inbox read".into(), "mark the inbox read"),
         "/api/grant_impersonator" => deed(
             |_| "Gave the right to impersonate".into(),
             "give the right to impersonate",
@@ -268,6 +284,14 @@ pub fn sentence(event: EventFacts<'_>) -> String {
             .unwrap_or_default()
     };
     let until = || time("expires_at").map(|at| format!(", until {at}"));
+    // `, sections Profile and Projects`, when the detail limits them.
+    let sections = || {
+        text("sections")
+            .and_then(|stored| crate::model::Sections::parse(&stored))
+            .filter(|sections| !sections.is_all())
+            .map(|sections| format!(", sections {}", sections.label()))
+            .unwrap_or_default()
+    };
     match kind {
         EventKind::SignIn => match text("browser") {
             Some(browser) => format!("Signed in from {}", plain(&browser)),
@@ -387,6 +411,39 @@ pub fn sentence(event: EventFacts<'_>) -> String {
             }
             _ => "Changed the email".into(),
         },
+        EventKind::AccessRequested => match text("refused") {
+            Some(_) => refused("ask for access", text("message")),
+            None => {
+                let reason = text("reason")
+                    .map(|reason| format!(", reason {}", quoted(&reason)))
+                    .unwrap_or_default();
+                let ticket = text("ticket")
+                    .map(|ticket| format!(", ticket {}", quoted(&ticket)))
+                    .unwrap_or_default();
+                let hours = match detail.get("hours").and_then(Value::as_i64) {
+                    Some(1) => " for 1 hour".to_string(),
+                    Some(hours) => format!(" for {hours} hours"),
+                    None => String::new(),
+                };
+                format!(
+                    "Asked for access{}{}{hours}{reason}{ticket}",
+                    scope(),
+                    sections()
+                )
+            }
+        },
+        EventKind::AccessApproved => format!(
+            "Approved the access request{}{}{}",
+            scope(),
+            sections(),
+            until().unwrap_or_default()
+        ),
+        EventKind::AccessDenied => match text("message") {
+            Some(message) => format!("Denied the access request, saying {}", quoted(&message)),
+            None => "Denied the access request".into(),
+        },
+        EventKind::AccessRequestExpired => "The access request expired unanswered".into(),
+        EventKind::AccessRequestWithdrawn => "Withdrew the access request".into(),
         EventKind::SignedOutEverywhere => {
             match detail.get("sign_ins_ended").and_then(Value::as_i64) {
                 Some(1) => "Signed out everywhere (1 sign-in ended)".into(),

@@ -19,4 +19,5 @@ mod oversight;
 mod people;
 mod proxies;
 mod receipts;
+mod requests;
 mod statements;

@@ -25,7 +25,9 @@ fn member(consent_hours: Option<i64>) -> Target {
             granted_at: T0 - 1,
             expires_at: T0 + hours * HOUR_MS,
             scope: Scope::FullAccess,
+            sections: Sections::ALL,
         }),
+        approval: None,
         held_by: None,
     }
 }
@@ -47,7 +49,9 @@ fn a_session_lasts_until_the_earliest_of_consent_cap_and_sign_in() {
         plan,
         SessionPlan {
             scope: Scope::FullAccess,
-            expires_at: T0 + 30 * MINUTE_MS
+            sections: Sections::ALL,
+            expires_at: T0 + 30 * MINUTE_MS,
+            approval_id: None,
         }
     );
 
@@ -196,7 +200,7 @@ fn a_support_code_allows_thirty_minutes_in_its_own_scope_without_consent() {
     let plan = check_start(
         &admin(),
         &member(None),
-        Authority::SupportCode(Scope::ViewOnly),
+        Authority::SupportCode(Scope::ViewOnly, Sections::ALL),
         2 * HOUR_MS,
         T0,
     )
@@ -205,17 +209,69 @@ fn a_support_code_allows_thirty_minutes_in_its_own_scope_without_consent() {
         plan,
         SessionPlan {
             scope: Scope::ViewOnly,
-            expires_at: T0 + 30 * MINUTE_MS
+            sections: Sections::ALL,
+            expires_at: T0 + 30 * MINUTE_MS,
+            approval_id: None,
         }
     );
     let capped = check_start(
         &admin(),
         &member(None),
-        Authority::SupportCode(Scope::ViewOnly),
+        Authority::SupportCode(Scope::ViewOnly, Sections::ALL),
         MINUTE_MS,
         T0,
     );
     assert_eq!(capped.unwrap().expires_at, T0 + MINUTE_MS);
+}
+
+#[test]
+fn an_approval_allows_its_requester_its_window_scope_and_sections() {
+    use crate::model::Section;
+    use crate::ssr::access_requests::Approval;
+    let approval = Approval {
+        approved_at: T0 - 1,
+        scope: Scope::ViewOnly,
+        sections: Sections::of([Section::Payout]),
+        expires_at: T0 + 10 * MINUTE_MS,
+    };
+    let approved = Target {
+        approval: Some((7, approval)),
+        ..member(None)
+    };
+    assert_eq!(
+        start(&admin(), &approved),
+        Ok(SessionPlan {
+            scope: Scope::ViewOnly,
+            sections: Sections::of([Section::Payout]),
+            expires_at: T0 + 10 * MINUTE_MS,
+            approval_id: Some(7),
+        })
+    );
+    let over = Target {
+        approval: Some((
+            7,
+            Approval {
+                expires_at: T0,
+                ..approval
+            },
+        )),
+        ..member(None)
+    };
+    assert_eq!(
+        start(&admin(), &over),
+        Err(StartRefusal::NoConsent),
+        "the window is over"
+    );
+    let with_consent = Target {
+        approval: Some((7, approval)),
+        ..member(Some(24))
+    };
+    let plan = start(&admin(), &with_consent).unwrap();
+    assert_eq!(
+        (plan.approval_id, plan.scope),
+        (None, Scope::FullAccess),
+        "standing consent comes first"
+    );
 }
 
 #[test]
@@ -235,6 +291,7 @@ fn session() -> StoredSession {
         actor_id: 1,
         target_id: 2,
         scope: Scope::FullAccess,
+        sections: Sections::ALL,
         via: Via::Consent,
         started_at: T0,
         expires_at: T0 + 30 * MINUTE_MS,
@@ -248,6 +305,7 @@ fn facts() -> SessionFacts {
             granted_at: T0,
             expires_at: T0 + HOUR_MS,
             scope: Scope::FullAccess,
+            sections: Sections::ALL,
         }),
         target_status: UserStatus::Active,
         actor_status: UserStatus::Active,

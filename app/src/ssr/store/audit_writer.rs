@@ -14,6 +14,9 @@ use tracing::Instrument;
 /// up between two commits, few enough that the first in line is not kept waiting long.
 const MOST_IN_ONE_COMMIT: usize = 512;
 
+/// At most this many turns of the runtime are given, before a commit, to events on their way.
+const GATHERING_TURNS: usize = 4;
+
 /// Events that may wait at once before callers wait to join the queue.
 const QUEUE_LENGTH: usize = 8_192;
 
@@ -62,13 +65,20 @@ impl AuditWriter {
 async fn write_batches(store: Store, mut queue: mpsc::Receiver<Waiting>) {
     let mut batch = Vec::with_capacity(MOST_IN_ONE_COMMIT);
     while queue.recv_many(&mut batch, MOST_IN_ONE_COMMIT).await > 0 {
-        // One turn for the requests already running to reach their own records: they join
-        // this commit instead of waiting for the next.
-        tokio::task::yield_now().await;
-        while batch.len() < MOST_IN_ONE_COMMIT {
-            match queue.try_recv() {
-                Ok(waiting) => batch.push(waiting),
-                Err(_) => break,
+        // Turns for the requests already running to reach their own records: they join this
+        // commit instead of waiting for the next, and a commit's cost is shared by more. It
+        // stops at the first turn that brings nothing, so a lone event waits for no one.
+        for _ in 0..GATHERING_TURNS {
+            tokio::task::yield_now().await;
+            let before = batch.len();
+            while batch.len() < MOST_IN_ONE_COMMIT {
+                match queue.try_recv() {
+                    Ok(waiting) => batch.push(waiting),
+                    Err(_) => break,
+                }
+            }
+            if batch.len() == before {
+                break;
             }
         }
         // A caller that gave up (its request was dropped) still gets its event written: the
@@ -81,6 +91,7 @@ async fn write_batches(store: Store, mut queue: mpsc::Receiver<Waiting>) {
         let committed = store.record_many(events).instrument(span).await;
         match committed {
             Ok(stored) => {
+                tracing::debug!(events = stored.len(), "audit batch committed");
                 for (waiting, stored) in batch.drain(..).zip(stored) {
                     let _ = waiting.committed.send(Ok(stored));
                 }

@@ -1,7 +1,7 @@
 //! `consents` and `support_codes`: what the member allows.
 
 use super::{Store, StoreError};
-use crate::model::Scope;
+use crate::model::{Scope, Sections};
 use crate::ssr::audit::{EventKind, NewEvent};
 use crate::ssr::consent::{Consent, StoredSupportCode, SupportCode};
 use crate::ssr::impersonation_state::Trigger;
@@ -11,6 +11,7 @@ use sqlx::AnyConnection;
 #[derive(sqlx::FromRow)]
 struct ConsentRow {
     scope: Scope,
+    sections: String,
     granted_at: i64,
     expires_at: i64,
 }
@@ -19,10 +20,19 @@ impl From<ConsentRow> for Consent {
     fn from(row: ConsentRow) -> Consent {
         Consent {
             scope: row.scope,
+            sections: stored_sections(&row.sections),
             granted_at: row.granted_at,
             expires_at: row.expires_at,
         }
     }
+}
+
+/// Sections as stored; a value no build wrote reads as the narrowest choice, never as all.
+pub(super) fn stored_sections(text: &str) -> Sections {
+    Sections::parse(text).unwrap_or_else(|| {
+        tracing::error!(sections = text, "unreadable sections in the database");
+        Sections::of([crate::model::Section::Profile])
+    })
 }
 
 #[derive(sqlx::FromRow)]
@@ -30,6 +40,7 @@ struct SupportCodeRow {
     id: i64,
     code_hash: String,
     scope: Scope,
+    sections: String,
     issued_at: i64,
     expires_at: i64,
     used_at: Option<i64>,
@@ -45,11 +56,12 @@ impl Store {
         conn: &mut AnyConnection,
         user_id: i64,
     ) -> Result<Option<Consent>, StoreError> {
-        let row: Option<ConsentRow> =
-            sqlx::query_as("SELECT scope, granted_at, expires_at FROM consents WHERE user_id = $1")
-                .bind(user_id)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let row: Option<ConsentRow> = sqlx::query_as(
+            "SELECT scope, sections, granted_at, expires_at FROM consents WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
         Ok(row.map(Consent::from))
     }
 
@@ -79,14 +91,15 @@ impl Store {
             Self::end_sessions(&mut tx, trigger, now).await?;
         }
         sqlx::query(
-            "INSERT INTO consents (user_id, scope, granted_at, expires_at) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO consents (user_id, scope, granted_at, expires_at, sections) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (user_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at, \
-             expires_at = excluded.expires_at",
+             expires_at = excluded.expires_at, sections = excluded.sections",
         )
         .bind(user_id)
         .bind(consent.scope)
         .bind(consent.granted_at)
         .bind(consent.expires_at)
+        .bind(consent.sections.as_text())
         .execute(&mut *tx)
         .await?;
         let granted = NewEvent::new(EventKind::ConsentGranted)
@@ -94,6 +107,7 @@ impl Store {
             .subject(user_id)
             .detail(json!({
                 "scope": consent.scope.as_str(),
+                "sections": consent.sections.as_text(),
                 "hours": hours,
                 "expires_at": consent.expires_at,
             }));
@@ -102,33 +116,51 @@ impl Store {
         Ok(())
     }
 
-    /// Revokes the member's consent at once. Returns false (and records nothing) if there was
-    /// no active consent to revoke.
+    /// Revokes the member's consent at once: the standing one, and every approval of an
+    /// access request still within its window (each a consent for one administrator).
+    /// Returns false (and records nothing) if there was nothing active to revoke.
     #[tracing::instrument(skip_all, fields(user_id = user_id))]
     pub async fn revoke_consent(&self, user_id: i64, now: i64) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let removed: Option<ConsentRow> = sqlx::query_as(
-            "DELETE FROM consents WHERE user_id = $1 RETURNING scope, granted_at, expires_at",
+            "DELETE FROM consents WHERE user_id = $1 RETURNING scope, sections, granted_at, expires_at",
         )
         .bind(user_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(removed) = removed
+        let removed = removed
             .map(Consent::from)
-            .filter(|consent| consent.is_active(now))
-        else {
+            .filter(|consent| consent.is_active(now));
+        let approvals = Self::revoke_approvals(&mut tx, user_id, now).await?;
+        if removed.is_none() && approvals.is_empty() {
             tx.commit().await?; // an expired row is gone either way
             return Ok(false);
-        };
-        let revoked = NewEvent::new(EventKind::ConsentRevoked)
-            .actor(user_id)
-            .subject(user_id)
-            .detail(json!({
-                "reason": "revoked by member",
-                "scope": removed.scope.as_str(),
-                "expires_at": removed.expires_at,
-            }));
-        Self::append_event(&mut tx, revoked, now).await?;
+        }
+        if let Some(removed) = removed {
+            let revoked = NewEvent::new(EventKind::ConsentRevoked)
+                .actor(user_id)
+                .subject(user_id)
+                .detail(json!({
+                    "reason": "revoked by member",
+                    "scope": removed.scope.as_str(),
+                    "sections": removed.sections.as_text(),
+                    "expires_at": removed.expires_at,
+                }));
+            Self::append_event(&mut tx, revoked, now).await?;
+        }
+        for (request_id, actor_id) in approvals {
+            let revoked = NewEvent::new(EventKind::ConsentRevoked)
+                .actor(user_id)
+                .subject(user_id)
+                .detail(json!({
+                    "reason": "revoked by member",
+                    "access_request_id": request_id,
+                    "administrator_id": actor_id,
+                }));
+            Self::append_event(&mut tx, revoked, now).await?;
+            // The administrator's user list shows the answer changed.
+            tx.concerns([actor_id]);
+        }
         // Takes effect at once: every live session on this account ends with the revocation.
         let trigger = Trigger::ConsentWithdrawn { member_id: user_id };
         Self::end_sessions(&mut tx, trigger, now).await?;
@@ -152,13 +184,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO support_codes (user_id, code_hash, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO support_codes (user_id, code_hash, scope, issued_at, expires_at, sections) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(user_id)
         .bind(code_hash)
         .bind(code.scope)
         .bind(code.issued_at)
         .bind(code.expires_at)
+        .bind(code.sections.as_text())
         .execute(&mut *tx)
         .await?;
         let issued = NewEvent::new(EventKind::SupportCodeIssued)
@@ -166,6 +199,7 @@ impl Store {
             .subject(user_id)
             .detail(json!({
                 "scope": code.scope.as_str(),
+                "sections": code.sections.as_text(),
                 "expires_at": code.expires_at,
             }));
         Self::append_event(&mut tx, issued, now).await?;
@@ -180,7 +214,7 @@ impl Store {
         now: i64,
     ) -> Result<Vec<StoredSupportCode>, StoreError> {
         let rows: Vec<SupportCodeRow> = sqlx::query_as(
-            "SELECT id, code_hash, scope, issued_at, expires_at, used_at FROM support_codes \
+            "SELECT id, code_hash, scope, sections, issued_at, expires_at, used_at FROM support_codes \
              WHERE user_id = $1 AND used_at IS NULL AND expires_at > $2",
         )
         .bind(user_id)
@@ -197,6 +231,7 @@ impl Store {
                     expires_at: row.expires_at,
                     used_at: row.used_at,
                     scope: row.scope,
+                    sections: stored_sections(&row.sections),
                 },
             })
             .collect())

@@ -2,9 +2,11 @@
 //! them. Which sessions end, and why, is the state machine's decision
 //! (`impersonation_state::ends`); this module reads the facts and writes the outcome.
 
+use super::consents::stored_sections;
 use super::sign_ins::ROTATION_GRACE_MS;
 use super::{live_session, Store, StoreError, Tx};
-use crate::model::{Role, Scope, UserStatus, UserSummary};
+use crate::model::{RequestStatus, Role, Scope, Sections, UserStatus, UserSummary};
+use crate::ssr::access_requests::Approval;
 use crate::ssr::action_record::ActingRequest;
 use crate::ssr::audit::{EventKind, NewEvent};
 use crate::ssr::consent::Consent;
@@ -17,15 +19,18 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 /// Every column of a session, as `SessionRow` reads them (`s` is the session's alias).
-pub(super) const SESSION_COLUMNS: &str =
-    "s.id, s.actor_id, s.target_id, s.scope, s.via, s.started_at, s.expires_at, s.ended_at, s.end_reason";
+/// `session_id`, not `id`: a row may carry a user's `id` beside it (`Store::sign_in_at`).
+pub(super) const SESSION_COLUMNS: &str = "s.id AS session_id, s.actor_id, s.target_id, s.scope, \
+     s.sections, s.via, s.started_at, s.expires_at, s.ended_at, s.end_reason";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct SessionRow {
+    #[sqlx(rename = "session_id")]
     id: i64,
     actor_id: i64,
     target_id: i64,
     scope: Scope,
+    sections: String,
     via: Via,
     started_at: i64,
     expires_at: i64,
@@ -40,6 +45,7 @@ impl From<SessionRow> for StoredSession {
             actor_id: row.actor_id,
             target_id: row.target_id,
             scope: row.scope,
+            sections: stored_sections(&row.sections),
             via: row.via,
             started_at: row.started_at,
             expires_at: row.expires_at,
@@ -68,8 +74,27 @@ pub struct SessionHolder {
     pub expires_at: i64,
 }
 
+/// What a request re-checks a session on, for `s` the session: the member acted as, the
+/// administrator's standing, and the member's consent (with `APPROVAL_COLUMNS`, the approval
+/// the session rests on instead, if it does). Read by one statement with the sign-in
+/// (`Store::sign_in_at`), and by `Store::live_session`.
+pub(super) const LIVE_FACTS_COLUMNS: &str = "u.name AS target_name, u.email AS target_email, \
+     u.role AS target_role, u.status AS target_status, a.status AS actor_status, \
+     (SELECT COUNT(*) FROM impersonators i WHERE i.user_id = s.actor_id) AS allowed, \
+     (SELECT COUNT(*) FROM sign_in_sessions g WHERE g.impersonation_id = s.id) AS carried, \
+     c.scope AS consent_scope, c.sections AS consent_sections, \
+     c.granted_at AS consent_granted_at, c.expires_at AS consent_expires_at, \
+     s.access_request_id";
+
+/// The tables `LIVE_FACTS_COLUMNS` and `APPROVAL_COLUMNS` read, joined to the session `s`.
+/// Left joins, so that they can follow a left-joined session; both users are always there
+/// (foreign keys).
+pub(super) const LIVE_FACTS_JOINS: &str = "LEFT JOIN users u ON u.id = s.target_id \
+     LEFT JOIN users a ON a.id = s.actor_id LEFT JOIN consents c ON c.user_id = s.target_id \
+     LEFT JOIN access_requests r ON r.id = s.access_request_id";
+
 #[derive(sqlx::FromRow)]
-struct LiveFacts {
+pub(super) struct LiveFacts {
     #[sqlx(flatten)]
     session: SessionRow,
     target_name: String,
@@ -80,8 +105,106 @@ struct LiveFacts {
     allowed: i64,
     carried: i64,
     consent_scope: Option<Scope>,
+    consent_sections: Option<String>,
     consent_granted_at: Option<i64>,
     consent_expires_at: Option<i64>,
+    access_request_id: Option<i64>,
+    #[sqlx(flatten)]
+    approval: ApprovalRow,
+}
+
+/// An access request's approval, as a session or a start reads it (`r` is the request).
+#[derive(sqlx::FromRow)]
+pub(super) struct ApprovalRow {
+    approval_status: Option<RequestStatus>,
+    approved_at: Option<i64>,
+    approved_scope: Option<Scope>,
+    approved_sections: Option<String>,
+    approved_until: Option<i64>,
+}
+
+/// The columns `ApprovalRow` reads.
+pub(super) const APPROVAL_COLUMNS: &str =
+    "r.status AS approval_status, r.answered_at AS approved_at, \
+     r.approved_scope, r.approved_sections, r.approved_until";
+
+impl ApprovalRow {
+    /// The approval, while it stands (approved, not revoked; its window may have passed).
+    pub(super) fn approval(&self) -> Option<Approval> {
+        match (
+            self.approval_status,
+            self.approved_at,
+            self.approved_scope,
+            &self.approved_sections,
+            self.approved_until,
+        ) {
+            (
+                Some(RequestStatus::Approved),
+                Some(approved_at),
+                Some(scope),
+                Some(sections),
+                Some(until),
+            ) => Some(Approval {
+                approved_at,
+                scope,
+                sections: stored_sections(sections),
+                expires_at: until,
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ApprovalFound {
+    id: i64,
+    #[sqlx(flatten)]
+    approval: ApprovalRow,
+}
+
+impl From<LiveFacts> for LiveSessionRow {
+    fn from(row: LiveFacts) -> LiveSessionRow {
+        let session = StoredSession::from(row.session);
+        let target = UserSummary {
+            id: session.target_id,
+            name: row.target_name,
+            email: row.target_email,
+            role: row.target_role,
+            status: row.target_status,
+        };
+        // A session under an approval rests on that approval alone, not on any standing
+        // consent.
+        let consent = match row.access_request_id {
+            Some(_) => row
+                .approval
+                .approval()
+                .map(|approval| approval.as_consent()),
+            None => match (
+                row.consent_scope,
+                row.consent_granted_at,
+                row.consent_expires_at,
+            ) {
+                (Some(scope), Some(granted_at), Some(expires_at)) => Some(Consent {
+                    scope,
+                    sections: stored_sections(row.consent_sections.as_deref().unwrap_or_default()),
+                    granted_at,
+                    expires_at,
+                }),
+                _ => None,
+            },
+        };
+        LiveSessionRow {
+            facts: SessionFacts {
+                consent,
+                target_status: target.status,
+                actor_status: row.actor_status,
+                actor_on_allow_list: row.allowed > 0,
+                actor_signed_in: row.carried > 0,
+            },
+            session,
+            target,
+        }
+    }
 }
 
 /// One impersonation session as the tests see it.
@@ -90,6 +213,7 @@ pub struct SessionRecord {
     pub actor_id: i64,
     pub target_id: i64,
     pub scope: Scope,
+    pub sections: Sections,
     pub expires_at: i64,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,
@@ -128,8 +252,12 @@ pub struct StartFacts {
     pub target_consent: Option<Consent>,
     /// The name of the administrator holding a session on the target, if one does.
     pub target_held_by: Option<String>,
-    /// The scope of the support code the request matched, if it is still unused and valid.
-    pub support_code_scope: Option<Scope>,
+    /// The scope and sections of the support code the request matched, if it is still
+    /// unused and valid.
+    pub support_code: Option<(Scope, Sections)>,
+    /// The member's approval of this administrator's access request, if one is within its
+    /// window: the request's id and what it allows.
+    pub approval: Option<(i64, Approval)>,
 }
 
 /// A start under way: its transaction holds the write lock, so the facts stay true until
@@ -186,10 +314,10 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let target_consent = Self::consent_on(&mut tx, request.target_id).await?;
-        let support_code_scope = match request.support_code_id {
+        let support_code: Option<(Scope, String)> = match request.support_code_id {
             None => None,
-            Some(code_id) => sqlx::query_scalar(
-                "SELECT scope FROM support_codes WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3",
+            Some(code_id) => sqlx::query_as(
+                "SELECT scope, sections FROM support_codes WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3",
             )
             .bind(code_id)
             .bind(request.target_id)
@@ -197,6 +325,25 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?,
         };
+        let support_code =
+            support_code.map(|(scope, sections)| (scope, stored_sections(&sections)));
+        // Only this administrator's own approval: nobody else may start under it.
+        let approval: Option<ApprovalFound> = match &actor {
+            None => None,
+            Some(actor) => {
+                sqlx::query_as(&format!(
+                    "SELECT r.id, {APPROVAL_COLUMNS} FROM access_requests r \
+                 WHERE r.actor_id = $1 AND r.member_id = $2 AND r.status = 'approved' \
+                 AND r.approved_until > $3 ORDER BY r.approved_until DESC LIMIT 1"
+                ))
+                .bind(actor.user.id)
+                .bind(request.target_id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+        };
+        let approval = approval.and_then(|found| Some((found.id, found.approval.approval()?)));
         Ok(StartAttempt {
             tx,
             request,
@@ -206,7 +353,8 @@ impl Store {
                 target,
                 target_consent,
                 target_held_by,
-                support_code_scope,
+                support_code,
+                approval,
             },
         })
     }
@@ -311,52 +459,13 @@ impl Store {
     /// Everything a request needs to re-check the session it acts in.
     pub async fn live_session(&self, id: i64) -> Result<Option<LiveSessionRow>, StoreError> {
         let row: Option<LiveFacts> = sqlx::query_as(&format!(
-            "SELECT {SESSION_COLUMNS}, u.name AS target_name, u.email AS target_email, \
-             u.role AS target_role, u.status AS target_status, a.status AS actor_status, \
-             (SELECT COUNT(*) FROM impersonators i WHERE i.user_id = s.actor_id) AS allowed, \
-             (SELECT COUNT(*) FROM sign_in_sessions g WHERE g.impersonation_id = s.id) AS carried, \
-             c.scope AS consent_scope, c.granted_at AS consent_granted_at, \
-             c.expires_at AS consent_expires_at \
-             FROM impersonation_sessions s JOIN users u ON u.id = s.target_id JOIN users a ON a.id = s.actor_id \
-             LEFT JOIN consents c ON c.user_id = s.target_id \
-             WHERE s.id = $1"
+            "SELECT {SESSION_COLUMNS}, {LIVE_FACTS_COLUMNS}, {APPROVAL_COLUMNS} \
+             FROM impersonation_sessions s {LIVE_FACTS_JOINS} WHERE s.id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let session = StoredSession::from(row.session);
-        let target = UserSummary {
-            id: session.target_id,
-            name: row.target_name,
-            email: row.target_email,
-            role: row.target_role,
-            status: row.target_status,
-        };
-        // Read in the same statement: every acting request asks this.
-        let consent = match (
-            row.consent_scope,
-            row.consent_granted_at,
-            row.consent_expires_at,
-        ) {
-            (Some(scope), Some(granted_at), Some(expires_at)) => Some(Consent {
-                scope,
-                granted_at,
-                expires_at,
-            }),
-            _ => None,
-        };
-        Ok(Some(LiveSessionRow {
-            facts: SessionFacts {
-                consent,
-                target_status: target.status,
-                actor_status: row.actor_status,
-                actor_on_allow_list: row.allowed > 0,
-                actor_signed_in: row.carried > 0,
-            },
-            session,
-            target,
-        }))
+        Ok(row.map(LiveSessionRow::from))
     }
 
     /// Records the end a request or the live channel found (`verdict`), once whoever
@@ -372,6 +481,17 @@ impl Store {
         Self::end_sessions(&mut tx, Trigger::FoundOver { session_id, reason }, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The session on this member's account whose end nobody has recorded yet, if any (it
+    /// may have run out unnoticed).
+    pub async fn unended_session_on(&self, member_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM impersonation_sessions WHERE target_id = $1 AND ended_at IS NULL",
+        )
+        .bind(member_id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Who acts on this member's account right now, if anyone, and until when.
@@ -469,6 +589,7 @@ impl Store {
                 actor_id: session.actor_id,
                 target_id: session.target_id,
                 scope: session.scope,
+                sections: session.sections,
                 expires_at: session.expires_at,
                 ended_at: session.ended.map(|ended| ended.at),
                 end_reason: session.ended.map(|ended| ended.reason.as_str().to_string()),
@@ -503,8 +624,8 @@ impl StartAttempt<'_> {
         let actor_id = self.facts.actor.as_ref().map_or(0, |actor| actor.user.id);
         let request = &self.request;
         let inserted = sqlx::query_scalar(
-            "INSERT INTO impersonation_sessions (actor_id, target_id, reason, scope, via, started_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO impersonation_sessions (actor_id, target_id, reason, scope, via, started_at, expires_at, sections, access_request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(actor_id)
         .bind(request.target_id)
@@ -513,6 +634,8 @@ impl StartAttempt<'_> {
         .bind(via)
         .bind(now)
         .bind(plan.expires_at)
+        .bind(plan.sections.as_text())
+        .bind(plan.approval_id)
         .fetch_one(&mut *self.tx)
         .await
         .map_err(StoreError::from);
@@ -554,7 +677,9 @@ impl StartAttempt<'_> {
             .detail(json!({
                 "reason": request.reason,
                 "scope": plan.scope.as_str(),
+                "sections": plan.sections.as_text(),
                 "via": via.as_str(),
+                "access_request_id": plan.approval_id,
                 "expires_at": plan.expires_at,
             }));
         Store::append_event(&mut self.tx, started, now).await?;

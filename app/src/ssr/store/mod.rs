@@ -15,11 +15,13 @@
 //! | `account_changes` | an owner's changes to accounts: role, suspension, deletion |
 //! | `password_links` | `password_links`: one-time `Set password` links |
 //! | `consents` | `consents`, `support_codes` |
+//! | `access_requests` | `access_requests`, `inbox_reads`; the inbox's events |
 //! | `member_records` | `profiles`, `projects`, `payout_details` |
 //! | `impersonation_sessions` | `impersonation_sessions`: starting, ending, re-reading |
 //! | `allow_list` | `impersonators` |
 //! | `history` | reading the audit log back: the member's history, the activity log |
 
+mod access_requests;
 mod account_changes;
 mod allow_list;
 mod audit_log;
@@ -33,6 +35,9 @@ mod password_links;
 mod sign_ins;
 mod users;
 
+pub use access_requests::{
+    AnswerError, InboxEventRow, RequestError, UnreadEventRow, WithdrawError,
+};
 pub use account_changes::Deleter;
 pub use audit_log::{ChainPoint, VerifyError};
 pub use history::{EventQuery, UserMatch};
@@ -50,7 +55,7 @@ pub use users::{NewUser, OwnerActionError};
 use super::action_record::ActingRequest;
 use super::audit::By;
 use super::impersonation_state::{EndReason, Via};
-use crate::model::{Role, Scope, UserStatus};
+use crate::model::{RequestStatus, Role, Scope, UserStatus};
 use sqlx::any::{AnyPoolOptions, AnyTypeInfo, AnyValueRef};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -277,11 +282,16 @@ impl Store {
             Some(path) => format!("sqlite://{path}?mode={sqlite_mode}"),
             None => target.url.clone(),
         };
-        let options = AnyPoolOptions::new().max_connections(match target.backend {
-            // One writer at a time either way; readers run beside it in WAL mode.
-            Backend::Sqlite => 8,
-            Backend::Postgres => 16,
-        });
+        let options = AnyPoolOptions::new()
+            .max_connections(match target.backend {
+                // One writer at a time either way; readers run beside it in WAL mode.
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            // A ping before every statement doubled the round trips of every request. A
+            // connection that died meanwhile fails the one statement that finds it, and the
+            // pool replaces it.
+            .test_before_acquire(false);
         let options = if target.backend == Backend::Sqlite {
             options.after_connect(|conn, _meta| {
                 Box::pin(async move {
@@ -474,7 +484,7 @@ macro_rules! text_column {
     )*};
 }
 
-text_column!(Role, UserStatus, Scope, EndReason, Via);
+text_column!(Role, UserStatus, Scope, EndReason, Via, RequestStatus);
 
 #[cfg(test)]
 mod tests {

@@ -83,7 +83,13 @@ pub(super) fn is_news(kind: EventKind) -> bool {
         | EventKind::UserDeleted
         | EventKind::PasswordChanged
         | EventKind::PasswordResetIssued
-        | EventKind::SignedOutEverywhere => true,
+        | EventKind::SignedOutEverywhere
+        // The member's inbox and the administrator's user list show each step at once.
+        | EventKind::AccessRequested
+        | EventKind::AccessApproved
+        | EventKind::AccessDenied
+        | EventKind::AccessRequestExpired
+        | EventKind::AccessRequestWithdrawn => true,
         EventKind::Action
         | EventKind::SignIn
         | EventKind::SignInFailed

@@ -1,5 +1,9 @@
 //! `sign_in_sessions` and `failed_attempts`: who is signed in, and how often someone guessed.
 
+use super::impersonation_sessions::{
+    LiveFacts, LiveSessionRow, APPROVAL_COLUMNS, LIVE_FACTS_COLUMNS, LIVE_FACTS_JOINS,
+    SESSION_COLUMNS,
+};
 use super::{Store, StoreError, Tx};
 use crate::model::UserSummary;
 use crate::ssr::action_record::ActingRequest;
@@ -8,7 +12,7 @@ use crate::ssr::credentials;
 use crate::ssr::impersonation_state::Trigger;
 use crate::ssr::sign_in_limits::{Bucket, BucketUse, LimitReached};
 use serde_json::json;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, FromRow, Row};
 
 /// A user as sign-in needs them, password hash included. Never leaves the server.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -338,6 +342,37 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// `sign_in_record`, and the impersonation session it acts in with the facts a request
+    /// re-checks it on, in one statement: every request an acting administrator makes asks
+    /// both. The session is `None` when the sign-in acts in none.
+    pub async fn sign_in_at(
+        &self,
+        token_digest: &str,
+        now: i64,
+    ) -> Result<Option<(SignInRecord, Option<LiveSessionRow>)>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT me.id, me.name, me.email, me.role, me.status, si.token_digest, si.created_at, \
+             si.last_seen_at, si.impersonation_id, {SESSION_COLUMNS}, {LIVE_FACTS_COLUMNS}, \
+             {APPROVAL_COLUMNS} \
+             FROM sign_in_sessions si JOIN users me ON me.id = si.user_id \
+             LEFT JOIN impersonation_sessions s ON s.id = si.impersonation_id {LIVE_FACTS_JOINS} \
+             WHERE si.token_digest = $1 OR (si.previous_digest = $1 AND si.previous_until > $2) \
+             ORDER BY si.token_digest = $1 DESC LIMIT 1"
+        ))
+        .bind(token_digest)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let record = SignInRecord::from_row(&row)?;
+        let session_id: Option<i64> = row.try_get("session_id")?;
+        let live = match session_id {
+            Some(_) => Some(LiveSessionRow::from(LiveFacts::from_row(&row)?)),
+            None => None,
+        };
+        Ok(Some((record, live)))
     }
 
     pub async fn touch_sign_in(&self, token_digest: &str, now: i64) -> Result<(), StoreError> {

@@ -40,6 +40,7 @@ struct ListedUser {
     #[sqlx(flatten)]
     user: UserSummary,
     consent_scope: Option<Scope>,
+    consent_sections: Option<String>,
     consent_expires_at: Option<i64>,
     held_by: Option<String>,
 }
@@ -49,12 +50,19 @@ impl From<ListedUser> for UserRow {
         let consent = row
             .consent_scope
             .zip(row.consent_expires_at)
-            .map(|(scope, expires_at)| ActiveConsent { scope, expires_at });
+            .map(|(scope, expires_at)| ActiveConsent {
+                scope,
+                sections: super::consents::stored_sections(
+                    row.consent_sections.as_deref().unwrap_or_default(),
+                ),
+                expires_at,
+            });
         UserRow {
             user: row.user,
             consent,
             held_by: row.held_by,
             start_refused: None,
+            request: None,
         }
     }
 }
@@ -174,7 +182,7 @@ impl Store {
         let page = page.clamp(1, page_count);
         let rows: Vec<ListedUser> = sqlx::query_as(&format!(
             "SELECT u.id, u.name, u.email, u.role, u.status, c.scope AS consent_scope, \
-             c.expires_at AS consent_expires_at, \
+             c.sections AS consent_sections, c.expires_at AS consent_expires_at, \
              (SELECT a.name FROM impersonation_sessions s JOIN users a ON a.id = s.actor_id \
               WHERE s.target_id = u.id AND {live}) AS held_by \
              FROM users u LEFT JOIN consents c ON c.user_id = u.id AND c.expires_at > $4 \
