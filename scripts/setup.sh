@@ -22,6 +22,8 @@ if [ "$purpose" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   # The deployment example is tested for real behind Debian's nginx.
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  # The README's receipt check is run as written, in Python (server/tests/integration/receipts.rs).
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
 fi
 if [ "$purpose" = bench ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)

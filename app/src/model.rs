@@ -675,6 +675,22 @@ pub struct AuditEntry {
     /// The event's detail as stored: JSON text.
     pub detail: String,
     pub hash: String,
+    /// The event in plain words (`Viewed Projects`): text, never markup. Written by the views
+    /// that show it; empty in the exports, which carry the raw fields only.
+    pub sentence: String,
+}
+
+/// One line of a session's log in plain words: what was done, and the events it stands for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub sentence: String,
+    pub at_ms: i64,
+    /// Every event of the line, in the order they happened: the one it is named after first,
+    /// with the request that asked for a change beside the change, and the requests a page
+    /// made by itself (folded under its view).
+    pub events: Vec<AuditEntry>,
+    /// How many of `events` are requests the page made by itself.
+    pub folded: usize,
 }
 
 /// A field name as forms and server functions write them (`name`, `filter[subject]`,
@@ -739,6 +755,11 @@ pub const AUDIT_EVENT_KINDS: [&str; 31] = [
     "access_request_expired",
     "access_request_withdrawn",
 ];
+
+/// Where the member downloads the receipt of one of their ended sessions (SPEC.md §5).
+pub fn receipt_path(session_id: i64) -> String {
+    format!("/settings/impersonation/sessions/{session_id}/receipt.json")
+}
 
 /// How many events of one session's log are shown at a time, oldest first.
 pub const SESSION_EVENTS_PER_PAGE: usize = 200;

@@ -1,6 +1,6 @@
 //! Property tests of SPEC.md §5's redaction and of the exports: whatever a request carries,
-//! no secret's bytes reach a stored event, a CSV line or a JSON export, and no value can
-//! forge or bloat a line of the CSV.
+//! no secret's bytes reach a stored event, a CSV line, a JSON export or the event's sentence,
+//! and no value can forge or bloat a line of the CSV or the sentence.
 
 #![cfg(feature = "ssr")]
 
@@ -9,6 +9,7 @@ use app::ssr::action_record::request_arguments;
 use app::ssr::audit::{EventKind, NewEvent, StoredEvent};
 use app::ssr::audit_export::{csv_line, json_entry, MAX_CSV_FIELD_CHARS};
 use app::ssr::hash_chain::GENESIS_HASH;
+use app::ssr::plain_words::{sentence, EventFacts};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -138,6 +139,12 @@ fn entry_of(event: &StoredEvent, actor: &str) -> AuditEntry {
         status: event.status,
         detail: event.detail.clone(),
         hash: event.hash.clone(),
+        sentence: sentence(EventFacts {
+            kind: &event.kind,
+            path: event.path.as_deref(),
+            status: event.status,
+            detail: &event.detail,
+        }),
     }
 }
 
@@ -158,7 +165,14 @@ fn check_outputs(
         );
         prop_assert!(!line.contains(marker.as_str()), "csv: {line}");
         prop_assert!(!json.contains(marker.as_str()), "json: {json}");
+        prop_assert!(
+            !entry.sentence.contains(marker.as_str()),
+            "sentence: {}",
+            entry.sentence
+        );
     }
+    // A sentence is one line, whatever it quotes.
+    prop_assert!(!entry.sentence.chars().any(char::is_control));
     // One event, one physical line, of bounded length.
     prop_assert_eq!(line.matches('\n').count(), 1);
     prop_assert!(line.ends_with('\n'));

@@ -34,7 +34,7 @@ test("after an admin acted on a project, the member sees the session, its action
   await expect(session).toContainText("exited");
   await session.getByRole("button", { name: "Show audit log" }).click();
   const log = sessions.getByRole("list", { name: "Audit log of this session" });
-  await expect(log).toContainText("project renamed");
+  await expect(log).toContainText("Renamed project “Mia's orchard” to “Mia's apple orchard”");
   await expect(log).toContainText("Mia's apple orchard");
   await expect(log).toContainText("POST /api/rename_project → 200");
   await expect(log).toContainText("GET /projects → 200");
@@ -133,7 +133,7 @@ test("an admin searches the activity log by subject and pages back", async ({ br
   await expect(page).toHaveURL(/subject=mia%40example.com/);
   const rows = page.getByRole("table").getByRole("row");
   await expect(rows.nth(1)).toContainText("Mia Member <mia@example.com>");
-  await expect(rows.nth(1)).toContainText("project renamed");
+  await expect(rows.nth(1)).toContainText("Renamed project");
   await expect(rows.nth(1)).toContainText("Ada Admin <ada@example.com>");
   await expect(rows.nth(1)).toContainText("Mia's apple orchard");
   for (const row of await rows.all()) {

@@ -6,11 +6,12 @@ use app::model::ActivityFilter;
 use app::ssr::activity_filter::event_query;
 use app::ssr::audit_export::{csv_line, json_entry, CSV_HEADER};
 use app::ssr::authentication::SignedIn;
+use app::ssr::receipt;
 use app::ssr::store::{EventQuery, Store};
-use app::ssr::{as_member, as_staff, in_own_account, signed_in_as, AppState};
+use app::ssr::{as_member, as_staff, in_own_account, now_ms, signed_in_as, AppState};
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{self, Stream, StreamExt};
 use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -64,6 +65,44 @@ fn member_export(state: AppState, person: Option<Extension<SignedIn>>, format: F
         }
     });
     download(batches, format, "actas-audit-log")
+}
+
+/// The receipt of one of the member's own ended sessions (SPEC.md §5). Refused to an
+/// administrator acting as the member (SPEC.md §3), for a session on anyone else's account,
+/// and for a session still going on.
+pub async fn member_receipt(
+    State(state): State<AppState>,
+    person: Option<Extension<SignedIn>>,
+    Path(session_id): Path<String>,
+) -> Response {
+    let member = match signed_in_as(person.as_deref())
+        .and_then(in_own_account)
+        .and_then(as_member)
+    {
+        Ok(member) => member,
+        Err(error) => return refused(error),
+    };
+    let Ok(session_id) = session_id.parse::<i64>() else {
+        return refused(AppError::Invalid("There is no such receipt.".into()));
+    };
+    match receipt::download(&state.store, member.user.id, session_id, now_ms()).await {
+        Ok(receipt) => {
+            let body = serde_json::to_string_pretty(&receipt).unwrap_or_default() + "\n";
+            (
+                [
+                    (CONTENT_TYPE, "application/json".to_string()),
+                    (
+                        CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"actas-session-{session_id}-receipt.json\""),
+                    ),
+                    (CACHE_CONTROL, "no-store".to_string()),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        Err(error) => refused(error.into()),
+    }
 }
 
 /// The activity log under the filters given in the query string, newest first.

@@ -7,7 +7,8 @@ pub mod middleware;
 
 use app::model::Role;
 use app::ssr::credentials::{hash_password, new_password};
-use app::ssr::hash_chain::ChainAnchor;
+use app::ssr::hash_chain::{BrokenLink, ChainAnchor};
+use app::ssr::receipt::{self, ReceiptError};
 use app::ssr::sign_in_limits::SignInLifetime;
 use app::ssr::store::{NewUser, Store, StoreError, VerifyError};
 use app::ssr::{now_ms, AppState, Settings};
@@ -153,6 +154,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/settings/impersonation/audit-log.json",
             axum::routing::get(downloads::member_json),
+        )
+        .route(
+            "/settings/impersonation/sessions/{session_id}/receipt.json",
+            axum::routing::get(downloads::member_receipt),
         )
         .route(
             "/admin/activity/export.csv",
@@ -324,6 +329,38 @@ pub async fn verify_audit(
     store.verify_audit_chain(anchor).await
 }
 
+/// Why `actas verify-receipt` does not vouch for a receipt.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptCheckError {
+    #[error("{0}")]
+    Receipt(#[from] ReceiptError),
+    #[error("the audit log itself is broken: {0}")]
+    Chain(BrokenLink),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// `actas verify-receipt FILE`: the receipt on its own (every hash recomputes, the events
+/// link), then against the log (every event there byte for byte, the log not cut back
+/// below the receipt's head, and that head still in the chain), then the whole chain, held to
+/// the receipt's head. `Ok` is the number of the session's events checked.
+pub async fn verify_receipt(database_url: &str, text: &str) -> Result<usize, ReceiptCheckError> {
+    let receipt = receipt::parse(text)?;
+    receipt::check_links(&receipt)?;
+    let store = Store::open_existing(database_url).await?;
+    let log = receipt::log_view(&store, &receipt).await?;
+    receipt::compare(&receipt, &log)?;
+    let anchor = ChainAnchor {
+        seq: receipt.chain_head.seq,
+        hash: receipt.chain_head.hash.clone(),
+    };
+    match store.verify_audit_chain(Some(anchor)).await {
+        Ok(_) => Ok(receipt.events.len()),
+        Err(VerifyError::Broken(link)) => Err(ReceiptCheckError::Chain(link)),
+        Err(VerifyError::Store(error)) => Err(error.into()),
+    }
+}
+
 /// `actas create-owner`: an owner account, created by the system (no one signed in), and
 /// the full address of its one-time `Set password` link.
 pub async fn create_owner(
@@ -359,5 +396,36 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every route the server answers itself (beside the pages and server functions, which
+    /// `app`'s own test walks) has words in the member's log: read from this file's source,
+    /// so a route added without them fails here.
+    #[test]
+    fn every_route_of_the_router_has_plain_words() {
+        let source = include_str!("lib.rs");
+        let source = &source[..source.find("#[cfg(test)]").expect("this module")];
+        let mut paths = Vec::new();
+        for (at, _) in source.match_indices(".route(") {
+            let rest = &source[at..];
+            let open = rest.find('"').expect("a path") + 1;
+            let close = rest[open..].find('"').expect("its end") + open;
+            // `{session_id}` and the like stand for a number.
+            let path: Vec<&str> = rest[open..close]
+                .split('/')
+                .map(|part| if part.starts_with('{') { "1" } else { part })
+                .collect();
+            paths.push(path.join("/"));
+        }
+        assert!(paths.len() >= 7, "found only {paths:?}");
+        for path in &paths {
+            assert!(
+                app::ssr::plain_words::request(path).is_some(),
+                "no words in plain_words::request for the route {path}"
+            );
+        }
     }
 }

@@ -4,7 +4,7 @@ use app::ssr::hash_chain::ChainAnchor;
 use app::ssr::store::VerifyError;
 use clap::{Parser, Subcommand};
 use server::config::Config;
-use server::{create_owner, migrate, verify_audit, Server};
+use server::{create_owner, migrate, verify_audit, verify_receipt, ReceiptCheckError, Server};
 use std::process::ExitCode;
 
 /// Actas: consent-based "act as this user" for support teams. Settings come from the
@@ -37,6 +37,13 @@ enum Command {
         /// A head printed by an earlier run, SEQ:HASH.
         #[arg(long, value_name = "SEQ:HASH", value_parser = ChainAnchor::parse)]
         anchor: Option<ChainAnchor>,
+    },
+    /// Check a session's receipt (downloaded with `Download receipt`) against the audit log;
+    /// exit status 1 names the first event that differs, a receipt that does not link, or a
+    /// log cut back below the receipt's chain head.
+    VerifyReceipt {
+        /// The receipt, a JSON file.
+        file: std::path::PathBuf,
     },
     /// Create the database if needed and apply its migrations, then exit.
     Migrate,
@@ -74,6 +81,7 @@ async fn main() -> ExitCode {
             }
         },
         Command::VerifyAudit { anchor } => verify(&config, anchor).await,
+        Command::VerifyReceipt { file } => check_receipt(&config, &file).await,
         Command::Migrate => match migrate(&config).await {
             Ok(()) => {
                 println!("migrations applied");
@@ -101,6 +109,30 @@ async fn verify(config: &Config, anchor: Option<ChainAnchor>) -> ExitCode {
         Err(error) => {
             eprintln!("actas: {error}");
             ExitCode::from(2)
+        }
+    }
+}
+
+async fn check_receipt(config: &Config, file: &std::path::Path) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("actas: cannot read {}: {error}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    match verify_receipt(&config.database_url, &text).await {
+        Ok(events) => {
+            println!("receipt holds: its {events} events are in the audit log as they were, and the chain is intact");
+            ExitCode::SUCCESS
+        }
+        Err(ReceiptCheckError::Store(error)) => {
+            eprintln!("actas: {error}");
+            ExitCode::from(2)
+        }
+        Err(error) => {
+            println!("receipt does not hold: {error}");
+            ExitCode::from(1)
         }
     }
 }

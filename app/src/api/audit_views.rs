@@ -2,13 +2,15 @@
 //! activity log. Thin: who may ask, parse, call the store, map the refusal.
 
 use crate::error::AppError;
-use crate::model::{ActivityFilter, AuditEntry, Page, SessionEntry};
+use crate::model::{ActivityFilter, AuditEntry, LogLine, Page, SessionEntry};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::model::{EVENTS_PER_PAGE, SESSIONS_PER_PAGE, SESSION_EVENTS_PER_PAGE};
 #[cfg(feature = "ssr")]
 use crate::ssr::activity_filter::{event_query, parse_cursor};
+#[cfg(feature = "ssr")]
+use crate::ssr::plain_words::in_words;
 #[cfg(feature = "ssr")]
 use crate::ssr::{app_state, now_ms, signed_in_member, signed_in_staff};
 
@@ -29,13 +31,14 @@ pub async fn session_history(before: Option<String>) -> Result<Page<SessionEntry
 }
 
 /// A page of the events of one session on the member's own account, oldest first, after
-/// the event `after` when given.
+/// the event `after` when given, in plain words: the requests a page made by itself folded
+/// under its view (`next` is the last event's sequence number, not a line's).
 #[server(endpoint = "session_audit_log")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn session_audit_log(
     session_id: i64,
     after: Option<i64>,
-) -> Result<Page<AuditEntry>, AppError> {
+) -> Result<Page<LogLine>, AppError> {
     let member = signed_in_member()?;
     let rows = app_state()?
         .store
@@ -46,9 +49,12 @@ pub async fn session_audit_log(
             SESSION_EVENTS_PER_PAGE + 1,
         )
         .await?;
-    Ok(Page::from_rows(rows, SESSION_EVENTS_PER_PAGE, |event| {
-        event.seq
-    }))
+    let page = Page::from_rows(rows, SESSION_EVENTS_PER_PAGE, |event| event.seq);
+    let events = page.items.into_iter().map(in_words).collect();
+    Ok(Page {
+        items: crate::ssr::session_log::fold(events),
+        next: page.next,
+    })
 }
 
 /// A page of the global activity log, newest first, older than the event `before` (a
@@ -64,5 +70,6 @@ pub async fn activity_log(
     let store = app_state()?.store;
     let query = event_query(&store, &filter, before).await?;
     let rows = store.events(&query, EVENTS_PER_PAGE as i64 + 1).await?;
+    let rows = rows.into_iter().map(in_words).collect();
     Ok(Page::from_rows(rows, EVENTS_PER_PAGE, |event| event.seq))
 }

@@ -81,6 +81,14 @@ fn filter_query(filter: &ActivityFilter) -> String {
     .join("&")
 }
 
+/// An event's kind and request as stored: `action · POST /api/rename_project → 200`.
+fn raw_fields(event: &AuditEntry) -> String {
+    match (&event.method, &event.path, event.status) {
+        (Some(_), Some(_), Some(_)) => format!("{} · {}", event.kind, describe_event(event)),
+        _ => event.kind.clone(),
+    }
+}
+
 #[component]
 fn ActivityTable(page: Page<AuditEntry>, filter: ActivityFilter, newest: bool) -> impl IntoView {
     let filters = filter_query(&filter);
@@ -104,10 +112,18 @@ fn ActivityTable(page: Page<AuditEntry>, filter: ActivityFilter, newest: bool) -
             view! {
                 <tr>
                     <td class="when">{format_utc(event.at_ms)}</td>
-                    <td class="wrap" data-label="Event">{describe_event(&event)}</td>
+                    <td class="wrap" data-label="Event">{event.sentence.clone()}</td>
                     <td class="wrap" data-label="Actor">{event.actor.clone().unwrap_or_else(|| "—".into())}</td>
                     <td class="wrap" data-label="Subject">{event.subject.clone().unwrap_or_else(|| "—".into())}</td>
-                    <td class="wrap" data-label="Details"><span class="detail">{describe_detail(&event.detail)}</span></td>
+                    <td class="wrap" data-label="Details">
+                        // The raw fields, as recorded: the sentence is only ever a reading of them.
+                        <details>
+                            <summary>"Details"</summary>
+                            <code>{raw_fields(&event)}</code>
+                            " "
+                            <span class="detail">{describe_detail(&event.detail)}</span>
+                        </details>
+                    </td>
                 </tr>
             }
         })

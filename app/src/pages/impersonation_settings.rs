@@ -10,7 +10,7 @@ use crate::components::{
 use crate::error::AppError;
 use crate::model::NOT_WHILE_ACTING;
 use crate::model::{
-    format_duration, format_utc, ActiveConsent, AuditEntry, Page, Scope, SessionEntry,
+    format_duration, format_utc, receipt_path, ActiveConsent, LogLine, Page, Scope, SessionEntry,
 };
 use crate::use_session;
 use leptos::prelude::*;
@@ -147,6 +147,17 @@ fn SessionRow(session: SessionEntry) -> impl IntoView {
                     >
                         {move || if open.get() { "Hide audit log" } else { "Show audit log" }}
                     </button>
+                    // A receipt is of a finished record: an ongoing session has none yet.
+                    {(!ongoing).then(|| view! {
+                        <a
+                            class="receipt"
+                            href=receipt_path(id)
+                            download
+                            aria-describedby=start_id.clone()
+                        >
+                            "Download receipt"
+                        </a>
+                    })}
                 </td>
             </tr>
             <tr id=log_id.clone() hidden=move || !open.get()>
@@ -162,17 +173,19 @@ fn SessionRow(session: SessionEntry) -> impl IntoView {
     .into_any()
 }
 
-/// What was done in a session, oldest first: a page of events, and `Show more` for the next
-/// until every one is listed. Rendered in the browser only, once the member opens it.
+/// What was done in a session, oldest first, in plain words: a page of events, and `Show
+/// more` for the next until every one is listed. The requests a page made by itself are
+/// folded under its view, counted; `Details` shows every event of a line as recorded.
+/// Rendered in the browser only, once the member opens it.
 #[component]
 fn SessionLog(session_id: i64) -> impl IntoView {
-    let events = RwSignal::new(Vec::<AuditEntry>::new());
+    let lines = RwSignal::new(Vec::<LogLine>::new());
     let next = RwSignal::new(None::<i64>);
     let load = Action::new_unsync(move |after: &Option<i64>| session_audit_log(session_id, *after));
     load.dispatch(None);
     Effect::new(move |_| {
         if let Some(Ok(page)) = load.value().get() {
-            events.update(|events| events.extend(page.items));
+            lines.update(|lines| lines.extend(page.items));
             next.set(page.next);
         }
     });
@@ -185,14 +198,8 @@ fn SessionLog(session_id: i64) -> impl IntoView {
     let loading = load.pending();
     view! {
         <ol class="event-log" aria-label="Audit log of this session" aria-busy=move || loading.get().to_string()>
-            <For each=move || events.get() key=|event| event.seq let(event)>
-                <li>
-                    <time>{format_utc(event.at_ms)}</time>
-                    " "
-                    <strong>{describe_event(&event)}</strong>
-                    " "
-                    <span class="detail">{describe_detail(&event.detail)}</span>
-                </li>
+            <For each=move || lines.get() key=|line| line.events.first().map_or(0, |event| event.seq) let(line)>
+                <LogLineItem line/>
             </For>
         </ol>
         <ErrorNote message=Signal::derive(error)/>
@@ -209,6 +216,43 @@ fn SessionLog(session_id: i64) -> impl IntoView {
         })}
     }
     .into_any()
+}
+
+/// One line of a session's log: the sentence (a text node: nothing in it is markup), how many
+/// requests are folded under it, and every event as recorded under `Details`.
+#[component]
+fn LogLineItem(line: LogLine) -> impl IntoView {
+    let folded = match line.folded {
+        0 => None,
+        1 => Some(" · and 1 request the page made by itself".to_string()),
+        n => Some(format!(" · and {n} requests the page made by itself")),
+    };
+    let raw = line
+        .events
+        .iter()
+        .map(|event| {
+            let detail = describe_detail(&event.detail);
+            view! {
+                <li>
+                    <code>{describe_event(event)}</code>
+                    " "
+                    <span class="detail">{detail}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <li>
+            <time>{format_utc(line.at_ms)}</time>
+            " "
+            <strong>{line.sentence}</strong>
+            {folded.map(|words| view! { <span class="muted">{words}</span> })}
+            <details>
+                <summary>"Details"</summary>
+                <ul class="raw-events">{raw}</ul>
+            </details>
+        </li>
+    }
 }
 
 #[component]

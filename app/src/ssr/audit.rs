@@ -224,16 +224,22 @@ impl StoredEvent {
 
     /// `SHA-256(prev_hash ‖ canonical encoding)`, with `prev_hash` as its 32 raw bytes.
     pub fn compute_hash(&self) -> String {
-        let mut hasher = Sha256::new();
-        match hex::decode(&self.prev_hash) {
-            Ok(bytes) => hasher.update(bytes),
-            // A mangled prev_hash still hashes (as text) so the verifier reports a mismatch
-            // rather than failing to run.
-            Err(_) => hasher.update(self.prev_hash.as_bytes()),
-        }
-        hasher.update(self.canonical_encoding().as_bytes());
-        hex::encode(hasher.finalize())
+        chain_hash(&self.prev_hash, &self.canonical_encoding())
     }
+}
+
+/// `SHA-256(prev_hash ‖ canonical)`: `prev_hash` as the 32 raw bytes its hex stands for, the
+/// canonical encoding as UTF-8; lowercase hex. Receipts are checked with it too.
+pub fn chain_hash(prev_hash: &str, canonical: &str) -> String {
+    let mut hasher = Sha256::new();
+    match hex::decode(prev_hash) {
+        Ok(bytes) => hasher.update(bytes),
+        // A mangled prev_hash still hashes (as text) so the verifier reports a mismatch
+        // rather than failing to run.
+        Err(_) => hasher.update(prev_hash.as_bytes()),
+    }
+    hasher.update(canonical.as_bytes());
+    hex::encode(hasher.finalize())
 }
 
 /// The longest detail stored, in characters of its JSON text. Each string is capped already;

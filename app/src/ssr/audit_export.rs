@@ -134,6 +134,7 @@ mod tests {
             status: Some(200),
             detail: detail.into(),
             hash: "ab".into(),
+            sentence: String::new(),
         }
     }
 

@@ -165,7 +165,12 @@ pub async fn sign_in(
     let event = NewEvent::new(EventKind::SignIn)
         .actor(user.id)
         .subject(user.id)
-        .detail(json!({"address": attempt.address.map(|a| a.to_string())}));
+        // The browser in a few words (`Firefox on Linux`), never the whole User-Agent: the
+        // member's log says where they signed in from without keeping a fingerprint.
+        .detail(json!({
+            "address": attempt.address.map(|a| a.to_string()),
+            "browser": super::own_credentials::browser_summary(attempt.user_agent),
+        }));
     let digest = credentials::token_digest(&token);
     let address = attempt.address.map(|a| a.to_string()).unwrap_or_default();
     let sign_in = store::NewSignIn {

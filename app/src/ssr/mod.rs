@@ -35,7 +35,10 @@ pub mod own_credentials;
 pub mod owner_rules;
 pub mod password_policy;
 pub mod people;
+pub mod plain_words;
+pub mod receipt;
 pub mod redaction;
+pub mod session_log;
 pub mod sign_in_limits;
 pub mod store;
 

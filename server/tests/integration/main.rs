@@ -18,5 +18,6 @@ mod operations;
 mod oversight;
 mod people;
 mod proxies;
+mod receipts;
 mod requests;
 mod statements;

@@ -17,6 +17,13 @@ pub(super) struct Head {
     last_at_ms: i64,
 }
 
+/// A point of the chain: an event's sequence number and hash (or the head's).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+pub struct ChainPoint {
+    pub seq: i64,
+    pub hash: String,
+}
+
 /// Why a walk of the chain did not vouch for it.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -154,6 +161,49 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// The events of one session on the member's account, oldest first, with the chain head
+    /// they are part of (read first: events appended meanwhile come after it, and are left
+    /// for a later receipt).
+    pub async fn session_chain(
+        &self,
+        member_id: i64,
+        session_id: i64,
+    ) -> Result<(Vec<StoredEvent>, ChainPoint), StoreError> {
+        let head: ChainPoint = sqlx::query_as(
+            "SELECT last_seq AS seq, last_hash AS hash FROM audit_head WHERE id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let events = sqlx::query_as::<_, StoredEvent>(
+            "SELECT * FROM audit_events WHERE impersonation_id = $1 AND subject_id = $2 AND seq <= $3 ORDER BY seq",
+        )
+        .bind(session_id)
+        .bind(member_id)
+        .bind(head.seq)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((events, head))
+    }
+
+    /// The event stored under `seq`, if any.
+    pub async fn event_at(&self, seq: i64) -> Result<Option<StoredEvent>, StoreError> {
+        Ok(
+            sqlx::query_as::<_, StoredEvent>("SELECT * FROM audit_events WHERE seq = $1")
+                .bind(seq)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// The highest sequence number stored, 0 for an empty log.
+    pub async fn last_stored_seq(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_events")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Walks the whole chain, a batch at a time, held to `anchor` when given. `Ok` is the

@@ -39,7 +39,7 @@ pub use access_requests::{
     AnswerError, InboxEventRow, RequestError, UnreadEventRow, WithdrawError,
 };
 pub use account_changes::Deleter;
-pub use audit_log::VerifyError;
+pub use audit_log::{ChainPoint, VerifyError};
 pub use history::{EventQuery, UserMatch};
 pub use impersonation_sessions::{
     ActorFacts, LiveSessionRow, SessionHolder, SessionRecord, StartAttempt, StartFacts,

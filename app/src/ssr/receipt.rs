@@ -1,0 +1,467 @@
+//! A session's receipt (SPEC.md §5): what a member keeps of an ended session so they can
+//! check, without trusting us, that its record was not changed later.
+//!
+//! It holds each event of the session as the chain hashed it (its sequence number, the hash
+//! before it, its canonical encoding and its hash) and the chain head at the time of download.
+//! Anyone can recompute each hash from the receipt alone (the README shows how, in Python);
+//! `actas verify-receipt` also holds it against the log, which must still contain every event
+//! byte for byte and the head it was downloaded at.
+
+use super::audit::{chain_hash, StoredEvent};
+use super::audit_export::export_time;
+use super::plain_words::{sentence, EventFacts};
+use super::store::{ChainPoint, Store, StoreError};
+use crate::error::AppError;
+use crate::model::SessionEntry;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What the `receipt` field says, so a file is recognised for what it is.
+pub const RECEIPT_NAME: &str = "Actas session receipt";
+pub const RECEIPT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub receipt: String,
+    pub version: u32,
+    /// For the reader; not part of any hash.
+    pub session: ReceiptSession,
+    pub downloaded_at: String,
+    /// The hash of the event just before the session's first: where its part of the chain
+    /// hangs from.
+    pub hash_before_first: String,
+    pub events: Vec<ReceiptEvent>,
+    /// The chain head at download: the last event of the whole log then, and its hash.
+    pub chain_head: ChainPoint,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptSession {
+    pub id: i64,
+    pub impersonator: String,
+    pub reason: String,
+    pub scope: String,
+    pub started_at: String,
+    pub ended_at: String,
+    pub end_reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptEvent {
+    pub seq: i64,
+    /// For the reader; not part of any hash (the time is in the canonical encoding).
+    pub time_utc: String,
+    /// For the reader; not part of any hash.
+    pub sentence: String,
+    pub prev_hash: String,
+    /// The event exactly as it was hashed.
+    pub canonical: String,
+    pub hash: String,
+}
+
+/// Why a member gets no receipt.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    /// No such session on their account (another member's looks the same: not theirs to see).
+    #[error("there is no session {0} on this account")]
+    NotTheirs(i64),
+    #[error("the session is still going on")]
+    Ongoing,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DownloadError> for AppError {
+    fn from(error: DownloadError) -> AppError {
+        match error {
+            DownloadError::NotTheirs(_) => AppError::Forbidden(
+                "This session is not one on your account, so it has no receipt for you.".into(),
+            ),
+            DownloadError::Ongoing => AppError::Invalid(
+                "This session is still going on. Its receipt can be downloaded once it has ended."
+                    .into(),
+            ),
+            DownloadError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// The receipt of one of the member's ended sessions.
+#[cfg_attr(feature = "ssr", tracing::instrument(skip(store)))]
+pub async fn download(
+    store: &Store,
+    member_id: i64,
+    session_id: i64,
+    now: i64,
+) -> Result<Receipt, DownloadError> {
+    let session = store
+        .member_session(member_id, session_id, now)
+        .await?
+        .ok_or(DownloadError::NotTheirs(session_id))?;
+    if session.end_reason.is_none() {
+        return Err(DownloadError::Ongoing);
+    }
+    let (events, head) = store.session_chain(member_id, session_id).await?;
+    Ok(build(&session, &events, head, now))
+}
+
+/// A receipt of `events` (the session's, oldest first) against the chain head `head`.
+pub fn build(
+    session: &SessionEntry,
+    events: &[StoredEvent],
+    head: ChainPoint,
+    now: i64,
+) -> Receipt {
+    Receipt {
+        receipt: RECEIPT_NAME.into(),
+        version: RECEIPT_VERSION,
+        session: ReceiptSession {
+            id: session.id,
+            impersonator: format!("{} <{}>", session.admin_name, session.admin_email),
+            reason: session.reason.clone(),
+            scope: session.scope.label().into(),
+            started_at: export_time(session.started_at),
+            ended_at: session.ended_at.map(export_time).unwrap_or_default(),
+            end_reason: session.end_reason.clone().unwrap_or_default(),
+        },
+        downloaded_at: export_time(now),
+        hash_before_first: events
+            .first()
+            .map(|event| event.prev_hash.clone())
+            .unwrap_or_default(),
+        events: events
+            .iter()
+            .map(|event| ReceiptEvent {
+                seq: event.seq,
+                time_utc: export_time(event.at_ms),
+                sentence: sentence(EventFacts {
+                    kind: &event.kind,
+                    path: event.path.as_deref(),
+                    status: event.status,
+                    detail: &event.detail,
+                }),
+                prev_hash: event.prev_hash.clone(),
+                canonical: event.canonical_encoding(),
+                hash: event.hash.clone(),
+            })
+            .collect(),
+        chain_head: head,
+    }
+}
+
+/// Why a receipt does not hold, named at the first place it fails.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptError {
+    #[error("this is not an Actas session receipt: {0}")]
+    NotAReceipt(String),
+    #[error("the receipt itself does not hold at event {seq}: {why}")]
+    DoesNotLink { seq: i64, why: &'static str },
+    #[error(
+        "the log was cut back: it ends at event {log_end}, before event {head_seq}, the chain head this receipt was downloaded at"
+    )]
+    CutBack { head_seq: i64, log_end: i64 },
+    #[error("event {seq} of the receipt is missing from the log")]
+    Missing { seq: i64 },
+    #[error("event {seq} differs: the log holds another version of it than the receipt")]
+    Differs { seq: i64 },
+    #[error(
+        "event {seq}, the chain head this receipt was downloaded at, differs in the log: the log was rewritten up to it"
+    )]
+    HeadDiffers { seq: i64 },
+}
+
+/// Reads a receipt file.
+pub fn parse(text: &str) -> Result<Receipt, ReceiptError> {
+    let receipt: Receipt =
+        serde_json::from_str(text).map_err(|error| ReceiptError::NotAReceipt(error.to_string()))?;
+    if receipt.receipt != RECEIPT_NAME || receipt.version != RECEIPT_VERSION {
+        return Err(ReceiptError::NotAReceipt(format!(
+            "it says {:?}, version {}",
+            receipt.receipt, receipt.version
+        )));
+    }
+    Ok(receipt)
+}
+
+/// Checks the receipt on its own, as the README's script does: every hash recomputes from the
+/// hash before it and the canonical encoding, which is the event it claims to be; the events
+/// link where they follow each other in the chain; the head is not before the last event.
+pub fn check_links(receipt: &Receipt) -> Result<(), ReceiptError> {
+    let Some(first) = receipt.events.first() else {
+        return Err(ReceiptError::NotAReceipt("it holds no event".into()));
+    };
+    let broken = |seq, why| Err(ReceiptError::DoesNotLink { seq, why });
+    if first.prev_hash != receipt.hash_before_first {
+        return broken(first.seq, "it does not hang from the hash before the first");
+    }
+    let mut before: Option<&ReceiptEvent> = None;
+    for event in &receipt.events {
+        let fields: Option<Vec<Value>> = serde_json::from_str(&event.canonical).ok();
+        let Some(fields) = fields.filter(|fields| fields.len() == 10) else {
+            return broken(event.seq, "its canonical encoding is not an event");
+        };
+        if fields[0].as_i64() != Some(event.seq) {
+            return broken(
+                event.seq,
+                "its canonical encoding has another sequence number",
+            );
+        }
+        if fields[5].as_i64() != Some(receipt.session.id) {
+            return broken(event.seq, "it is not an event of this session");
+        }
+        if chain_hash(&event.prev_hash, &event.canonical) != event.hash {
+            return broken(event.seq, "its hash is not the hash of its content");
+        }
+        if let Some(before) = before {
+            if event.seq <= before.seq {
+                return broken(event.seq, "the events are out of order");
+            }
+            if event.seq == before.seq + 1 && event.prev_hash != before.hash {
+                return broken(event.seq, "it does not link to the event before it");
+            }
+        }
+        before = Some(event);
+    }
+    let last = before.expect("at least the first");
+    if receipt.chain_head.seq < last.seq
+        || (receipt.chain_head.seq == last.seq && receipt.chain_head.hash != last.hash)
+    {
+        return broken(
+            receipt.chain_head.seq,
+            "the chain head is not at or after the last event",
+        );
+    }
+    Ok(())
+}
+
+/// What the log holds where the receipt points: the stored event for each of the receipt's
+/// (in its order), the event at the receipt's head, and the highest sequence number stored.
+pub struct LogView {
+    pub events: Vec<Option<StoredEvent>>,
+    pub head: Option<StoredEvent>,
+    pub last_seq: i64,
+}
+
+/// Holds a receipt that links against the log, and names the first difference.
+pub fn compare(receipt: &Receipt, log: &LogView) -> Result<(), ReceiptError> {
+    if log.last_seq < receipt.chain_head.seq {
+        return Err(ReceiptError::CutBack {
+            head_seq: receipt.chain_head.seq,
+            log_end: log.last_seq,
+        });
+    }
+    for (kept, stored) in receipt.events.iter().zip(&log.events) {
+        let Some(stored) = stored else {
+            return Err(ReceiptError::Missing { seq: kept.seq });
+        };
+        if stored.canonical_encoding() != kept.canonical
+            || stored.prev_hash != kept.prev_hash
+            || stored.hash != kept.hash
+        {
+            return Err(ReceiptError::Differs { seq: kept.seq });
+        }
+    }
+    match &log.head {
+        Some(head) if head.hash == receipt.chain_head.hash => Ok(()),
+        Some(_) => Err(ReceiptError::HeadDiffers {
+            seq: receipt.chain_head.seq,
+        }),
+        None => Err(ReceiptError::CutBack {
+            head_seq: receipt.chain_head.seq,
+            log_end: log.last_seq,
+        }),
+    }
+}
+
+/// Reads what the log holds where the receipt points.
+pub async fn log_view(store: &Store, receipt: &Receipt) -> Result<LogView, StoreError> {
+    let mut events = Vec::with_capacity(receipt.events.len());
+    for event in &receipt.events {
+        events.push(store.event_at(event.seq).await?);
+    }
+    Ok(LogView {
+        events,
+        head: store.event_at(receipt.chain_head.seq).await?,
+        last_seq: store.last_stored_seq().await?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Scope;
+    use crate::ssr::audit::{EventKind, NewEvent};
+    use crate::ssr::hash_chain::GENESIS_HASH;
+    use serde_json::json;
+
+    /// A log of 8 events where events 2, 3, 5 and 6 are session 7's.
+    fn log() -> Vec<StoredEvent> {
+        let mut prev = GENESIS_HASH.to_string();
+        (1..=8)
+            .map(|seq| {
+                let mut event = NewEvent::new(EventKind::Action)
+                    .actor(1)
+                    .subject(2)
+                    .request("GET", "/projects", 200)
+                    .detail(json!({"arguments": {"n": seq}}));
+                if matches!(seq, 2 | 3 | 5 | 6) {
+                    event = event.session(7);
+                }
+                let event = event.seal(seq, 1_000 * seq, &prev);
+                prev = event.hash.clone();
+                event
+            })
+            .collect()
+    }
+
+    fn session() -> SessionEntry {
+        SessionEntry {
+            id: 7,
+            started_at: 0,
+            ended_at: Some(9_000),
+            duration_ms: 9_000,
+            admin_name: "Ada Admin".into(),
+            admin_email: "ada@example.com".into(),
+            reason: "TICKET-1 x".into(),
+            scope: Scope::FullAccess,
+            end_reason: Some("exited".into()),
+        }
+    }
+
+    fn receipt_of(log: &[StoredEvent], head_seq: i64) -> Receipt {
+        let events: Vec<StoredEvent> = log
+            .iter()
+            .filter(|event| event.impersonation_id == Some(7) && event.seq <= head_seq)
+            .cloned()
+            .collect();
+        let head = ChainPoint {
+            seq: head_seq,
+            hash: log[head_seq as usize - 1].hash.clone(),
+        };
+        build(&session(), &events, head, 10_000)
+    }
+
+    fn view(log: &[StoredEvent], receipt: &Receipt) -> LogView {
+        let at = |seq: i64| log.iter().find(|event| event.seq == seq).cloned();
+        LogView {
+            events: receipt.events.iter().map(|event| at(event.seq)).collect(),
+            head: at(receipt.chain_head.seq),
+            last_seq: log.last().map_or(0, |event| event.seq),
+        }
+    }
+
+    #[test]
+    fn a_fresh_receipt_links_and_matches_its_log() {
+        let log = log();
+        let receipt = receipt_of(&log, 7);
+        assert_eq!(receipt.hash_before_first, log[0].hash);
+        assert_eq!(
+            receipt.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [2, 3, 5, 6]
+        );
+        assert_eq!(receipt.events[0].sentence, "Viewed Projects");
+        check_links(&receipt).unwrap();
+        compare(&receipt, &view(&log, &receipt)).unwrap();
+        // Written out and read back, it is the same receipt.
+        let text = serde_json::to_string_pretty(&receipt).unwrap();
+        assert_eq!(parse(&text).unwrap(), receipt);
+    }
+
+    #[test]
+    fn a_receipt_altered_by_hand_does_not_link() {
+        let log = log();
+        let good = receipt_of(&log, 8);
+        let mut altered = good.clone();
+        altered.events[1].canonical = altered.events[1].canonical.replace("/projects", "/payout");
+        assert_eq!(
+            check_links(&altered),
+            Err(ReceiptError::DoesNotLink {
+                seq: 3,
+                why: "its hash is not the hash of its content"
+            })
+        );
+        // Rehashed, it holds on its own: only the log (`compare`) can tell it was changed.
+        altered.events[1].hash =
+            chain_hash(&altered.events[1].prev_hash, &altered.events[1].canonical);
+        assert!(check_links(&altered).is_ok());
+        assert_eq!(
+            compare(&altered, &view(&log, &altered)),
+            Err(ReceiptError::Differs { seq: 3 })
+        );
+        // Linked to anything but the event before it, it does not.
+        let mut altered = good.clone();
+        altered.events[1].prev_hash = "ab".repeat(32);
+        altered.events[1].hash =
+            chain_hash(&altered.events[1].prev_hash, &altered.events[1].canonical);
+        assert_eq!(
+            check_links(&altered),
+            Err(ReceiptError::DoesNotLink {
+                seq: 3,
+                why: "it does not link to the event before it"
+            })
+        );
+        let mut early_head = good.clone();
+        early_head.chain_head.seq = 5;
+        assert!(matches!(
+            check_links(&early_head),
+            Err(ReceiptError::DoesNotLink { seq: 5, .. })
+        ));
+        let mut other_session = good;
+        other_session.session.id = 8;
+        assert!(matches!(
+            check_links(&other_session),
+            Err(ReceiptError::DoesNotLink { seq: 2, .. })
+        ));
+        assert!(matches!(parse("{}"), Err(ReceiptError::NotAReceipt(_))));
+    }
+
+    #[test]
+    fn the_log_is_held_to_the_receipt() {
+        let log = log();
+        let receipt = receipt_of(&log, 7);
+
+        // An event of the session altered in the database, hashes recomputed or not.
+        let mut altered = log.clone();
+        altered[4].detail = json!({"arguments": {"n": 99}}).to_string();
+        assert_eq!(
+            compare(&receipt, &view(&altered, &receipt)),
+            Err(ReceiptError::Differs { seq: 5 })
+        );
+        for i in 4..altered.len() {
+            altered[i].prev_hash = altered[i - 1].hash.clone();
+            altered[i].hash = altered[i].compute_hash();
+        }
+        assert_eq!(
+            compare(&receipt, &view(&altered, &receipt)),
+            Err(ReceiptError::Differs { seq: 5 })
+        );
+
+        // Someone else's event between them rewritten: the head no longer matches.
+        let mut rewritten = log.clone();
+        rewritten[6].detail = "{}".into();
+        rewritten[6].hash = rewritten[6].compute_hash();
+        rewritten[7].prev_hash = rewritten[6].hash.clone();
+        rewritten[7].hash = rewritten[7].compute_hash();
+        assert_eq!(
+            compare(&receipt, &view(&rewritten, &receipt)),
+            Err(ReceiptError::HeadDiffers { seq: 7 })
+        );
+
+        // Cut back below the head.
+        assert_eq!(
+            compare(&receipt, &view(&log[..5], &receipt)),
+            Err(ReceiptError::CutBack {
+                head_seq: 7,
+                log_end: 5
+            })
+        );
+
+        // An event of the session deleted.
+        let mut deleted = log.clone();
+        deleted.remove(2);
+        assert_eq!(
+            compare(&receipt, &view(&deleted, &receipt)),
+            Err(ReceiptError::Missing { seq: 3 })
+        );
+    }
+}
