@@ -669,6 +669,26 @@ mod tests {
                 json!({"sign_ins_ended": 2}),
                 "Signed out everywhere (2 sign-ins ended)",
             ),
+            (
+                "access_requested",
+                json!({"request_id": 4, "reason": "Payout bounced", "ticket": "T-9", "scope": "view_only", "sections": "payout", "hours": 2}),
+                "Asked for access: View only, sections Payout for 2 hours, reason “Payout bounced”, ticket “T-9”",
+            ),
+            (
+                "access_requested",
+                json!({"refused": "target_not_active", "message": "Mia's account is suspended"}),
+                "Tried to ask for access — refused: Mia's account is suspended",
+            ),
+            (
+                "access_approved",
+                json!({"request_id": 4, "scope": "full_access", "sections": "", "expires_at": 1_795_257_000_000_i64}),
+                "Approved the access request: Full access, until 2026-11-21 10:30 UTC",
+            ),
+            (
+                "access_denied",
+                json!({"request_id": 4, "message": "Not now\nsee you"}),
+                "Denied the access request, saying “Not now\\u000asee you”",
+            ),
         ];
         for (kind, detail, expected) in cases {
             assert_eq!(sentence(event(kind, &detail.to_string())), expected);
