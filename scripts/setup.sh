@@ -22,6 +22,8 @@ if [ "$purpose" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   # The deployment example is tested for real behind Debian's nginx.
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  # requests.spec.ts moves an access request a day back in its instance's SQLite file.
+  command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 fi
 if [ "$purpose" = bench ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
