@@ -7,9 +7,14 @@ export const demoPassword = "e2e-demo-password";
 /** The instance with a 6-second session cap. */
 export const shortPort = Number(process.env.ACTAS_E2E_SHORT_PORT ?? 3101);
 export const shortBase = `http://127.0.0.1:${shortPort}`;
-/** An instance of its own for the people tests, which add accounts and change roles. */
+/**
+ * An instance of its own for the people tests, which add accounts and change roles, and the
+ * access-request tests (their requests would otherwise show on the main instance's user list).
+ */
 export const peoplePort = Number(process.env.ACTAS_E2E_PEOPLE_PORT ?? 3103);
 export const peopleBase = `http://127.0.0.1:${peoplePort}`;
+/** Its SQLite file, from the repository's root. */
+export const peopleDatabase = "target/e2e-people/actas.db";
 /** An instance on an empty database without demo accounts, for `actas create-owner`. */
 export const emptyPort = Number(process.env.ACTAS_E2E_EMPTY_PORT ?? 3102);
 export const emptyDatabase = "sqlite://target/e2e-empty/actas.db";
@@ -80,7 +85,7 @@ export default defineConfig({
       timeout: 60_000,
       env: {
         ACTAS_ADDR: `127.0.0.1:${peoplePort}`,
-        DATABASE_URL: "sqlite://target/e2e-people/actas.db",
+        DATABASE_URL: `sqlite://${peopleDatabase}`,
         ACTAS_DEMO_PASSWORD: demoPassword,
         LEPTOS_SITE_ROOT: "target/site",
         RUST_LOG: "warn",

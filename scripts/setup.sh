@@ -24,6 +24,8 @@ if [ "$purpose" = test ]; then
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   # The README's receipt check is run as written, in Python (server/tests/integration/receipts.rs).
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  # requests.spec.ts moves an access request a day back in its instance's SQLite file.
+  command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 fi
 if [ "$purpose" = bench ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)

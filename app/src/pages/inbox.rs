@@ -89,7 +89,7 @@ fn Notice(
         NoticeKind::ConsentExpired => "Your consent to impersonation expired".to_string(),
     };
     view! {
-        <li class="notice" class:unread=notice.unread>
+        <li class="inbox-item" class:unread=notice.unread>
             <p>
                 <strong>{headline}</strong>
                 " "
