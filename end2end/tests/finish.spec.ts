@@ -294,6 +294,14 @@ test("the administrators' pages come in wasm files of their own, named and cache
   const html = await (await page.request.get("/admin/users")).text();
   const chunks = [...new Set(wasmIn(html))].filter((file) => !signInFiles.has(file));
   expect(chunks.length).toBeGreaterThan(0);
+  // Every page does, also when many render at once (leptos once read another request's
+  // context here, and most pages under load named none: server/src/request_owner.rs).
+  const pages = await Promise.all(
+    Array.from({ length: 24 }, async () => (await page.request.get("/admin/users")).text()),
+  );
+  for (const other of pages) {
+    expect([...new Set(wasmIn(other))].filter((file) => !signInFiles.has(file)).sort()).toEqual([...chunks].sort());
+  }
   const loaders = [...new Set([...html.matchAll(/\/pkg\/__wasm_split\.[\w-]+\.js/g)].map((m) => m[0]))];
   expect(loaders).toHaveLength(1);
   for (const file of [...chunks, ...loaders]) {

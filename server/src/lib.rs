@@ -4,6 +4,7 @@ pub mod config;
 pub mod downloads;
 pub mod live_channel;
 pub mod middleware;
+mod request_owner;
 
 use app::model::Role;
 use app::ssr::credentials::{hash_password, new_password};
@@ -175,7 +176,15 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::cache_hashed_files,
         ))
-        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            request_owner::note_request_owner,
+            move || shell(leptos_options.clone()),
+        )
+        .layer(axum::middleware::from_fn(
+            request_owner::under_request_owner,
+        ))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(
             middleware::server_fn_error_status,
