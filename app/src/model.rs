@@ -276,6 +276,20 @@ pub fn section_of_path(path: &str) -> Option<Section> {
         .map(|(_, section)| *section)
 }
 
+/// Whether a path means what it spells: no `.` or `..` segment, no empty one but a trailing
+/// slash, nothing percent-encoded. Every page and server function of Actas has such a path;
+/// another one could name a section only once a router resolved it, so `section_of_path`
+/// cannot judge it.
+pub fn is_plain_path(path: &str) -> bool {
+    let inner = path.strip_suffix('/').unwrap_or(path);
+    !path.contains('%')
+        && !path.contains('\\')
+        && inner
+            .split('/')
+            .skip(1)
+            .all(|segment| !matches!(segment, "" | "." | ".."))
+}
+
 /// The server functions of each section (their endpoints under `/api/`).
 pub const SECTION_FUNCTIONS: [(&str, Section); 8] = [
     ("get_profile", Section::Profile),
@@ -830,6 +844,31 @@ fn civil_date(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_paths_that_mean_what_they_spell_are_plain() {
+        for plain in [
+            "/",
+            "/projects",
+            "/projects/",
+            "/api/list_projects",
+            "/favicon.svg",
+        ] {
+            assert!(is_plain_path(plain), "{plain}");
+        }
+        for odd in [
+            "/x/../payout",
+            "/./payout",
+            "//payout",
+            "/projects//",
+            "/%70ayout",
+            "/api/list%5Fprojects",
+            "/x/%2e%2e/projects",
+            "/x\\..\\payout",
+        ] {
+            assert!(!is_plain_path(odd), "{odd}");
+        }
+    }
 
     #[test]
     fn times_read_as_chrono_would_write_them() {

@@ -1,7 +1,7 @@
 //! What every request passes through before a page or server function sees it.
 
 use app::error::AppError;
-use app::model::{section_of_path, NOT_WITHIN_ACCESS};
+use app::model::{is_plain_path, section_of_path, NOT_WITHIN_ACCESS};
 use app::ssr::action_record::{
     arguments_kept_whole, request_arguments, ActingRequest, RequestArguments,
 };
@@ -377,15 +377,17 @@ pub async fn refuse_outside_sections(request: Request, next: Next) -> Response {
         .map(|acting| acting.sections);
     let path = request.uri().path();
     let outside = granted
-        .and_then(|granted| section_of_path(path).filter(|section| !granted.allows(*section)));
-    let Some(section) = outside else {
+        .filter(|granted| !granted.is_all())
+        .is_some_and(|granted| {
+            // A path that names a section only once resolved (`/x/../payout`, `/%70ayout`) is
+            // judged as the page router would read it: not at all, so it is refused.
+            !is_plain_path(path)
+                || section_of_path(path).is_some_and(|section| !granted.allows(section))
+        });
+    if !outside {
         return next.run(request).await;
-    };
-    tracing::warn!(
-        path,
-        section = section.as_str(),
-        "refused a request outside the sections granted"
-    );
+    }
+    tracing::warn!(path, "refused a request outside the sections granted");
     if !path.starts_with("/api/") {
         return (StatusCode::FORBIDDEN, NOT_WITHIN_ACCESS).into_response();
     }

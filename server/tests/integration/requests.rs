@@ -815,6 +815,13 @@ async fn sections_refuse_every_page_and_function_outside_the_grant(db: Db) {
             .unwrap();
         assert_ne!(response.status(), StatusCode::OK, "{path} reaches nothing");
     }
+    // Nor does a page path that names a section only once resolved: the page router behind
+    // the fallback would resolve it. (The client resolves `..` and `%2e` itself before
+    // sending, so dot segments are left to model::is_plain_path's unit test.)
+    for path in ["/%70ayout", "/%70rojects", "//payout"] {
+        let page = ada.get(app.url(path)).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::FORBIDDEN, "{path}");
+    }
     // Every refusal recorded, with its words.
     let refusals: Vec<_> = app
         .events("action")
