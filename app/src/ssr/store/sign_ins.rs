@@ -35,6 +35,19 @@ pub struct SignInRecord {
     pub impersonation_id: Option<i64>,
 }
 
+/// The columns `SignInRecord` reads (`si` the sign-in, `me` its user).
+const SIGN_IN_COLUMNS: &str = "me.id, me.name, me.email, me.role, me.status, si.token_digest, \
+     si.created_at, si.last_seen_at, si.impersonation_id";
+
+/// The sign-in, `si`, with its user, `me`.
+const SIGN_IN_FROM: &str = "FROM sign_in_sessions si JOIN users me ON me.id = si.user_id";
+
+/// The sign-in a token names (`$1` its digest, `$2` now): by its current digest, or for a few
+/// seconds after a rotation by the one before, the current one first.
+const NAMED_BY_TOKEN: &str = "WHERE si.token_digest = $1 \
+     OR (si.previous_digest = $1 AND si.previous_until > $2) \
+     ORDER BY si.token_digest = $1 DESC LIMIT 1";
+
 /// How long a rotated-away token still names its sign-in: long enough for the requests a page
 /// had under way, short enough to be no second credential.
 pub const ROTATION_GRACE_MS: i64 = 10_000;
@@ -331,13 +344,9 @@ impl Store {
         token_digest: &str,
         now: i64,
     ) -> Result<Option<SignInRecord>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT u.id, u.name, u.email, u.role, u.status, s.token_digest, s.created_at, \
-             s.last_seen_at, s.impersonation_id \
-             FROM sign_in_sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_digest = $1 OR (s.previous_digest = $1 AND s.previous_until > $2) \
-             ORDER BY s.token_digest = $1 DESC LIMIT 1",
-        )
+        Ok(sqlx::query_as(&format!(
+            "SELECT {SIGN_IN_COLUMNS} {SIGN_IN_FROM} {NAMED_BY_TOKEN}"
+        ))
         .bind(token_digest)
         .bind(now)
         .fetch_optional(&self.pool)
@@ -353,13 +362,10 @@ impl Store {
         now: i64,
     ) -> Result<Option<(SignInRecord, Option<LiveSessionRow>)>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT me.id, me.name, me.email, me.role, me.status, si.token_digest, si.created_at, \
-             si.last_seen_at, si.impersonation_id, {SESSION_COLUMNS}, {LIVE_FACTS_COLUMNS}, \
-             {APPROVAL_COLUMNS} \
-             FROM sign_in_sessions si JOIN users me ON me.id = si.user_id \
+            "SELECT {SIGN_IN_COLUMNS}, {SESSION_COLUMNS}, {LIVE_FACTS_COLUMNS}, \
+             {APPROVAL_COLUMNS} {SIGN_IN_FROM} \
              LEFT JOIN impersonation_sessions s ON s.id = si.impersonation_id {LIVE_FACTS_JOINS} \
-             WHERE si.token_digest = $1 OR (si.previous_digest = $1 AND si.previous_until > $2) \
-             ORDER BY si.token_digest = $1 DESC LIMIT 1"
+             {NAMED_BY_TOKEN}"
         ))
         .bind(token_digest)
         .bind(now)
