@@ -8,8 +8,22 @@
 //! expiry did not expire.
 
 use crate::model::{AccessRequestView, InboxNotice, NoticeKind};
+use crate::ssr::audit::EventKind;
 use serde_json::Value;
 use std::collections::HashMap;
+
+/// The kinds of event the inbox is read from (the store reads these and no others).
+pub const KINDS: [EventKind; 5] = [
+    EventKind::AccessRequested,
+    EventKind::ImpersonationStarted,
+    EventKind::ImpersonationEnded,
+    EventKind::ConsentGranted,
+    EventKind::ConsentRevoked,
+];
+
+/// Of `KINDS`, those that set or clear the standing consent, whose expiry (a notice of its
+/// own) may come after the member last read their inbox.
+pub const CONSENT_KINDS: [EventKind; 2] = [EventKind::ConsentGranted, EventKind::ConsentRevoked];
 
 /// One event of the kinds the inbox reads, oldest first.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,8 +63,8 @@ pub fn notices(
             consent_until = None;
         }
         let detail = |key: &str| event.detail.get(key);
-        match event.kind.as_str() {
-            "access_requested" => {
+        match EventKind::parse(&event.kind) {
+            Some(EventKind::AccessRequested) => {
                 // A refused request never reached the member.
                 let Some(id) = detail("request_id").and_then(Value::as_i64) else {
                     continue;
@@ -61,23 +75,23 @@ pub fn notices(
                     ..notice(event.at_ms, NoticeKind::AccessRequested)
                 });
             }
-            "impersonation_started" => notices.push(InboxNotice {
+            Some(EventKind::ImpersonationStarted) => notices.push(InboxNotice {
                 admin: event.actor.clone(),
                 ..notice(event.at_ms, NoticeKind::SessionStarted)
             }),
-            "impersonation_ended" => notices.push(InboxNotice {
+            Some(EventKind::ImpersonationEnded) => notices.push(InboxNotice {
                 admin: event.actor.clone(),
                 end_reason: detail("end_reason")
                     .and_then(Value::as_str)
                     .map(str::to_string),
                 ..notice(event.at_ms, NoticeKind::SessionEnded)
             }),
-            "consent_granted" => {
+            Some(EventKind::ConsentGranted) => {
                 consent_until = detail("expires_at").and_then(Value::as_i64);
             }
             // Revoking or replacing the standing consent (an approval's revocation names its
             // request, and leaves the standing consent alone).
-            "consent_revoked" if detail("access_request_id").is_none() => {
+            Some(EventKind::ConsentRevoked) if detail("access_request_id").is_none() => {
                 consent_until = None;
             }
             _ => {}

@@ -13,7 +13,9 @@ use crate::ssr::access_requests::{
     REQUEST_VALID_MS,
 };
 use crate::ssr::audit::{EventKind, NewEvent};
+use crate::ssr::inbox;
 use serde_json::json;
+use std::sync::LazyLock;
 
 /// Every column of a request as `RequestRow` reads them (`r` is the request, `a` its
 /// administrator).
@@ -554,17 +556,19 @@ impl Store {
         // `+e.seq` sorts without the index on (subject_id, seq): SQLite would otherwise walk
         // every event about the member in order, each acting request's among them (15 ms at
         // 20,000), instead of the few of these kinds.
-        let mut rows: Vec<InboxEventRow> = sqlx::query_as(
-            "SELECT e.seq, e.at_ms, e.kind, a.name AS actor_name, a.email AS actor_email, e.detail \
-             FROM audit_events e LEFT JOIN users a ON a.id = e.actor_id \
-             WHERE e.subject_id = $1 AND e.kind IN ('access_requested', 'impersonation_started', \
-             'impersonation_ended', 'consent_granted', 'consent_revoked') \
-             ORDER BY +e.seq DESC LIMIT $2",
-        )
-        .bind(member_id)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await?;
+        static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT e.seq, e.at_ms, e.kind, a.name AS actor_name, a.email AS actor_email, \
+                 e.detail FROM audit_events e LEFT JOIN users a ON a.id = e.actor_id \
+                 WHERE e.subject_id = $1 AND e.kind IN ({}) ORDER BY +e.seq DESC LIMIT $2",
+                kinds_sql(&inbox::KINDS)
+            )
+        });
+        let mut rows: Vec<InboxEventRow> = sqlx::query_as(&STATEMENT)
+            .bind(member_id)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
         rows.reverse();
         Ok(rows)
     }
@@ -580,23 +584,27 @@ impl Store {
         longest_consent_ms: i64,
     ) -> Result<Vec<UnreadEventRow>, StoreError> {
         // `+e.seq`: as in `inbox_events`.
-        Ok(sqlx::query_as(
-            "WITH mark AS (SELECT COALESCE((SELECT read_until FROM inbox_reads \
-             WHERE member_id = $1), 0) AS read_until) \
-             SELECT e.seq, e.at_ms, e.kind, a.name AS actor_name, a.email AS actor_email, \
-             e.detail, m.read_until, \
-             (SELECT c.expires_at FROM consents c WHERE c.user_id = $1) AS standing_until \
-             FROM mark m JOIN audit_events e ON e.subject_id = $1 \
-             LEFT JOIN users a ON a.id = e.actor_id \
-             WHERE e.kind IN ('access_requested', 'impersonation_started', 'impersonation_ended', \
-             'consent_granted', 'consent_revoked') AND (e.at_ms > m.read_until \
-             OR (e.kind IN ('consent_granted', 'consent_revoked') AND e.at_ms > m.read_until - $2)) \
-             ORDER BY +e.seq",
-        )
-        .bind(member_id)
-        .bind(longest_consent_ms)
-        .fetch_all(&self.pool)
-        .await?)
+        static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "WITH mark AS (SELECT COALESCE((SELECT read_until FROM inbox_reads \
+                 WHERE member_id = $1), 0) AS read_until) \
+                 SELECT e.seq, e.at_ms, e.kind, a.name AS actor_name, a.email AS actor_email, \
+                 e.detail, m.read_until, \
+                 (SELECT c.expires_at FROM consents c WHERE c.user_id = $1) AS standing_until \
+                 FROM mark m JOIN audit_events e ON e.subject_id = $1 \
+                 LEFT JOIN users a ON a.id = e.actor_id \
+                 WHERE e.kind IN ({}) AND (e.at_ms > m.read_until \
+                 OR (e.kind IN ({}) AND e.at_ms > m.read_until - $2)) \
+                 ORDER BY +e.seq",
+                kinds_sql(&inbox::KINDS),
+                kinds_sql(&inbox::CONSENT_KINDS)
+            )
+        });
+        Ok(sqlx::query_as(&STATEMENT)
+            .bind(member_id)
+            .bind(longest_consent_ms)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Until when the member has read their inbox (0: never).
@@ -626,4 +634,13 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// `kinds` as an SQL list of string literals (their names are plain words: nothing to escape).
+fn kinds_sql(kinds: &[EventKind]) -> String {
+    kinds
+        .iter()
+        .map(|kind| format!("'{}'", kind.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
