@@ -2,7 +2,10 @@
 
 use crate::api::impersonation_control::ExitImpersonation;
 use crate::error::AppError;
-use crate::model::{ending_words, format_countdown, format_utc, ActingView, Me, OpenSession, Role};
+use crate::model::{
+    ending_words, format_countdown, format_utc, ActingView, Me, OpenSession, Role, Section,
+    NOT_WITHIN_ACCESS,
+};
 use crate::{use_session, Session};
 use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnUrlError;
@@ -688,6 +691,32 @@ pub fn OnceSignedIn(children: ChildrenFn) -> impl IntoView {
             {move || Suspend::new(async move {
                 let _ = me.await;
                 children.with_value(|children| children())
+            })}
+        </Suspense>
+    }
+}
+
+/// A page of one of the member's sections. While an administrator acts under a grant without
+/// that section, the page's place says `Not within the access granted` (403) instead, inside
+/// the frame, so the banner and `Exit impersonation` stay (SPEC.md §2). The server refuses
+/// the page's data and changes regardless (`refuse_outside_sections`, `effective_member_in`).
+#[component]
+pub fn InSection(section: Section, children: ChildrenFn) -> impl IntoView {
+    let me = use_session().me;
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let granted = match me.await {
+                    Ok(Some(Me { acting: Some(acting), .. })) => acting.sections.allows(section),
+                    _ => true,
+                };
+                if granted {
+                    children.with_value(|children| children()).into_any()
+                } else {
+                    let error = AppError::Forbidden(NOT_WITHIN_ACCESS.into());
+                    view! { <Refusal error/> }.into_any()
+                }
             })}
         </Suspense>
     }

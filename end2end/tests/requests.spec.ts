@@ -191,6 +191,9 @@ test("a member approves a request for less; the administrator sees it live and a
   const projects = await admin.goto("/projects");
   expect(projects?.status()).toBe(403);
   await expect(admin.getByText("Not within the access granted")).toBeVisible();
+  // Said in the page's place: the banner stays, and nothing of the page is there.
+  await expect(admin.getByRole("region", { name: "Impersonation" })).toBeVisible();
+  await expect(admin.getByRole("heading", { name: "Projects" })).toHaveCount(0);
   const list = await admin.request.post("/api/list_projects");
   expect(list.status()).toBe(403);
   expect(await list.text()).toContain("Not within the access granted");

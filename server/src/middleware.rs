@@ -367,8 +367,9 @@ pub async fn audit_while_acting(
 /// SPEC.md §2, sections: while acting, every page, server function and download of a section
 /// the session does not allow is refused with `Not within the access granted` (403), whatever
 /// the request carries. This is the one place that judges it, by the request's path alone
-/// (`model::section_of_path`), before any handler runs; it sits inside `audit_while_acting`,
-/// so every refusal is recorded.
+/// (`model::section_of_path`), before any handler runs (but a section's page, which still
+/// renders its frame, the refusal in its place); it sits inside `audit_while_acting`, so
+/// every refusal is recorded.
 pub async fn refuse_outside_sections(request: Request, next: Next) -> Response {
     let granted = request
         .extensions()
@@ -389,7 +390,19 @@ pub async fn refuse_outside_sections(request: Request, next: Next) -> Response {
     }
     tracing::warn!(path, "refused a request outside the sections granted");
     if !path.starts_with("/api/") {
-        return (StatusCode::FORBIDDEN, NOT_WITHIN_ACCESS).into_response();
+        if !is_plain_path(path) {
+            return (StatusCode::FORBIDDEN, NOT_WITHIN_ACCESS).into_response();
+        }
+        // A page of a section not granted is rendered in the frame, so the banner and `Exit
+        // impersonation` stay: the page's place says the refusal (`components::InSection`),
+        // and its data is refused by the server functions themselves (`effective_member_in`).
+        // Whatever the page renders, the answer is this refusal, and recorded as one.
+        let mut response = next.run(request).await;
+        *response.status_mut() = StatusCode::FORBIDDEN;
+        response
+            .extensions_mut()
+            .insert(RefusedWith(NOT_WITHIN_ACCESS));
+        return response;
     }
     // A server function's refusal, as the page's client reads one.
     let error = AppError::Forbidden(NOT_WITHIN_ACCESS.into());
@@ -436,7 +449,14 @@ fn is_over_limit(error: &axum::Error) -> bool {
 /// What a refused or failed request was told, for its record: a server function's error,
 /// or the words of a plain-text refusal. A page refused while acting says it in HTML; the
 /// only page refused then is one the administrator may not reach while acting.
+/// The words a response refuses with, for its record, when its body does not say them.
+#[derive(Clone, Copy, Debug)]
+pub struct RefusedWith(pub &'static str);
+
 async fn refusal_words(response: Response) -> (Response, Option<String>) {
+    if let Some(RefusedWith(words)) = response.extensions().get::<RefusedWith>().copied() {
+        return (response, Some(words.to_string()));
+    }
     let status = response.status();
     let is_text = response
         .headers()

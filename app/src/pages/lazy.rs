@@ -14,6 +14,8 @@
 //! not download those either.
 
 use super::*;
+use crate::components::InSection;
+use crate::model::Section;
 use leptos_router::{lazy_route, LazyRoute};
 
 /// `/admin/users` (administrators).
@@ -96,7 +98,12 @@ impl LazyRoute for Profile {
     }
 
     fn view(_this: Self) -> AnyView {
-        view! { <profile::ProfilePage/> }.into_any()
+        view! {
+            <InSection section=Section::Profile>
+                <profile::ProfilePage/>
+            </InSection>
+        }
+        .into_any()
     }
 }
 
@@ -110,7 +117,12 @@ impl LazyRoute for Projects {
     }
 
     fn view(_this: Self) -> AnyView {
-        view! { <projects::ProjectsPage/> }.into_any()
+        view! {
+            <InSection section=Section::Projects>
+                <projects::ProjectsPage/>
+            </InSection>
+        }
+        .into_any()
     }
 }
 
@@ -124,7 +136,12 @@ impl LazyRoute for Payout {
     }
 
     fn view(_this: Self) -> AnyView {
-        view! { <payout::PayoutPage/> }.into_any()
+        view! {
+            <InSection section=Section::Payout>
+                <payout::PayoutPage/>
+            </InSection>
+        }
+        .into_any()
     }
 }
 

@@ -797,7 +797,18 @@ async fn sections_refuse_every_page_and_function_outside_the_grant(db: Db) {
     ] {
         let page = app.get(&ada, path).await;
         assert_eq!(page.status(), StatusCode::FORBIDDEN, "{path}");
-        assert_eq!(page.text().await.unwrap(), "Not within the access granted");
+        // Said in the page's place, in the frame: the banner (and its `Exit impersonation`)
+        // stays, and nothing of the section's page is there.
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("Not within the access granted"),
+            "{path}: {html}"
+        );
+        assert!(html.contains("You are impersonating"), "{path}: {html}");
+        assert!(
+            !html.contains("Create project") && !html.contains("Payout details"),
+            "{path}"
+        );
     }
     for path in [
         "/api/list_projects/",
