@@ -2,7 +2,7 @@
 //! revocation on another, and the administrator's live channel on the first says so at once.
 
 use crate::common::{spawn_app, spawn_app_with, user_id, Db, TestApp};
-use app::ssr::store::{Store, LISTENER_NAME};
+use app::ssr::store::{Store, LISTENER_NAME, PROBE_AFTER_SILENCE};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 
@@ -173,4 +173,51 @@ async fn open_pages_cost_no_database_reads_while_nothing_happens() {
     hear(&mut adas_live, "ended", Duration::from_secs(2)).await;
     let told = hear(&mut mias_live, "support", Duration::from_secs(2)).await;
     assert!(told.contains("data: null"), "{told}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_whose_connection_stops_answering_misses_no_end() {
+    let (_first, second, _ada, mia_on_second, mut live) = acting_across_two_instances().await;
+    let before = listeners(&second.store).await;
+    assert_eq!(before.len(), 2, "one news listener per instance");
+
+    // The listeners' server processes stop where they are: their connections stay open but
+    // say nothing more, as when a host or a network goes away without closing them. The
+    // revocation's NOTIFY is never delivered on them.
+    let signal = |name: &str, pids: &[i32]| {
+        for pid in pids {
+            let status = std::process::Command::new("kill")
+                .args([name, &pid.to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(status.success(), "kill {name} {pid}");
+        }
+    };
+    signal("-STOP", &before);
+    let revoked_at = Instant::now();
+    let revoked = second.call(&mia_on_second, "revoke_consent", &[]).await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+
+    // Within one probe (silence, then an unanswered question), each instance takes its
+    // connection for lost, listens on a new one and has every page look again.
+    let within = PROBE_AFTER_SILENCE + Duration::from_secs(5);
+    let received = hear(&mut live, "ended", within).await;
+    eprintln!(
+        "the end arrived {} ms after the revocation, past a silent listener",
+        revoked_at.elapsed().as_millis()
+    );
+    assert!(received.contains("data: consent revoked"), "{received}");
+
+    // The stopped ones go; both listeners are on new connections.
+    signal("-CONT", &before);
+    for pid in &before {
+        sqlx::query("SELECT pg_terminate_backend($1)")
+            .bind(pid)
+            .execute(second.store.pool())
+            .await
+            .unwrap();
+    }
+    let after = listeners(&second.store).await;
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(after.iter().all(|pid| !before.contains(pid)));
 }

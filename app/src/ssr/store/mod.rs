@@ -45,7 +45,7 @@ pub use impersonation_sessions::{
     ActorFacts, LiveSessionRow, SessionHolder, SessionRecord, StartAttempt, StartFacts,
     StartRequest,
 };
-pub use news::{News, Newsroom, LISTENER_NAME};
+pub use news::{News, Newsroom, LISTENER_NAME, PROBE_AFTER_SILENCE};
 pub use password_links::{AddUserError, FoundLink, NewAccount, NewLink, UseLinkError, NO_PASSWORD};
 pub use sign_ins::{
     AttemptRefused, ChangeEmailError, NewSignIn, SignInListing, SignInRecord, UserCredentials,

@@ -25,6 +25,17 @@ const BACKLOG: usize = 1_024;
 /// Between attempts to reconnect a lost listener.
 const RECONNECT_EVERY: Duration = Duration::from_millis(500);
 
+/// Silence on the listening connection after which it is asked whether it is still there. A
+/// connection whose other end went away without a word (a host gone, a network cut, a stuck
+/// server) is never seen to close, and every end sent meanwhile would be missed.
+pub const PROBE_AFTER_SILENCE: Duration = Duration::from_secs(5);
+
+/// How long that question may go unanswered before the connection is taken for lost.
+const PROBE_ANSWER_WITHIN: Duration = Duration::from_secs(2);
+
+/// The question: the `LISTEN` the connection already holds.
+const LISTEN_AGAIN: &str = "LISTEN actas_news";
+
 /// What a page hears.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum News {
@@ -140,7 +151,16 @@ impl Newsroom {
                     // whatever it missed meanwhile, it looks again.
                     self.tell(News::Everyone);
                     loop {
-                        match listener.try_recv().await {
+                        let Ok(heard) =
+                            tokio::time::timeout(PROBE_AFTER_SILENCE, listener.try_recv()).await
+                        else {
+                            if Self::still_answers(&mut listener).await {
+                                continue;
+                            }
+                            tracing::warn!("the news listener's connection stopped answering");
+                            break;
+                        };
+                        match heard {
                             Ok(Some(notification)) => {
                                 self.tell(News::from_payload(notification.payload()))
                             }
@@ -166,6 +186,17 @@ impl Newsroom {
         }
     }
 
+    /// Whether the listening connection still answers a statement in good time. The statement
+    /// is the `LISTEN` it already holds: it changes nothing, and the connection still reads
+    /// as the listener's (in `pg_stat_activity`).
+    async fn still_answers(listener: &mut PgListener) -> bool {
+        let asked = sqlx::query(LISTEN_AGAIN).execute(&mut *listener);
+        matches!(
+            tokio::time::timeout(PROBE_ANSWER_WITHIN, asked).await,
+            Ok(Ok(_))
+        )
+    }
+
     async fn connect(url: &str) -> Result<PgListener, StoreError> {
         // Named, so an operator (and a test) can find its connection.
         let options = PgConnectOptions::from_str(url)?.application_name(LISTENER_NAME);
@@ -182,6 +213,11 @@ impl Newsroom {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_probe_listens_to_the_channel_already_listened_to() {
+        assert_eq!(LISTEN_AGAIN, format!("LISTEN {CHANNEL}"));
+    }
 
     #[test]
     fn a_payload_names_people_or_everyone() {
