@@ -183,17 +183,9 @@ async fn a_listener_whose_connection_stops_answering_misses_no_end() {
 
     // The listeners' server processes stop where they are: their connections stay open but
     // say nothing more, as when a host or a network goes away without closing them. The
-    // revocation's NOTIFY is never delivered on them.
-    let signal = |name: &str, pids: &[i32]| {
-        for pid in pids {
-            let status = std::process::Command::new("kill")
-                .args([name, &pid.to_string()])
-                .status()
-                .expect("kill runs");
-            assert!(status.success(), "kill {name} {pid}");
-        }
-    };
-    signal("-STOP", &before);
+    // revocation's NOTIFY is never delivered on them. (They go on again however this test
+    // ends: stopped, they would hold their connections and the database's notify queue.)
+    let stopped = Stopped::processes(before.clone());
     let revoked_at = Instant::now();
     let revoked = second.call(&mia_on_second, "revoke_consent", &[]).await;
     assert_eq!(revoked.status(), StatusCode::OK);
@@ -208,10 +200,10 @@ async fn a_listener_whose_connection_stops_answering_misses_no_end() {
     );
     assert!(received.contains("data: consent revoked"), "{received}");
 
-    // The stopped ones go; both listeners are on new connections.
-    signal("-CONT", &before);
+    // The stopped ones go (waiting until they have); both listeners are on new connections.
+    drop(stopped);
     for pid in &before {
-        sqlx::query("SELECT pg_terminate_backend($1)")
+        sqlx::query("SELECT pg_terminate_backend($1, 5000)")
             .bind(pid)
             .execute(second.store.pool())
             .await
@@ -220,4 +212,30 @@ async fn a_listener_whose_connection_stops_answering_misses_no_end() {
     let after = listeners(&second.store).await;
     assert_eq!(after.len(), 2, "{after:?}");
     assert!(after.iter().all(|pid| !before.contains(pid)));
+}
+
+/// Processes stopped (SIGSTOP) for as long as this lives.
+struct Stopped(Vec<i32>);
+
+impl Stopped {
+    fn processes(pids: Vec<i32>) -> Stopped {
+        signal("-STOP", &pids);
+        Stopped(pids)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        signal("-CONT", &self.0);
+    }
+}
+
+fn signal(name: &str, pids: &[i32]) {
+    for pid in pids {
+        let status = std::process::Command::new("kill")
+            .args([name, &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {name} {pid}");
+    }
 }

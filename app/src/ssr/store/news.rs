@@ -164,12 +164,10 @@ impl Newsroom {
                             Ok(Some(notification)) => {
                                 self.tell(News::from_payload(notification.payload()))
                             }
-                            // Lost, and already connected again (sqlx's eager reconnect).
+                            // Lost: connected again below, where every page is told.
                             Ok(None) => {
-                                tracing::warn!(
-                                    "the news listener lost its connection and reconnected"
-                                );
-                                self.tell(News::Everyone);
+                                tracing::warn!("the news listener lost its connection");
+                                break;
                             }
                             Err(error) => {
                                 tracing::warn!(%error, "the news listener lost its connection");
@@ -205,6 +203,10 @@ impl Newsroom {
             .max_connections(1)
             .connect_lazy_with(options);
         let mut listener = PgListener::connect_with(&pool).await?;
+        // A lost connection comes back only through `listen` above, which tells every page to
+        // look again: sqlx's own reconnect inside `try_recv` would say nothing, and could be
+        // cut off halfway by the silence timeout.
+        listener.eager_reconnect(false);
         listener.listen(CHANNEL).await?;
         Ok(listener)
     }
