@@ -387,10 +387,7 @@ pub fn TopBar() -> impl IntoView {
                             // An administrator acting as the member may not see their consent.
                             let own_settings = me.acting.is_none();
                             // While acting, only the sections granted are offered.
-                            let granted = me
-                                .acting
-                                .as_ref()
-                                .map_or(crate::model::Sections::ALL, |acting| acting.sections);
+                            let granted = me.sections_granted();
                             let offers = move |section| granted.allows(section);
                             let unread = me.unread_notices.unwrap_or(0);
                             view! {
@@ -696,6 +693,18 @@ pub fn OnceSignedIn(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// The path the browser loaded this document as (set as hydration starts): the page the
+/// server rendered, and recorded.
+#[cfg(feature = "hydrate")]
+static DOCUMENT_PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Notes the path the document was loaded as: call as hydration starts, before any
+/// navigation in the browser.
+pub fn note_document_path() {
+    #[cfg(feature = "hydrate")]
+    let _ = DOCUMENT_PATH.set(window().location().pathname().unwrap_or_default());
+}
+
 /// A page of one of the member's sections. While an administrator acts under a grant without
 /// that section, the page's place says `Not within the access granted` (403) instead, inside
 /// the frame, so the banner and `Exit impersonation` stay (SPEC.md §2). The server refuses
@@ -703,20 +712,34 @@ pub fn OnceSignedIn(children: ChildrenFn) -> impl IntoView {
 #[component]
 pub fn InSection(section: Section, children: ChildrenFn) -> impl IntoView {
     let me = use_session().me;
+    #[cfg(feature = "hydrate")]
+    let here = use_location();
     let children = StoredValue::new(children);
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
+                // The same `me` on the server and once hydrated, so both render the same. Any
+                // other outcome (no one signed in, an error) is the page's own to show.
                 let granted = match me.await {
-                    Ok(Some(Me { acting: Some(acting), .. })) => acting.sections.allows(section),
+                    Ok(Some(me)) => me.sections_granted().allows(section),
                     _ => true,
                 };
                 if granted {
-                    children.with_value(|children| children()).into_any()
-                } else {
-                    let error = AppError::Forbidden(NOT_WITHIN_ACCESS.into());
-                    view! { <Refusal error/> }.into_any()
+                    return children.with_value(|children| children()).into_any();
                 }
+                // Reached in the browser (back, forward), the page was never asked of the
+                // server, so nothing recorded this refusal: the page is asked for, and the
+                // server answers (and records) it. The page the document was loaded as was
+                // asked for already.
+                #[cfg(feature = "hydrate")]
+                {
+                    let path = here.pathname.get_untracked();
+                    if DOCUMENT_PATH.get().is_some_and(|loaded| *loaded != path) {
+                        let _ = window().location().assign(&path);
+                    }
+                }
+                let error = AppError::Forbidden(NOT_WITHIN_ACCESS.into());
+                view! { <Refusal error/> }.into_any()
             })}
         </Suspense>
     }

@@ -64,6 +64,7 @@ pub fn use_session() -> Session {
 
 #[component]
 pub fn App() -> impl IntoView {
+    components::note_document_path();
     provide_meta_context();
     let sign_in = ServerAction::<SignIn>::new();
     let sign_out = ServerAction::<SignOut>::new();

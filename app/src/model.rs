@@ -276,6 +276,13 @@ pub fn section_of_path(path: &str) -> Option<Section> {
         .map(|(_, section)| *section)
 }
 
+/// The section whose page `path` is (`/profile`, `/projects`, `/payout`, a trailing slash
+/// allowed), and no other path: beneath it there is no page.
+pub fn section_page(path: &str) -> Option<Section> {
+    let name = path.strip_suffix('/').unwrap_or(path).strip_prefix('/')?;
+    Section::parse(name)
+}
+
 /// Whether a path means what it spells: no `.` or `..` segment, no empty one but a trailing
 /// slash, nothing percent-encoded. Every page and server function of Actas has such a path;
 /// another one could name a section only once a router resolved it, so `section_of_path`
@@ -324,6 +331,16 @@ pub struct Me {
     pub open_elsewhere: Option<OpenSession>,
     /// For the member themself: how many notices of their `Inbox` they have not read.
     pub unread_notices: Option<u32>,
+}
+
+impl Me {
+    /// The member's sections these pages may show: all of them, but while an administrator
+    /// acts under a grant of fewer.
+    pub fn sections_granted(&self) -> Sections {
+        self.acting
+            .as_ref()
+            .map_or(Sections::ALL, |acting| acting.sections)
+    }
 }
 
 /// An administrator's live session, as another browser of theirs shows it.

@@ -1,7 +1,7 @@
 //! What every request passes through before a page or server function sees it.
 
 use app::error::AppError;
-use app::model::{is_plain_path, section_of_path, NOT_WITHIN_ACCESS};
+use app::model::{is_plain_path, section_of_path, section_page, NOT_WITHIN_ACCESS};
 use app::ssr::action_record::{
     arguments_kept_whole, request_arguments, ActingRequest, RequestArguments,
 };
@@ -390,13 +390,14 @@ pub async fn refuse_outside_sections(request: Request, next: Next) -> Response {
     }
     tracing::warn!(path, "refused a request outside the sections granted");
     if !path.starts_with("/api/") {
-        if !is_plain_path(path) {
+        // A section's page itself (asked for, not posted to) is rendered in the frame, so the
+        // banner and `Exit impersonation` stay: the page's place says the refusal
+        // (`components::InSection`), and the server functions refuse its data themselves
+        // (`effective_member_in`). Whatever it renders, the answer is this refusal, and is
+        // recorded as one. Anything else of the section is refused here, unrendered.
+        if request.method() != Method::GET || section_page(path).is_none() {
             return (StatusCode::FORBIDDEN, NOT_WITHIN_ACCESS).into_response();
         }
-        // A page of a section not granted is rendered in the frame, so the banner and `Exit
-        // impersonation` stay: the page's place says the refusal (`components::InSection`),
-        // and its data is refused by the server functions themselves (`effective_member_in`).
-        // Whatever the page renders, the answer is this refusal, and recorded as one.
         let mut response = next.run(request).await;
         *response.status_mut() = StatusCode::FORBIDDEN;
         response
@@ -446,13 +447,14 @@ fn is_over_limit(error: &axum::Error) -> bool {
     false
 }
 
-/// What a refused or failed request was told, for its record: a server function's error,
-/// or the words of a plain-text refusal. A page refused while acting says it in HTML; the
-/// only page refused then is one the administrator may not reach while acting.
-/// The words a response refuses with, for its record, when its body does not say them.
+/// The words a response refuses with, for its record, where its body does not say them
+/// plainly (a section's page, refused in the frame).
 #[derive(Clone, Copy, Debug)]
-pub struct RefusedWith(pub &'static str);
+struct RefusedWith(&'static str);
 
+/// What a refused or failed request was told, for its record: the words it carries
+/// (`RefusedWith`), a server function's error, or the words of a plain-text refusal. Any other
+/// page refused while acting is one the administrator may not reach while acting.
 async fn refusal_words(response: Response) -> (Response, Option<String>) {
     if let Some(RefusedWith(words)) = response.extensions().get::<RefusedWith>().copied() {
         return (response, Some(words.to_string()));

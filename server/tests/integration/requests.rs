@@ -810,6 +810,24 @@ async fn sections_refuse_every_page_and_function_outside_the_grant(db: Db) {
             "{path}"
         );
     }
+    // Beneath a section's page, or posted to it, nothing is rendered: refused as it stands.
+    for path in ["/payout/statement.csv", "/projects/1"] {
+        let page = app.get(&ada, path).await;
+        assert_eq!(page.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(page.text().await.unwrap(), "Not within the access granted");
+    }
+    let posted = ada
+        .post(app.url("/projects"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("name", "Not hers")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        posted.text().await.unwrap(),
+        "Not within the access granted"
+    );
     for path in [
         "/api/list_projects/",
         "/API/list_projects",
