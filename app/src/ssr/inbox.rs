@@ -118,6 +118,11 @@ mod tests {
 
     const T0: i64 = 1_800_000_000_000;
 
+    #[test]
+    fn the_consent_kinds_are_among_the_kinds_read() {
+        assert!(CONSENT_KINDS.iter().all(|kind| KINDS.contains(kind)));
+    }
+
     fn event(at_ms: i64, kind: &str, detail: Value) -> InboxEvent {
         InboxEvent {
             at_ms,
