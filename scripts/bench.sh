@@ -83,7 +83,11 @@ echo "| open pages, nothing happening | pages | the app's CPU | database transac
 echo "|---|---|---|---|"
 [ -n "$before" ] && idle "SQLite, before" "sqlite://$work/idle-before.db" "$before"
 idle SQLite "sqlite://$work/idle.db"
-[ -n "$before" ] && idle "PostgreSQL (fsync off), before" "$postgres" "$before"
+if [ -n "$before" ]; then
+  empty_database "$postgres" # the other build's migrations would refuse the newer schema
+  idle "PostgreSQL (fsync off), before" "$postgres" "$before"
+fi
+empty_database "$postgres"
 idle "PostgreSQL (fsync off)" "$postgres"
 
 # Two instances on one PostgreSQL, an administrator acting through both at once.
