@@ -101,7 +101,14 @@ pub async fn download(
     if session.end_reason.is_none() {
         return Err(DownloadError::Ongoing);
     }
-    let (events, head) = store.session_chain(member_id, session_id).await?;
+    // Read after the end, the head is at or after the session's last event. The session and
+    // its events are read as they stood at that head, as `actas verify-receipt` reads them.
+    let head = store.chain_head().await?;
+    let (_, session) = store
+        .session_at_head(session_id, head.seq, now)
+        .await?
+        .ok_or(DownloadError::NotTheirs(session_id))?;
+    let events = store.session_chain(member_id, session_id, head.seq).await?;
     Ok(build(&session, &events, head, now))
 }
 
@@ -115,37 +122,47 @@ pub fn build(
     Receipt {
         receipt: RECEIPT_NAME.into(),
         version: RECEIPT_VERSION,
-        session: ReceiptSession {
-            id: session.id,
-            impersonator: format!("{} <{}>", session.admin_name, session.admin_email),
-            reason: session.reason.clone(),
-            scope: session.scope.label().into(),
-            started_at: export_time(session.started_at),
-            ended_at: session.ended_at.map(export_time).unwrap_or_default(),
-            end_reason: session.end_reason.clone().unwrap_or_default(),
-        },
+        session: readable_session(session),
         downloaded_at: export_time(now),
         hash_before_first: events
             .first()
             .map(|event| event.prev_hash.clone())
             .unwrap_or_default(),
-        events: events
-            .iter()
-            .map(|event| ReceiptEvent {
-                seq: event.seq,
-                time_utc: export_time(event.at_ms),
-                sentence: sentence(EventFacts {
-                    kind: &event.kind,
-                    path: event.path.as_deref(),
-                    status: event.status,
-                    detail: &event.detail,
-                }),
-                prev_hash: event.prev_hash.clone(),
-                canonical: event.canonical_encoding(),
-                hash: event.hash.clone(),
-            })
-            .collect(),
+        events: events.iter().map(readable_event).collect(),
         chain_head: head,
+    }
+}
+
+/// The receipt's header: the session as the member's history shows it. No hash covers it;
+/// `actas verify-receipt` rebuilds it from the session's record with this same function.
+pub fn readable_session(session: &SessionEntry) -> ReceiptSession {
+    ReceiptSession {
+        id: session.id,
+        impersonator: format!("{} <{}>", session.admin_name, session.admin_email),
+        reason: session.reason.clone(),
+        scope: session.scope.label().into(),
+        started_at: export_time(session.started_at),
+        ended_at: session.ended_at.map(export_time).unwrap_or_default(),
+        end_reason: session.end_reason.clone().unwrap_or_default(),
+    }
+}
+
+/// An event as the receipt holds it: as the chain hashed it, with its time and sentence for
+/// the reader. Both are made from the hashed content alone, so `check_readable` rebuilds
+/// them with this same function from the canonical encoding.
+pub fn readable_event(event: &StoredEvent) -> ReceiptEvent {
+    ReceiptEvent {
+        seq: event.seq,
+        time_utc: export_time(event.at_ms),
+        sentence: sentence(EventFacts {
+            kind: &event.kind,
+            path: event.path.as_deref(),
+            status: event.status,
+            detail: &event.detail,
+        }),
+        prev_hash: event.prev_hash.clone(),
+        canonical: event.canonical_encoding(),
+        hash: event.hash.clone(),
     }
 }
 
