@@ -2,10 +2,13 @@
 //! check, without trusting us, that its record was not changed later.
 //!
 //! It holds each event of the session as the chain hashed it (its sequence number, the hash
-//! before it, its canonical encoding and its hash) and the chain head at the time of download.
+//! before it, its canonical encoding and its hash) and the chain head at the time of download,
+//! with what is for reading: the session's header, and each event's time and sentence.
 //! Anyone can recompute each hash from the receipt alone (the README shows how, in Python);
-//! `actas verify-receipt` also holds it against the log, which must still contain every event
-//! byte for byte and the head it was downloaded at.
+//! `check_readable` also holds each event's time and sentence to what it hashes, with the
+//! functions that wrote them (`readable_event`). `actas verify-receipt` also holds it against
+//! the log, which must still contain every event byte for byte and the head it was downloaded
+//! at.
 
 use super::audit::{chain_hash, StoredEvent};
 use super::audit_export::export_time;
@@ -14,7 +17,6 @@ use super::store::{ChainPoint, Store, StoreError};
 use crate::error::AppError;
 use crate::model::SessionEntry;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// What the `receipt` field says, so a file is recognised for what it is.
 pub const RECEIPT_NAME: &str = "Actas session receipt";
@@ -174,6 +176,22 @@ pub enum ReceiptError {
     #[error("the receipt itself does not hold at event {seq}: {why}")]
     DoesNotLink { seq: i64, why: &'static str },
     #[error(
+        "event {seq}'s time_utc does not match the event: the receipt says {receipt}, but the event it hashes happened at {canonical}"
+    )]
+    TimeDiffers {
+        seq: i64,
+        receipt: String,
+        canonical: String,
+    },
+    #[error(
+        "event {seq}'s sentence does not match the event: the receipt says “{receipt}”, but the event it hashes reads “{canonical}”"
+    )]
+    SentenceDiffers {
+        seq: i64,
+        receipt: String,
+        canonical: String,
+    },
+    #[error(
         "the log was cut back: it ends at event {log_end}, before event {head_seq}, the chain head this receipt was downloaded at"
     )]
     CutBack { head_seq: i64, log_end: i64 },
@@ -200,9 +218,10 @@ pub fn parse(text: &str) -> Result<Receipt, ReceiptError> {
     Ok(receipt)
 }
 
-/// Checks the receipt on its own, as the README's script does: every hash recomputes from the
-/// hash before it and the canonical encoding, which is the event it claims to be; the events
-/// link where they follow each other in the chain; the head is not before the last event.
+/// Checks the receipt on its own, as the README's script does: every canonical encoding is an
+/// event written the canonical way, the one it claims to be; every hash recomputes from the
+/// hash before it and the canonical encoding; the events link where they follow each other in
+/// the chain; the head is not before the last event.
 pub fn check_links(receipt: &Receipt) -> Result<(), ReceiptError> {
     let Some(first) = receipt.events.first() else {
         return Err(ReceiptError::NotAReceipt("it holds no event".into()));
@@ -212,32 +231,38 @@ pub fn check_links(receipt: &Receipt) -> Result<(), ReceiptError> {
         return broken(first.seq, "it does not hang from the hash before the first");
     }
     let mut before: Option<&ReceiptEvent> = None;
-    for event in &receipt.events {
-        let fields: Option<Vec<Value>> = serde_json::from_str(&event.canonical).ok();
-        let Some(fields) = fields.filter(|fields| fields.len() == 10) else {
-            return broken(event.seq, "its canonical encoding is not an event");
+    for kept in &receipt.events {
+        let Some(event) = StoredEvent::from_canonical(&kept.canonical, &kept.prev_hash, &kept.hash)
+        else {
+            return broken(kept.seq, "its canonical encoding is not an event");
         };
-        if fields[0].as_i64() != Some(event.seq) {
+        if event.canonical_encoding() != kept.canonical {
             return broken(
-                event.seq,
+                kept.seq,
+                "its canonical encoding is not written the canonical way",
+            );
+        }
+        if event.seq != kept.seq {
+            return broken(
+                kept.seq,
                 "its canonical encoding has another sequence number",
             );
         }
-        if fields[5].as_i64() != Some(receipt.session.id) {
-            return broken(event.seq, "it is not an event of this session");
+        if event.impersonation_id != Some(receipt.session.id) {
+            return broken(kept.seq, "it is not an event of this session");
         }
-        if chain_hash(&event.prev_hash, &event.canonical) != event.hash {
-            return broken(event.seq, "its hash is not the hash of its content");
+        if chain_hash(&kept.prev_hash, &kept.canonical) != kept.hash {
+            return broken(kept.seq, "its hash is not the hash of its content");
         }
         if let Some(before) = before {
-            if event.seq <= before.seq {
-                return broken(event.seq, "the events are out of order");
+            if kept.seq <= before.seq {
+                return broken(kept.seq, "the events are out of order");
             }
-            if event.seq == before.seq + 1 && event.prev_hash != before.hash {
-                return broken(event.seq, "it does not link to the event before it");
+            if kept.seq == before.seq + 1 && kept.prev_hash != before.hash {
+                return broken(kept.seq, "it does not link to the event before it");
             }
         }
-        before = Some(event);
+        before = Some(kept);
     }
     let last = before.expect("at least the first");
     if receipt.chain_head.seq < last.seq
@@ -247,6 +272,37 @@ pub fn check_links(receipt: &Receipt) -> Result<(), ReceiptError> {
             receipt.chain_head.seq,
             "the chain head is not at or after the last event",
         );
+    }
+    Ok(())
+}
+
+/// Checks what the receipt says for the reader against what it hashes: each event's
+/// `time_utc` and `sentence` are the ones the receipt's builder makes of its canonical
+/// encoding. Needs no log; run after `check_links`, which vouches for the encodings.
+pub fn check_readable(receipt: &Receipt) -> Result<(), ReceiptError> {
+    for kept in &receipt.events {
+        let Some(event) = StoredEvent::from_canonical(&kept.canonical, &kept.prev_hash, &kept.hash)
+        else {
+            return Err(ReceiptError::DoesNotLink {
+                seq: kept.seq,
+                why: "its canonical encoding is not an event",
+            });
+        };
+        let rebuilt = readable_event(&event);
+        if rebuilt.time_utc != kept.time_utc {
+            return Err(ReceiptError::TimeDiffers {
+                seq: kept.seq,
+                receipt: kept.time_utc.clone(),
+                canonical: rebuilt.time_utc,
+            });
+        }
+        if rebuilt.sentence != kept.sentence {
+            return Err(ReceiptError::SentenceDiffers {
+                seq: kept.seq,
+                receipt: kept.sentence.clone(),
+                canonical: rebuilt.sentence,
+            });
+        }
     }
     Ok(())
 }
@@ -378,6 +434,7 @@ mod tests {
         );
         assert_eq!(receipt.events[0].sentence, "Viewed Projects");
         check_links(&receipt).unwrap();
+        check_readable(&receipt).unwrap();
         compare(&receipt, &view(&log, &receipt)).unwrap();
         // Written out and read back, it is the same receipt.
         let text = serde_json::to_string_pretty(&receipt).unwrap();
@@ -397,10 +454,25 @@ mod tests {
                 why: "its hash is not the hash of its content"
             })
         );
-        // Rehashed, it holds on its own: only the log (`compare`) can tell it was changed.
+        // Rehashed, it links: its sentence still says what the event was…
         altered.events[1].hash =
             chain_hash(&altered.events[1].prev_hash, &altered.events[1].canonical);
         assert!(check_links(&altered).is_ok());
+        assert!(matches!(
+            check_readable(&altered),
+            Err(ReceiptError::SentenceDiffers { seq: 3, .. })
+        ));
+        // …and with that rewritten too, only the log (`compare`) can tell it was changed.
+        altered.events[1] = readable_event(
+            &StoredEvent::from_canonical(
+                &altered.events[1].canonical,
+                &altered.events[1].prev_hash,
+                &altered.events[1].hash,
+            )
+            .unwrap(),
+        );
+        assert!(check_links(&altered).is_ok());
+        assert!(check_readable(&altered).is_ok());
         assert_eq!(
             compare(&altered, &view(&log, &altered)),
             Err(ReceiptError::Differs { seq: 3 })
@@ -415,6 +487,18 @@ mod tests {
             Err(ReceiptError::DoesNotLink {
                 seq: 3,
                 why: "it does not link to the event before it"
+            })
+        );
+        // The same event written with other whitespace, rehashed: not the canonical encoding.
+        let mut spaced = good.clone();
+        spaced.events[1].canonical = spaced.events[1].canonical.replace(',', ", ");
+        spaced.events[1].hash =
+            chain_hash(&spaced.events[1].prev_hash, &spaced.events[1].canonical);
+        assert_eq!(
+            check_links(&spaced),
+            Err(ReceiptError::DoesNotLink {
+                seq: 3,
+                why: "its canonical encoding is not written the canonical way"
             })
         );
         let mut early_head = good.clone();
@@ -480,5 +564,38 @@ mod tests {
             compare(&receipt, &view(&deleted, &receipt)),
             Err(ReceiptError::Missing { seq: 3 })
         );
+    }
+
+    #[test]
+    fn each_events_time_and_sentence_are_held_to_what_it_hashes() {
+        let log = log();
+        let good = receipt_of(&log, 8);
+        assert_eq!(good.events[2].time_utc, "1970-01-01T00:00:05.000Z");
+
+        // Neither is hashed: the links hold, the words do not.
+        let mut sentence = good.clone();
+        sentence.events[2].sentence = "Viewed Account".into();
+        check_links(&sentence).unwrap();
+        assert_eq!(
+            check_readable(&sentence),
+            Err(ReceiptError::SentenceDiffers {
+                seq: 5,
+                receipt: "Viewed Account".into(),
+                canonical: "Viewed Projects".into(),
+            })
+        );
+        let mut time = good.clone();
+        time.events[3].time_utc = "1970-01-01T00:00:09.000Z".into();
+        check_links(&time).unwrap();
+        assert_eq!(
+            check_readable(&time),
+            Err(ReceiptError::TimeDiffers {
+                seq: 6,
+                receipt: "1970-01-01T00:00:09.000Z".into(),
+                canonical: "1970-01-01T00:00:06.000Z".into(),
+            })
+        );
+        let said = check_readable(&time).unwrap_err().to_string();
+        assert!(said.contains("event 6's time_utc"), "{said}");
     }
 }

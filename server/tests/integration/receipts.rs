@@ -14,6 +14,7 @@ on_both_databases!(
     a_receipt_catches_a_log_cut_back_below_its_head,
     a_receipt_is_only_for_the_member_and_only_once_the_session_ended,
     the_session_log_reads_in_plain_words,
+    a_receipt_with_an_edited_sentence_or_time_is_refused,
 );
 
 /// Ada views two pages as Mia, renames her project and exits: the session of the issue.
@@ -87,6 +88,35 @@ fn readme_check(receipt: &str) -> (bool, String) {
     (output.status.success(), said)
 }
 
+/// `actas verify-receipt` run on `receipt`: its exit code and what it printed.
+fn on_command_line(app: &TestApp, receipt: &str) -> (Option<i32>, String) {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("receipt.json");
+    std::fs::write(&file, receipt).unwrap();
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_actas"))
+        .arg("verify-receipt")
+        .arg(&file)
+        .env("DATABASE_URL", &app.database_url)
+        .env("ACTAS_DEMO", "0")
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&cli.stdout),
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    (cli.status.code(), said)
+}
+
+/// Why `actas verify-receipt` refuses `receipt`; a panic if it vouches for it.
+async fn refusal(app: &TestApp, receipt: &Receipt) -> ReceiptError {
+    let text = serde_json::to_string_pretty(receipt).unwrap();
+    match server::verify_receipt(&app.database_url, &text).await {
+        Err(ReceiptCheckError::Receipt(error)) => error,
+        other => panic!("expected the receipt to be refused, got {other:?}"),
+    }
+}
+
 /// Whoever runs the database can lift the log's append-only guard: the receipt is for then.
 async fn lift_append_only_guard(app: &TestApp, db: Db) {
     let lift: &[&str] = match db {
@@ -124,22 +154,8 @@ async fn a_receipt_of_an_ended_session_holds_against_the_log(db: Db) {
     let checked = server::verify_receipt(&app.database_url, &text).await;
     assert_eq!(checked.unwrap(), receipt.events.len());
     // The command line says the same.
-    let folder = tempfile::tempdir().unwrap();
-    let file = folder.path().join("receipt.json");
-    std::fs::write(&file, &text).unwrap();
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_actas"))
-        .arg("verify-receipt")
-        .arg(&file)
-        .env("DATABASE_URL", &app.database_url)
-        .env("ACTAS_DEMO", "0")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&cli.stdout);
-    assert!(
-        cli.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&cli.stderr)
-    );
+    let (code, said) = on_command_line(&app, &text);
+    assert_eq!(code, Some(0), "{said}");
     assert!(said.contains("receipt holds"), "{said}");
 
     // The README's script, written only from its description, accepts the receipt…
@@ -329,4 +345,53 @@ async fn the_session_log_reads_in_plain_words(db: Db) {
         renamed.events[1].path.as_deref(),
         Some("/api/rename_project")
     );
+}
+
+async fn a_receipt_with_an_edited_sentence_or_time_is_refused(db: Db) {
+    let app = spawn_app(db).await;
+    let (_, session) = a_session_with_a_rename(&app).await;
+    let text = receipt_text(&app, session).await;
+    let receipt: Receipt = serde_json::from_str(&text).unwrap();
+    let at = receipt
+        .events
+        .iter()
+        .position(|event| event.canonical.contains("project_renamed"))
+        .unwrap();
+    let renamed = receipt.events[at].seq;
+
+    // The rename reads as a mere view: the canonical encoding says otherwise.
+    let mut sentence = receipt.clone();
+    sentence.events[at].sentence = "Viewed Projects".into();
+    assert_eq!(
+        refusal(&app, &sentence).await,
+        ReceiptError::SentenceDiffers {
+            seq: renamed,
+            receipt: "Viewed Projects".into(),
+            canonical: "Renamed project “Mia's garden” to “Mia's apple garden”".into(),
+        }
+    );
+    let (code, said) = on_command_line(&app, &serde_json::to_string_pretty(&sentence).unwrap());
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "receipt does not hold: event {renamed}'s sentence does not match the event"
+        )),
+        "{said}"
+    );
+
+    // The rename moved to another day.
+    let mut time = receipt.clone();
+    time.events[at].time_utc = "2020-01-01T00:00:00.000Z".into();
+    match refusal(&app, &time).await {
+        ReceiptError::TimeDiffers {
+            seq,
+            receipt: said,
+            canonical,
+        } => {
+            assert_eq!(seq, renamed);
+            assert_eq!(said, "2020-01-01T00:00:00.000Z");
+            assert_eq!(canonical, receipt.events[at].time_utc);
+        }
+        other => panic!("expected event {renamed}'s time to be refused, got {other:?}"),
+    }
 }
