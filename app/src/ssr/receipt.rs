@@ -8,7 +8,8 @@
 //! `check_readable` also holds each event's time and sentence to what it hashes, with the
 //! functions that wrote them (`readable_event`). `actas verify-receipt` also holds it against
 //! the log, which must still contain every event byte for byte and the head it was downloaded
-//! at.
+//! at, no event of the session up to that head the receipt leaves out, and the session as
+//! `readable_session` writes its header.
 
 use super::audit::{chain_hash, StoredEvent};
 use super::audit_export::export_time;
@@ -17,6 +18,7 @@ use super::store::{ChainPoint, Store, StoreError};
 use crate::error::AppError;
 use crate::model::SessionEntry;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 /// What the `receipt` field says, so a file is recognised for what it is.
 pub const RECEIPT_NAME: &str = "Actas session receipt";
@@ -203,6 +205,22 @@ pub enum ReceiptError {
         "event {seq}, the chain head this receipt was downloaded at, differs in the log: the log was rewritten up to it"
     )]
     HeadDiffers { seq: i64 },
+    #[error("there is no session {id} in the log")]
+    NoSuchSession { id: i64 },
+    #[error(
+        "the session's {field} differs: the receipt says “{receipt}”, Actas's record of the session says “{log}”"
+    )]
+    HeaderDiffers {
+        field: &'static str,
+        receipt: String,
+        log: String,
+    },
+    #[error(
+        "event {seq} of this session is in the log before the receipt's chain head, but the receipt leaves it out"
+    )]
+    LeftOut { seq: i64 },
+    #[error("event {seq} of the receipt is not one of this session's events in the log")]
+    NotOfSession { seq: i64 },
 }
 
 /// Reads a receipt file.
@@ -308,14 +326,19 @@ pub fn check_readable(receipt: &Receipt) -> Result<(), ReceiptError> {
 }
 
 /// What the log holds where the receipt points: the stored event for each of the receipt's
-/// (in its order), the event at the receipt's head, and the highest sequence number stored.
+/// (in its order), the event at the receipt's head, the highest sequence number stored, and
+/// the session as a receipt made at the receipt's head shows it (`None`: no such session)
+/// with the sequence numbers of its events up to that head.
 pub struct LogView {
     pub events: Vec<Option<StoredEvent>>,
     pub head: Option<StoredEvent>,
     pub last_seq: i64,
+    pub session: Option<SessionEntry>,
+    pub session_seqs: Vec<i64>,
 }
 
-/// Holds a receipt that links against the log, and names the first difference.
+/// Holds a receipt that links against the log, and names the first difference: in an event,
+/// at the head, in the session's header, or an event of the session left out.
 pub fn compare(receipt: &Receipt, log: &LogView) -> Result<(), ReceiptError> {
     if log.last_seq < receipt.chain_head.seq {
         return Err(ReceiptError::CutBack {
@@ -335,27 +358,95 @@ pub fn compare(receipt: &Receipt, log: &LogView) -> Result<(), ReceiptError> {
         }
     }
     match &log.head {
-        Some(head) if head.hash == receipt.chain_head.hash => Ok(()),
-        Some(_) => Err(ReceiptError::HeadDiffers {
-            seq: receipt.chain_head.seq,
+        Some(head) if head.hash == receipt.chain_head.hash => {}
+        Some(_) => {
+            return Err(ReceiptError::HeadDiffers {
+                seq: receipt.chain_head.seq,
+            })
+        }
+        None => {
+            return Err(ReceiptError::CutBack {
+                head_seq: receipt.chain_head.seq,
+                log_end: log.last_seq,
+            })
+        }
+    }
+    let Some(session) = &log.session else {
+        return Err(ReceiptError::NoSuchSession {
+            id: receipt.session.id,
+        });
+    };
+    compare_header(&receipt.session, &readable_session(session))?;
+    // Every event of the session up to the head, and none besides.
+    let kept: BTreeSet<i64> = receipt.events.iter().map(|event| event.seq).collect();
+    if let Some(&seq) = log.session_seqs.iter().find(|seq| !kept.contains(seq)) {
+        return Err(ReceiptError::LeftOut { seq });
+    }
+    let logged: BTreeSet<i64> = log.session_seqs.iter().copied().collect();
+    if let Some(&seq) = kept.iter().find(|seq| !logged.contains(seq)) {
+        return Err(ReceiptError::NotOfSession { seq });
+    }
+    Ok(())
+}
+
+/// The first field of the receipt's header that is not the one rebuilt from the log.
+fn compare_header(kept: &ReceiptSession, log: &ReceiptSession) -> Result<(), ReceiptError> {
+    // Named one by one, so that a field added to the header cannot go unchecked.
+    let ReceiptSession {
+        id,
+        impersonator,
+        reason,
+        scope,
+        started_at,
+        ended_at,
+        end_reason,
+    } = kept;
+    let fields = [
+        ("id", id.to_string(), log.id.to_string()),
+        (
+            "impersonator",
+            impersonator.clone(),
+            log.impersonator.clone(),
+        ),
+        ("reason", reason.clone(), log.reason.clone()),
+        ("scope", scope.clone(), log.scope.clone()),
+        ("started_at", started_at.clone(), log.started_at.clone()),
+        ("ended_at", ended_at.clone(), log.ended_at.clone()),
+        ("end_reason", end_reason.clone(), log.end_reason.clone()),
+    ];
+    match fields.into_iter().find(|(_, kept, log)| kept != log) {
+        Some((field, receipt, log)) => Err(ReceiptError::HeaderDiffers {
+            field,
+            receipt,
+            log,
         }),
-        None => Err(ReceiptError::CutBack {
-            head_seq: receipt.chain_head.seq,
-            log_end: log.last_seq,
-        }),
+        None => Ok(()),
     }
 }
 
 /// Reads what the log holds where the receipt points.
-pub async fn log_view(store: &Store, receipt: &Receipt) -> Result<LogView, StoreError> {
+pub async fn log_view(store: &Store, receipt: &Receipt, now: i64) -> Result<LogView, StoreError> {
     let mut events = Vec::with_capacity(receipt.events.len());
     for event in &receipt.events {
         events.push(store.event_at(event.seq).await?);
     }
+    let (session_id, head_seq) = (receipt.session.id, receipt.chain_head.seq);
+    let (session, session_seqs) = match store.session_at_head(session_id, head_seq, now).await? {
+        Some((member_id, session)) => {
+            let events = store.session_chain(member_id, session_id, head_seq).await?;
+            (
+                Some(session),
+                events.iter().map(|event| event.seq).collect(),
+            )
+        }
+        None => (None, Vec::new()),
+    };
     Ok(LogView {
         events,
-        head: store.event_at(receipt.chain_head.seq).await?,
+        head: store.event_at(head_seq).await?,
         last_seq: store.last_stored_seq().await?,
+        session,
+        session_seqs,
     })
 }
 
@@ -414,13 +505,32 @@ mod tests {
         build(&session(), &events, head, 10_000)
     }
 
+    /// What `log_view` reads from `log` for `receipt`, session 7 being member 2's.
     fn view(log: &[StoredEvent], receipt: &Receipt) -> LogView {
         let at = |seq: i64| log.iter().find(|event| event.seq == seq).cloned();
         LogView {
             events: receipt.events.iter().map(|event| at(event.seq)).collect(),
             head: at(receipt.chain_head.seq),
             last_seq: log.last().map_or(0, |event| event.seq),
+            session: Some(session()),
+            session_seqs: log
+                .iter()
+                .filter(|event| {
+                    event.impersonation_id == Some(7)
+                        && event.subject_id == Some(2)
+                        && event.seq <= receipt.chain_head.seq
+                })
+                .map(|event| event.seq)
+                .collect(),
         }
+    }
+
+    /// `receipt` without its event `seq`, as someone who wants it forgotten would cut it.
+    fn without(receipt: &Receipt, seq: i64) -> Receipt {
+        let mut cut = receipt.clone();
+        cut.events.retain(|event| event.seq != seq);
+        cut.hash_before_first = cut.events[0].prev_hash.clone();
+        cut
     }
 
     #[test]
@@ -597,5 +707,106 @@ mod tests {
         );
         let said = check_readable(&time).unwrap_err().to_string();
         assert!(said.contains("event 6's time_utc"), "{said}");
+    }
+
+    #[test]
+    fn the_header_is_the_sessions_record_field_by_field() {
+        let log = log();
+        let good = receipt_of(&log, 8);
+        /// A header field, and an edit of it.
+        type Edit = (&'static str, fn(&mut ReceiptSession));
+        let edits: [Edit; 6] = [
+            ("impersonator", |header| {
+                header.impersonator = "Someone Else <else@example.com>".into()
+            }),
+            ("reason", |header| header.reason = "TICKET-2 y".into()),
+            ("scope", |header| header.scope = "View only".into()),
+            ("started_at", |header| {
+                header.started_at = "1970-01-01T00:00:01.000Z".into()
+            }),
+            ("ended_at", |header| header.ended_at = String::new()),
+            ("end_reason", |header| header.end_reason = "expired".into()),
+        ];
+        for (field, edit) in edits {
+            let mut edited = good.clone();
+            edit(&mut edited.session);
+            // Nothing hashes the header: only the session's record tells.
+            check_links(&edited).unwrap();
+            check_readable(&edited).unwrap();
+            match compare(&edited, &view(&log, &edited)) {
+                Err(ReceiptError::HeaderDiffers {
+                    field: named,
+                    receipt,
+                    log,
+                }) => {
+                    assert_eq!(named, field);
+                    assert_ne!(receipt, log);
+                }
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        let mut reason = good.clone();
+        reason.session.reason = "TICKET-2 y".into();
+        assert_eq!(
+            compare(&reason, &view(&log, &reason))
+                .unwrap_err()
+                .to_string(),
+            "the session's reason differs: the receipt says “TICKET-2 y”, Actas's record of the session says “TICKET-1 x”"
+        );
+
+        // A session the log does not know.
+        let mut unknown = view(&log, &good);
+        unknown.session = None;
+        assert_eq!(
+            compare(&good, &unknown),
+            Err(ReceiptError::NoSuchSession { id: 7 })
+        );
+    }
+
+    #[test]
+    fn a_receipt_holds_every_event_of_its_session_up_to_its_head() {
+        let log = log();
+        let good = receipt_of(&log, 8);
+        compare(&good, &view(&log, &good)).unwrap();
+        // From the middle, the end or the start, an event left out still links on its own:
+        // only the log tells it is missing.
+        for seq in [5, 6, 2, 3] {
+            let cut = without(&good, seq);
+            check_links(&cut).unwrap();
+            check_readable(&cut).unwrap();
+            assert_eq!(
+                compare(&cut, &view(&log, &cut)),
+                Err(ReceiptError::LeftOut { seq }),
+            );
+        }
+        let cut = without(&good, 5);
+        let said = compare(&cut, &view(&log, &cut)).unwrap_err().to_string();
+        assert!(said.contains("event 5 of this session"), "{said}");
+
+        // Up to its head, not further: a receipt made before event 6 holds without it.
+        let early = receipt_of(&log, 5);
+        assert_eq!(early.events.len(), 3);
+        compare(&early, &view(&log, &early)).unwrap();
+
+        // An event of session 7 on someone else's account (subject 3) is not this session's,
+        // as the download reads it.
+        let mut mixed = log.clone();
+        let mut prev = mixed[2].hash.clone();
+        for event in &mut mixed[3..] {
+            if event.seq == 4 {
+                event.impersonation_id = Some(7);
+                event.subject_id = Some(3);
+            }
+            event.prev_hash = prev;
+            event.hash = event.compute_hash();
+            prev = event.hash.clone();
+        }
+        let with_other = receipt_of(&mixed, 8);
+        assert_eq!(with_other.events[2].seq, 4);
+        check_links(&with_other).unwrap();
+        assert_eq!(
+            compare(&with_other, &view(&mixed, &with_other)),
+            Err(ReceiptError::NotOfSession { seq: 4 })
+        );
     }
 }
