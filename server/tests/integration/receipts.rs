@@ -379,6 +379,11 @@ async fn a_receipt_with_an_edited_header_is_refused(db: Db) {
         said.contains("receipt does not hold: the session's reason differs: the receipt says “TICKET-77 Mia asked us to”"),
         "{said}"
     );
+    let (holds, said) = readme_check(&serde_json::to_string_pretty(&reason).unwrap());
+    assert!(
+        holds,
+        "the README says its script cannot check the header: {said}"
+    );
 
     /// A header field, and an edit of it.
     type Edit = (&'static str, fn(&mut ReceiptSession));
@@ -486,6 +491,13 @@ async fn a_receipt_with_an_edited_sentence_or_time_is_refused(db: Db) {
         }
         other => panic!("expected event {renamed}'s time to be refused, got {other:?}"),
     }
+    // The README's script checks the time as well.
+    let (holds, said) = readme_check(&serde_json::to_string_pretty(&time).unwrap());
+    assert!(!holds, "the README's check accepted an edited time: {said}");
+    assert!(
+        said.contains(&format!("event {renamed}: its time_utc")),
+        "{said}"
+    );
 }
 
 async fn a_receipt_with_an_event_left_out_is_refused(db: Db) {
@@ -508,6 +520,11 @@ async fn a_receipt_with_an_event_left_out_is_refused(db: Db) {
     assert_eq!(
         refusal(&app, &middle).await,
         ReceiptError::LeftOut { seq: renamed }
+    );
+    let (holds, said) = readme_check(&serde_json::to_string_pretty(&middle).unwrap());
+    assert!(
+        holds,
+        "the README says its script cannot tell an event left out: {said}"
     );
 
     // The last event left out: Ada's request that ended the session.
