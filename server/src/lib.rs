@@ -350,14 +350,17 @@ pub enum ReceiptCheckError {
 }
 
 /// `actas verify-receipt FILE`: the receipt on its own (every hash recomputes, the events
-/// link), then against the log (every event there byte for byte, the log not cut back
-/// below the receipt's head, and that head still in the chain), then the whole chain, held to
-/// the receipt's head. `Ok` is the number of the session's events checked.
+/// link, each event's time and sentence are what it hashes), then against the log (every
+/// event there byte for byte, the log not cut back below the receipt's head, that head still
+/// in the chain, the session's header as Actas writes it from the session's record, and every
+/// event of the session up to that head in the receipt), then the whole chain, held to the
+/// receipt's head. `Ok` is the number of the session's events checked.
 pub async fn verify_receipt(database_url: &str, text: &str) -> Result<usize, ReceiptCheckError> {
     let receipt = receipt::parse(text)?;
     receipt::check_links(&receipt)?;
+    receipt::check_readable(&receipt)?;
     let store = Store::open_existing(database_url).await?;
-    let log = receipt::log_view(&store, &receipt).await?;
+    let log = receipt::log_view(&store, &receipt, now_ms()).await?;
     receipt::compare(&receipt, &log)?;
     let anchor = ChainAnchor {
         seq: receipt.chain_head.seq,

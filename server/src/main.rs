@@ -39,8 +39,10 @@ enum Command {
         anchor: Option<ChainAnchor>,
     },
     /// Check a session's receipt (downloaded with `Download receipt`) against the audit log;
-    /// exit status 1 names the first event that differs, a receipt that does not link, or a
-    /// log cut back below the receipt's chain head.
+    /// exit status 1 names the first event that differs, a receipt that does not link, an
+    /// event's time or sentence that is not what it hashes, a header field that is not the
+    /// session's, an event of the session the receipt leaves out, or a log cut back below the
+    /// receipt's chain head.
     VerifyReceipt {
         /// The receipt, a JSON file.
         file: std::path::PathBuf,
@@ -123,7 +125,7 @@ async fn check_receipt(config: &Config, file: &std::path::Path) -> ExitCode {
     };
     match verify_receipt(&config.database_url, &text).await {
         Ok(events) => {
-            println!("receipt holds: its {events} events are in the audit log as they were, and the chain is intact");
+            println!("receipt holds: it is the whole session up to its chain head, its {events} events are in the audit log as they were, and the chain is intact");
             ExitCode::SUCCESS
         }
         Err(ReceiptCheckError::Store(error)) => {

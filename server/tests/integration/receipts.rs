@@ -2,9 +2,9 @@
 //! `actas verify-receipt` holds the log to it; the README's own check script accepts it.
 //! SQLite and PostgreSQL.
 
-use crate::common::{acting, spawn_app, Db, TestApp};
+use crate::common::{acting, spawn_app, Db, TestApp, PASSWORD};
 use app::model::{receipt_path, LogLine, Page};
-use app::ssr::receipt::{Receipt, ReceiptError};
+use app::ssr::receipt::{Receipt, ReceiptError, ReceiptSession};
 use reqwest::StatusCode;
 use server::ReceiptCheckError;
 
@@ -14,6 +14,9 @@ on_both_databases!(
     a_receipt_catches_a_log_cut_back_below_its_head,
     a_receipt_is_only_for_the_member_and_only_once_the_session_ended,
     the_session_log_reads_in_plain_words,
+    a_receipt_with_an_edited_header_is_refused,
+    a_receipt_with_an_edited_sentence_or_time_is_refused,
+    a_receipt_with_an_event_left_out_is_refused,
 );
 
 /// Ada views two pages as Mia, renames her project and exits: the session of the issue.
@@ -87,6 +90,35 @@ fn readme_check(receipt: &str) -> (bool, String) {
     (output.status.success(), said)
 }
 
+/// `actas verify-receipt` run on `receipt`: its exit code and what it printed.
+fn on_command_line(app: &TestApp, receipt: &str) -> (Option<i32>, String) {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("receipt.json");
+    std::fs::write(&file, receipt).unwrap();
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_actas"))
+        .arg("verify-receipt")
+        .arg(&file)
+        .env("DATABASE_URL", &app.database_url)
+        .env("ACTAS_DEMO", "0")
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&cli.stdout),
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    (cli.status.code(), said)
+}
+
+/// Why `actas verify-receipt` refuses `receipt`; a panic if it vouches for it.
+async fn refusal(app: &TestApp, receipt: &Receipt) -> ReceiptError {
+    let text = serde_json::to_string_pretty(receipt).unwrap();
+    match server::verify_receipt(&app.database_url, &text).await {
+        Err(ReceiptCheckError::Receipt(error)) => error,
+        other => panic!("expected the receipt to be refused, got {other:?}"),
+    }
+}
+
 /// Whoever runs the database can lift the log's append-only guard: the receipt is for then.
 async fn lift_append_only_guard(app: &TestApp, db: Db) {
     let lift: &[&str] = match db {
@@ -124,22 +156,8 @@ async fn a_receipt_of_an_ended_session_holds_against_the_log(db: Db) {
     let checked = server::verify_receipt(&app.database_url, &text).await;
     assert_eq!(checked.unwrap(), receipt.events.len());
     // The command line says the same.
-    let folder = tempfile::tempdir().unwrap();
-    let file = folder.path().join("receipt.json");
-    std::fs::write(&file, &text).unwrap();
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_actas"))
-        .arg("verify-receipt")
-        .arg(&file)
-        .env("DATABASE_URL", &app.database_url)
-        .env("ACTAS_DEMO", "0")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&cli.stdout);
-    assert!(
-        cli.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&cli.stderr)
-    );
+    let (code, said) = on_command_line(&app, &text);
+    assert_eq!(code, Some(0), "{said}");
     assert!(said.contains("receipt holds"), "{said}");
 
     // The README's script, written only from its description, accepts the receipt…
@@ -328,5 +346,206 @@ async fn the_session_log_reads_in_plain_words(db: Db) {
     assert_eq!(
         renamed.events[1].path.as_deref(),
         Some("/api/rename_project")
+    );
+}
+
+async fn a_receipt_with_an_edited_header_is_refused(db: Db) {
+    let app = spawn_app(db).await;
+    let (ada, session) = a_session_with_a_rename(&app).await;
+    let text = receipt_text(&app, session).await;
+    let receipt: Receipt = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        server::verify_receipt(&app.database_url, &text)
+            .await
+            .unwrap(),
+        receipt.events.len()
+    );
+
+    // No hash covers the header: a better-sounding reason still links, and is refused only
+    // because the session's record says otherwise.
+    let mut reason = receipt.clone();
+    reason.session.reason = "TICKET-77 Mia asked us to".into();
+    assert_eq!(
+        refusal(&app, &reason).await,
+        ReceiptError::HeaderDiffers {
+            field: "reason",
+            receipt: "TICKET-77 Mia asked us to".into(),
+            log: "TICKET-77 garden".into(),
+        }
+    );
+    let (code, said) = on_command_line(&app, &serde_json::to_string_pretty(&reason).unwrap());
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("receipt does not hold: the session's reason differs: the receipt says “TICKET-77 Mia asked us to”"),
+        "{said}"
+    );
+    let (holds, said) = readme_check(&serde_json::to_string_pretty(&reason).unwrap());
+    assert!(
+        holds,
+        "the README says its script cannot check the header: {said}"
+    );
+
+    /// A header field, and an edit of it.
+    type Edit = (&'static str, fn(&mut ReceiptSession));
+    let edits: [Edit; 5] = [
+        ("impersonator", |header| {
+            header.impersonator = "Support <support@example.com>".into()
+        }),
+        ("scope", |header| header.scope = "View only".into()),
+        ("started_at", |header| {
+            header.started_at = "2020-01-01T00:00:00.000Z".into()
+        }),
+        ("ended_at", |header| {
+            header.ended_at = "2020-01-01T00:05:00.000Z".into()
+        }),
+        ("end_reason", |header| header.end_reason = "expired".into()),
+    ];
+    for (field, edit) in edits {
+        let mut edited = receipt.clone();
+        edit(&mut edited.session);
+        assert!(
+            matches!(
+                refusal(&app, &edited).await,
+                ReceiptError::HeaderDiffers { field: named, .. } if named == field
+            ),
+            "{field}"
+        );
+    }
+
+    // Ada changes her email afterwards: the receipt named her as she was, and still holds;
+    // one downloaded now names her new address, and holds too.
+    let changed = app
+        .call(
+            &ada,
+            "change_email",
+            &[
+                ("email", "ada.new@example.com"),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_eq!(receipt.session.impersonator, "Ada Admin <ada@example.com>");
+    server::verify_receipt(&app.database_url, &text)
+        .await
+        .unwrap();
+    let now = receipt_text(&app, session).await;
+    let later: Receipt = serde_json::from_str(&now).unwrap();
+    assert!(
+        later
+            .session
+            .impersonator
+            .ends_with("<ada.new@example.com>"),
+        "{}",
+        later.session.impersonator
+    );
+    server::verify_receipt(&app.database_url, &now)
+        .await
+        .unwrap();
+}
+
+async fn a_receipt_with_an_edited_sentence_or_time_is_refused(db: Db) {
+    let app = spawn_app(db).await;
+    let (_, session) = a_session_with_a_rename(&app).await;
+    let text = receipt_text(&app, session).await;
+    let receipt: Receipt = serde_json::from_str(&text).unwrap();
+    let at = receipt
+        .events
+        .iter()
+        .position(|event| event.canonical.contains("project_renamed"))
+        .unwrap();
+    let renamed = receipt.events[at].seq;
+
+    // The rename reads as a mere view: the canonical encoding says otherwise.
+    let mut sentence = receipt.clone();
+    sentence.events[at].sentence = "Viewed Projects".into();
+    assert_eq!(
+        refusal(&app, &sentence).await,
+        ReceiptError::SentenceDiffers {
+            seq: renamed,
+            receipt: "Viewed Projects".into(),
+            canonical: "Renamed project “Mia's garden” to “Mia's apple garden”".into(),
+        }
+    );
+    let (code, said) = on_command_line(&app, &serde_json::to_string_pretty(&sentence).unwrap());
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "receipt does not hold: event {renamed}'s sentence does not match the event"
+        )),
+        "{said}"
+    );
+
+    // The rename moved to another day.
+    let mut time = receipt.clone();
+    time.events[at].time_utc = "2020-01-01T00:00:00.000Z".into();
+    match refusal(&app, &time).await {
+        ReceiptError::TimeDiffers {
+            seq,
+            receipt: said,
+            canonical,
+        } => {
+            assert_eq!(seq, renamed);
+            assert_eq!(said, "2020-01-01T00:00:00.000Z");
+            assert_eq!(canonical, receipt.events[at].time_utc);
+        }
+        other => panic!("expected event {renamed}'s time to be refused, got {other:?}"),
+    }
+    // The README's script checks the time as well.
+    let (holds, said) = readme_check(&serde_json::to_string_pretty(&time).unwrap());
+    assert!(!holds, "the README's check accepted an edited time: {said}");
+    assert!(
+        said.contains(&format!("event {renamed}: its time_utc")),
+        "{said}"
+    );
+}
+
+async fn a_receipt_with_an_event_left_out_is_refused(db: Db) {
+    let app = spawn_app(db).await;
+    let (_, session) = a_session_with_a_rename(&app).await;
+    let text = receipt_text(&app, session).await;
+    let receipt: Receipt = serde_json::from_str(&text).unwrap();
+
+    // The rename left out from the middle: what is left still links.
+    let renamed = receipt
+        .events
+        .iter()
+        .find(|event| event.canonical.contains("project_renamed"))
+        .unwrap()
+        .seq;
+    let mut middle = receipt.clone();
+    middle.events.retain(|event| event.seq != renamed);
+    assert!(middle.events.first().unwrap().seq < renamed);
+    assert!(middle.events.last().unwrap().seq > renamed);
+    assert_eq!(
+        refusal(&app, &middle).await,
+        ReceiptError::LeftOut { seq: renamed }
+    );
+    let (holds, said) = readme_check(&serde_json::to_string_pretty(&middle).unwrap());
+    assert!(
+        holds,
+        "the README says its script cannot tell an event left out: {said}"
+    );
+
+    // The last event left out: Ada's request that ended the session.
+    let mut last = receipt.clone();
+    let end = last.events.pop().unwrap();
+    assert!(
+        end.canonical.contains("/api/exit_impersonation"),
+        "{}",
+        end.canonical
+    );
+    assert_eq!(
+        refusal(&app, &last).await,
+        ReceiptError::LeftOut { seq: end.seq }
+    );
+    let (code, said) = on_command_line(&app, &serde_json::to_string_pretty(&last).unwrap());
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "receipt does not hold: event {} of this session is in the log before the receipt's chain head, but the receipt leaves it out",
+            end.seq
+        )),
+        "{said}"
     );
 }

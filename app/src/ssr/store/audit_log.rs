@@ -163,28 +163,34 @@ impl Store {
         .await?)
     }
 
-    /// The events of one session on the member's account, oldest first, with the chain head
-    /// they are part of (read first: events appended meanwhile come after it, and are left
-    /// for a later receipt).
+    /// The chain head: the last event of the whole log, and its hash.
+    pub async fn chain_head(&self) -> Result<ChainPoint, StoreError> {
+        Ok(
+            sqlx::query_as(
+                "SELECT last_seq AS seq, last_hash AS hash FROM audit_head WHERE id = 1",
+            )
+            .fetch_one(&self.pool)
+            .await?,
+        )
+    }
+
+    /// The events of one session on the member's account up to the chain head `head_seq`,
+    /// oldest first: what a receipt made at that head holds (events appended after it are
+    /// left for a later receipt).
     pub async fn session_chain(
         &self,
         member_id: i64,
         session_id: i64,
-    ) -> Result<(Vec<StoredEvent>, ChainPoint), StoreError> {
-        let head: ChainPoint = sqlx::query_as(
-            "SELECT last_seq AS seq, last_hash AS hash FROM audit_head WHERE id = 1",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let events = sqlx::query_as::<_, StoredEvent>(
+        head_seq: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(sqlx::query_as::<_, StoredEvent>(
             "SELECT * FROM audit_events WHERE impersonation_id = $1 AND subject_id = $2 AND seq <= $3 ORDER BY seq",
         )
         .bind(session_id)
         .bind(member_id)
-        .bind(head.seq)
+        .bind(head_seq)
         .fetch_all(&self.pool)
-        .await?;
-        Ok((events, head))
+        .await?)
     }
 
     /// The event stored under `seq`, if any.

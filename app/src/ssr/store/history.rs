@@ -146,6 +146,48 @@ impl Store {
         Ok(row.map(|row| row.entry(now)))
     }
 
+    /// A session as a receipt made at the chain head `head_seq` shows it: the member whose
+    /// account it was on, and its entry with the administrator's email as it was at that head
+    /// (the one a later `email_changed` of theirs changed from), so that a receipt stays true
+    /// after they change it. `None` if there is no such session.
+    pub async fn session_at_head(
+        &self,
+        session_id: i64,
+        head_seq: i64,
+        now: i64,
+    ) -> Result<Option<(i64, SessionEntry)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct AtHeadRow {
+            #[sqlx(flatten)]
+            history: HistoryRow,
+            member_id: i64,
+            /// The detail of the administrator's first change of email after the head.
+            email_change_after: Option<String>,
+        }
+        let row: Option<AtHeadRow> = sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS}, s.reason, a.name, a.email, s.target_id AS member_id, \
+             (SELECT e.detail FROM audit_events e WHERE e.subject_id = s.actor_id AND e.kind = $2 \
+              AND e.seq > $3 ORDER BY e.seq LIMIT 1) AS email_change_after \
+             FROM impersonation_sessions s JOIN users a ON a.id = s.actor_id WHERE s.id = $1"
+        ))
+        .bind(session_id)
+        .bind(EventKind::EmailChanged.as_str())
+        .bind(head_seq)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| {
+            let mut entry = row.history.entry(now);
+            let email_then = row
+                .email_change_after
+                .and_then(|detail| serde_json::from_str::<serde_json::Value>(&detail).ok())
+                .and_then(|detail| detail.get("from")?.as_str().map(str::to_string));
+            if let Some(email) = email_then {
+                entry.admin_email = email;
+            }
+            (row.member_id, entry)
+        }))
+    }
+
     /// Up to `limit` events of one session on the member's account, oldest first, after the
     /// event `after` when given. Another member's session yields nothing.
     pub async fn session_events(
