@@ -4,7 +4,8 @@
 //! The store (`app/src/ssr/store`) is the only code that speaks SQL, and it writes every
 //! statement as a string literal. This test reads those files, keeps the literals that are
 //! statements, fills in what the store splices into them with `format!` (its constants,
-//! `live_session`, a local `filter`, the audit log's rows, the activity log's conditions) and
+//! `live_session`, a local `filter`, the audit log's rows, the activity log's conditions, the
+//! inbox's kinds) and
 //! has the database prepare each one: parsed and every name resolved, nothing run.
 //! A placeholder it cannot fill fails the test, so a new kind of dynamic statement has to be
 //! taught here rather than slip by unchecked.
@@ -322,6 +323,10 @@ impl Fragments {
                     .ok_or_else(|| format!("{{{name}}}"))
             })
             .ok();
+        }
+        // `kinds_sql`: event kinds as a list of string literals (values: nothing to resolve).
+        if expression.starts_with("kinds_sql(") {
+            return Some("'access_requested', 'consent_granted'".into());
         }
         // `insert_events_sql`'s rows: one event is enough to check the statement.
         if expression == r#"values.join(", ")"# {
