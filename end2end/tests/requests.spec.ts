@@ -200,6 +200,22 @@ test("a member approves a request for less; the administrator sees it live and a
   const payout = await admin.goto("/payout");
   expect(payout?.status()).toBe(403);
   await expect(admin.getByText("Not within the access granted")).toBeVisible();
+  // Reached by the browser's own navigation (a link, back, forward), the page is asked of
+  // the server all the same, which answers and records the refusal.
+  await open(admin, "/profile");
+  const asked = admin.waitForResponse(
+    (response) =>
+      new URL(response.url()).pathname === "/projects" &&
+      response.request().resourceType() === "document",
+  );
+  await admin.evaluate(() => {
+    const link = document.createElement("a");
+    link.href = "/projects";
+    document.body.append(link);
+    link.click();
+  });
+  expect((await asked).status()).toBe(403);
+  await expect(admin.getByText("Not within the access granted")).toBeVisible();
 
   await open(admin, "/profile");
   await admin.getByRole("button", { name: "Exit impersonation" }).click();
