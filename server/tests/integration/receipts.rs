@@ -191,12 +191,7 @@ async fn a_receipt_names_the_first_event_changed_in_the_log(db: Db) {
     let (_, session) = a_session_with_a_rename(&app).await;
     let text = receipt_text(&app, session).await;
     let receipt: Receipt = serde_json::from_str(&text).unwrap();
-    let renamed = receipt
-        .events
-        .iter()
-        .find(|event| event.canonical.contains("project_renamed"))
-        .unwrap()
-        .seq;
+    let renamed = renamed_seq(&receipt);
     // Whoever runs the database changes what the rename said, and recomputes the hash.
     lift_append_only_guard(&app, db).await;
     sqlx::query("UPDATE audit_events SET detail = $1 WHERE seq = $2")
@@ -507,12 +502,7 @@ async fn a_receipt_with_an_event_left_out_is_refused(db: Db) {
     let receipt: Receipt = serde_json::from_str(&text).unwrap();
 
     // The rename left out from the middle: what is left still links.
-    let renamed = receipt
-        .events
-        .iter()
-        .find(|event| event.canonical.contains("project_renamed"))
-        .unwrap()
-        .seq;
+    let renamed = renamed_seq(&receipt);
     let mut middle = receipt.clone();
     middle.events.retain(|event| event.seq != renamed);
     assert!(middle.events.first().unwrap().seq < renamed);
@@ -548,4 +538,14 @@ async fn a_receipt_with_an_event_left_out_is_refused(db: Db) {
         )),
         "{said}"
     );
+}
+
+/// The sequence number of the rename among the receipt's events.
+fn renamed_seq(receipt: &Receipt) -> i64 {
+    receipt
+        .events
+        .iter()
+        .find(|event| event.canonical.contains("project_renamed"))
+        .expect("the session renamed a project")
+        .seq
 }
