@@ -698,11 +698,39 @@ pub fn OnceSignedIn(children: ChildrenFn) -> impl IntoView {
 #[cfg(feature = "hydrate")]
 static DOCUMENT_PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
+/// Whether the browser has moved from page to page since the document loaded (then even
+/// the document's own path, reached again, was not asked of the server).
+#[cfg(feature = "hydrate")]
+static NAVIGATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Notes the path the document was loaded as: call as hydration starts, before any
 /// navigation in the browser.
 pub fn note_document_path() {
     #[cfg(feature = "hydrate")]
     let _ = DOCUMENT_PATH.set(window().location().pathname().unwrap_or_default());
+}
+
+/// Notes each move from page to page in the browser (`NAVIGATED`). Inside the router.
+#[component]
+pub fn NavigationWatch() -> impl IntoView {
+    let location = use_location();
+    Effect::new(move |seen: Option<()>| {
+        location.pathname.track();
+        #[cfg(feature = "hydrate")]
+        if seen.is_some() {
+            NAVIGATED.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = seen;
+    });
+}
+
+/// Whether a page at `path` now is one the server was not asked for: reached by moving
+/// between pages in the browser.
+#[cfg(feature = "hydrate")]
+fn reached_in_browser(path: &str) -> bool {
+    NAVIGATED.load(std::sync::atomic::Ordering::Relaxed)
+        || DOCUMENT_PATH.get().is_some_and(|loaded| loaded != path)
 }
 
 /// A page of one of the member's sections. While an administrator acts under a grant without
@@ -727,14 +755,14 @@ pub fn InSection(section: Section, children: ChildrenFn) -> impl IntoView {
                 if granted {
                     return children.with_value(|children| children()).into_any();
                 }
-                // Reached in the browser (back, forward), the page was never asked of the
-                // server, so nothing recorded this refusal: the page is asked for, and the
-                // server answers (and records) it. The page the document was loaded as was
-                // asked for already.
+                // Reached in the browser (a link, back, forward), the page was never asked of
+                // the server, so nothing recorded this refusal: the page is asked for, and the
+                // server answers (and records) it. The page the document was loaded as, before
+                // any move, was asked for already: asking again would never end.
                 #[cfg(feature = "hydrate")]
                 {
                     let path = here.pathname.get_untracked();
-                    if DOCUMENT_PATH.get().is_some_and(|loaded| *loaded != path) {
+                    if reached_in_browser(&path) {
                         let _ = window().location().assign(&path);
                     }
                 }

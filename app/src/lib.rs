@@ -84,6 +84,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Title text="Actas"/>
         <Router>
+            <components::NavigationWatch/>
             <components::ImpersonationBanner/>
             <components::TopBar/>
             <components::SupportNotice/>
