@@ -55,6 +55,10 @@ impl From<EntryRow> for AuditEntry {
     }
 }
 
+/// What a `HistoryRow` reads beside `SESSION_COLUMNS`, and from where.
+const HISTORY_COLUMNS: &str = "s.reason, a.name, a.email";
+const HISTORY_FROM: &str = "impersonation_sessions s JOIN users a ON a.id = s.actor_id";
+
 /// A session on the member's account with its administrator, as their history shows it.
 #[derive(sqlx::FromRow)]
 struct HistoryRow {
@@ -115,8 +119,7 @@ impl Store {
         now: i64,
     ) -> Result<Vec<SessionEntry>, StoreError> {
         let rows: Vec<HistoryRow> = sqlx::query_as(&format!(
-            "SELECT {SESSION_COLUMNS}, s.reason, a.name, a.email \
-             FROM impersonation_sessions s JOIN users a ON a.id = s.actor_id \
+            "SELECT {SESSION_COLUMNS}, {HISTORY_COLUMNS} FROM {HISTORY_FROM} \
              WHERE s.target_id = $1 AND s.id < $2 ORDER BY s.id DESC LIMIT $3"
         ))
         .bind(member_id)
@@ -135,8 +138,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<SessionEntry>, StoreError> {
         let row: Option<HistoryRow> = sqlx::query_as(&format!(
-            "SELECT {SESSION_COLUMNS}, s.reason, a.name, a.email \
-             FROM impersonation_sessions s JOIN users a ON a.id = s.actor_id \
+            "SELECT {SESSION_COLUMNS}, {HISTORY_COLUMNS} FROM {HISTORY_FROM} \
              WHERE s.target_id = $1 AND s.id = $2"
         ))
         .bind(member_id)
@@ -165,10 +167,10 @@ impl Store {
             email_change_after: Option<String>,
         }
         let row: Option<AtHeadRow> = sqlx::query_as(&format!(
-            "SELECT {SESSION_COLUMNS}, s.reason, a.name, a.email, s.target_id AS member_id, \
+            "SELECT {SESSION_COLUMNS}, {HISTORY_COLUMNS}, s.target_id AS member_id, \
              (SELECT e.detail FROM audit_events e WHERE e.subject_id = s.actor_id AND e.kind = $2 \
               AND e.seq > $3 ORDER BY e.seq LIMIT 1) AS email_change_after \
-             FROM impersonation_sessions s JOIN users a ON a.id = s.actor_id WHERE s.id = $1"
+             FROM {HISTORY_FROM} WHERE s.id = $1"
         ))
         .bind(session_id)
         .bind(EventKind::EmailChanged.as_str())
