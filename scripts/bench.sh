@@ -54,7 +54,7 @@ empty_database() {
   psql -q "$1" -c 'SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public;'
 }
 
-echo "| database | the member's own /projects | an administrator acting as her | ratio | start + exit cycles/s |"
+echo "| database | the member's own /projects | an administrator acting as her | ratio (each round) | start + exit cycles/s |"
 echo "|---|---|---|---|---|"
 before=${ACTAS_BENCH_BEFORE:-}
 [ -n "$before" ] && measure "SQLite, before" "sqlite://$work/before.db" "$before"
