@@ -3,6 +3,8 @@
 # driven by scripts/bench.py. Prints, per database, `/projects` as the member and as an
 # administrator acting as her (wrk, 2 threads, 16 connections; req/s, p50, p99), their ratio,
 # and start + exit cycles a second (two administrators at once); then checks the audit chain.
+# Member and acting alternate in rounds (ACTAS_BENCH_ROUNDS, odd, 3 by default; bench.py): at
+# 10 s a run, about 100 s a database.
 #   scripts/bench.sh [SECONDS]      (10 by default)
 # To compare with another build in the same run (figures vary from run to run), name its
 # binary (with its hash.txt beside it): ACTAS_BENCH_BEFORE=/path/to/actas scripts/bench.sh
