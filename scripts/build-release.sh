@@ -12,6 +12,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
 export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
-cargo leptos build --release --precompress --split "$@"
+cargo leptos build --release --precompress "$@"
 find "${LEPTOS_SITE_ROOT:-target/site}" -name '*.gz' -print0 |
   while IFS= read -r -d '' gz; do gzip -9 -n -c "${gz%.gz}" >"$gz"; done

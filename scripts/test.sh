@@ -28,5 +28,5 @@ cargo test -p app --features ssr
 cargo test -p server
 
 say "end-to-end tests in headless Chromium"
-cargo leptos build --split # every page but sign-in is a lazy route, in wasm files of its own
+cargo leptos build
 (cd end2end && npx playwright test)

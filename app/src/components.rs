@@ -1,12 +1,12 @@
 //! Pieces shared by several pages.
 
-use crate::api::impersonation_control::ExitImpersonation;
+use crate::api::impersonation_control::{EndSession, ExitImpersonation};
 use crate::error::AppError;
 use crate::model::{
     ending_words, format_countdown, format_utc, ActingView, Me, OpenSession, Role, Section,
     NOT_WITHIN_ACCESS,
 };
-use crate::{use_session, Session};
+use crate::use_session;
 use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos::server_fn::ServerFn;
@@ -15,53 +15,6 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 mod dialog;
 pub use dialog::{AskFirst, CloseDialogButton, Dialog, DialogButtons};
-
-/// Listens on the live channel (server-sent events) for `event`, calling `on_message` with its
-/// data, for as long as the calling component lives. Does nothing on the server.
-pub fn listen_live(event: &'static str, on_message: impl Fn(String) + 'static) {
-    listen_live_all(vec![(event, Box::new(on_message))]);
-}
-
-/// One live stream for several events, each with its own handler: a sign-in may hold only a
-/// few streams (`STREAMS_PER_SIGN_IN`), so a component that needs more than one event asks
-/// for them together.
-#[allow(clippy::type_complexity)]
-pub fn listen_live_all(listeners: Vec<(&'static str, Box<dyn Fn(String) + 'static>)>) {
-    #[cfg(feature = "hydrate")]
-    let listeners: Vec<(&'static str, std::rc::Rc<dyn Fn(String)>)> = listeners
-        .into_iter()
-        .map(|(event, on_message)| (event, std::rc::Rc::from(on_message)))
-        .collect();
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        use send_wrapper::SendWrapper;
-        use wasm_bindgen::{closure::Closure, JsCast};
-        let Ok(source) = web_sys::EventSource::new("/api/live") else {
-            return;
-        };
-        let mut callbacks = Vec::new();
-        for (event, on_message) in &listeners {
-            let event = *event;
-            let (on_message, closing) = (on_message.clone(), source.clone());
-            let callback = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-                move |message: web_sys::MessageEvent| {
-                    // An ended session is said once: stop listening, so nothing reconnects.
-                    if event == "ended" {
-                        closing.close();
-                    }
-                    on_message(message.data().as_string().unwrap_or_default())
-                },
-            );
-            let _ =
-                source.add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
-            callbacks.push(callback);
-        }
-        let held = SendWrapper::new((source, callbacks));
-        on_cleanup(move || held.take().0.close());
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = listeners;
-}
 
 /// The impersonation banner, on every page while an administrator acts as a member.
 #[component]
@@ -81,79 +34,52 @@ pub fn ImpersonationBanner() -> impl IntoView {
     }
 }
 
+/// Words the banner says once, in the session's last minute.
+const LAST_MINUTE: &str = "Less than a minute left: the session ends soon.";
+
+/// The banner. The browser counts down from the time left at render (the server's expiry
+/// less the server's clock, so a wrong client clock changes nothing), and however the session
+/// ends (at zero, or the live channel's `ended`) takes the administrator back to their own
+/// view, where a notice says why. `Exit impersonation` is a plain post: the server sends the
+/// browser there itself.
 #[component]
 fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
-    let exit = ServerAction::<ExitImpersonation>::new();
-    // Counted from the server's expiry and the server's clock at render, so a wrong client
-    // clock changes nothing; then measured against a deadline on the browser's monotonic
-    // clock at every tick, so a laptop that slept or a throttled background tab never shows
-    // more time than remains (SPEC.md §8).
-    let remaining = RwSignal::new(acting.expires_at - acting.server_now);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let clock = || window().performance().map_or(0.0, |clock| clock.now());
-        let deadline = clock() + remaining.get_untracked() as f64;
-        let tick = gloo_timers::callback::Interval::new(1_000, move || {
-            remaining.set((deadline - clock()).ceil() as i64)
-        });
-        let tick = send_wrapper::SendWrapper::new(tick);
-        on_cleanup(move || drop(tick.take()));
-    });
-    // However it ends, the administrator is taken back to their own view, where a notice says
-    // why: at zero (the server has ended it regardless), after `Exit impersonation`, or when
-    // the server says it ended for any other reason (within 2 seconds).
-    let ended = RwSignal::new(None::<String>);
-    listen_live("ended", move |reason| ended.set(Some(reason)));
-    // Once: a navigation started again at every tick would restart on a slow link.
-    let leaving = StoredValue::new(false);
-    Effect::new(move |_| {
-        let reason = if matches!(exit.value().get(), Some(Ok(()))) {
-            Some("exited".to_string())
-        } else if remaining.get() <= 0 {
-            Some("expired".to_string())
-        } else {
-            ended.get()
-        };
-        if let Some(reason) = reason.filter(|_| !leaving.get_value()) {
-            leaving.set_value(true);
-            leave_for_own_view(&reason);
-        }
-    });
+    let remaining = acting.expires_at - acting.server_now;
     let title = format!("You are impersonating {name} ({email})");
     let scope = acting.scope.label();
     let sections = acting.sections.label();
-    let last_minute = move || remaining.get() <= 60_000;
+    let last_minute = (remaining <= 60_000).then_some(LAST_MINUTE);
+    let exit = ServerAction::<ExitImpersonation>::new();
     view! {
-        <div class="impersonation-banner" role="region" aria-label="Impersonation">
+        <div
+            class="impersonation-banner"
+            role="region"
+            aria-label="Impersonation"
+            data-live="ended"
+            data-leave-to=OWN_VIEW_AFTER
+        >
             <p>
                 <strong>{title}</strong>
                 <span class="scope">{scope}</span>
                 <span class="sections">{sections}</span>
-                <span role="timer" aria-label="Time left">{move || format_countdown(remaining.get())}</span>
+                <span role="timer" aria-label="Time left" data-remaining-ms=remaining>
+                    {format_countdown(remaining)}
+                </span>
                 // Said once to screen readers: the words appear once and never change.
-                <span class="last-minute" role="status">
-                    {move || last_minute().then_some("Less than a minute left: the session ends soon.")}
+                <span class="last-minute" role="status" data-last-minute=LAST_MINUTE>
+                    {last_minute}
                 </span>
             </p>
             <ActionForm action=exit attr:class="inline">
-                <SubmitButton label="Exit impersonation" class="banner-button" pending=exit.pending()/>
+                <SubmitButton label="Exit impersonation" class="banner-button"/>
             </ActionForm>
         </div>
     }
 }
 
-/// Takes the administrator back to their own view (the user list), loaded afresh so nothing
-/// of the member's stays on screen; the list's notice says why (`reason` as the server
-/// writes end reasons). The member's page is hidden at once, before the new one arrives.
-fn leave_for_own_view(reason: &str) {
-    if let Some(body) = document().body() {
-        let _ = body.class_list().add_1("leaving");
-    }
-    let _ = window().location().replace(&format!(
-        "/admin/users?ended={}",
-        encode_query_value(reason)
-    ));
-}
+/// Where an ended impersonation session leaves for, the reason (as the server writes end
+/// reasons) appended: the administrator's own view, whose notice says why.
+pub const OWN_VIEW_AFTER: &str = "/admin/users?ended=";
 
 /// The administrator's notices in their own view: why a session of theirs ended (told by the
 /// server, or by the page that left it), and a session of theirs still live in another
@@ -178,9 +104,18 @@ pub fn AdministratorNotices() -> impl IntoView {
                     .with_untracked(|query| query.get("ended"))
                     .filter(|_| on_own_view);
                 let ended = me.session_ended.or(told).and_then(|reason| ending_words(&reason));
+                // Ended from here, just now: the notice that stood here says so in its place.
+                let ended_elsewhere = me.open_elsewhere.is_none()
+                    && succeeded::<ExitImpersonation>(&query);
                 view! {
                     {ended.map(|words| view! { <SessionEndedNotice words/> })}
                     {me.open_elsewhere.map(|open| view! { <LeftBehind open/> })}
+                    {ended_elsewhere.then(|| view! {
+                        <div class="notice left-behind" role="region" aria-labelledby="left-behind-heading">
+                            <h2 id="left-behind-heading">"Impersonation session ended"</h2>
+                            <p role="status">"Your session in the other browser has ended."</p>
+                        </div>
+                    })}
                 }
                 .into_any()
             })}
@@ -190,32 +125,21 @@ pub fn AdministratorNotices() -> impl IntoView {
 
 #[component]
 fn SessionEndedNotice(words: &'static str) -> impl IntoView {
-    let shown = RwSignal::new(true);
     view! {
-        <Show when=move || shown.get()>
-            <div class="notice ended" role="status" aria-labelledby="ended-heading">
-                <div>
-                    <h2 id="ended-heading">"Impersonation session ended"</h2>
-                    <p>{words} " You are back in your own account."</p>
-                </div>
-                <button type="button" class="secondary" on:click=move |_| shown.set(false)>"Dismiss"</button>
+        <div class="notice ended" id="session-ended" role="status" aria-labelledby="ended-heading">
+            <div>
+                <h2 id="ended-heading">"Impersonation session ended"</h2>
+                <p>{words} " You are back in your own account."</p>
             </div>
-        </Show>
+            <button type="button" class="secondary" data-dismiss="session-ended">"Dismiss"</button>
+        </div>
     }
 }
 
-/// A session of the administrator's that another browser still carries (SPEC.md §3). Once
-/// ended from here, the notice says so in its place, and focus goes to those words.
+/// A session of the administrator's that another browser still carries (SPEC.md §3).
 #[component]
 fn LeftBehind(open: OpenSession) -> impl IntoView {
     let exit = ServerAction::<ExitImpersonation>::new();
-    let ended = move || matches!(exit.value().get(), Some(Ok(())));
-    let done = NodeRef::<leptos::html::P>::new();
-    Effect::new(move |_| {
-        if let Some(done) = done.get() {
-            let _ = done.focus();
-        }
-    });
     let whom = format!("{} ({})", open.member_name, open.member_email);
     let facts = format!(
         "You are acting as {whom} since {}, until {}.",
@@ -224,113 +148,51 @@ fn LeftBehind(open: OpenSession) -> impl IntoView {
     );
     view! {
         <div class="notice left-behind" role="region" aria-labelledby="left-behind-heading">
-            <Show
-                when=move || !ended()
-                fallback=move || view! {
-                    <h2 id="left-behind-heading">"Impersonation session ended"</h2>
-                    <p role="status" tabindex="-1" node_ref=done>
-                        {format!("Your session as {whom} in the other browser has ended.")}
-                    </p>
-                }
-            >
-                <div>
-                    <h2 id="left-behind-heading">"Your impersonation session is still open in another browser"</h2>
-                    <p>{facts.clone()}</p>
-                    <ErrorNote message=Signal::derive(action_error(exit))/>
-                </div>
-                <ActionForm action=exit attr:class="inline">
-                    <input type="hidden" name="session_id" value=open.session_id.to_string()/>
-                    <SubmitButton label="Exit impersonation" pending=exit.pending()/>
-                </ActionForm>
-            </Show>
+            <div>
+                <h2 id="left-behind-heading">"Your impersonation session is still open in another browser"</h2>
+                <p>{facts}</p>
+                <ErrorNote message=action_error(exit)/>
+            </div>
+            <ActionForm action=exit attr:class="inline">
+                <input type="hidden" name="session_id" value=open.session_id.to_string()/>
+                <SubmitButton label="Exit impersonation"/>
+            </ActionForm>
         </div>
     }
 }
 
-/// For a member's open page: when support starts or stops acting on the account, the notice
-/// and the history follow at once (`Session::support_told`). One stream for as long as the
-/// page is the member's own; `me` is not refetched, so nothing else on the page re-renders.
-#[component]
-pub fn MemberLive() -> impl IntoView {
-    let Session {
-        me,
-        support_told,
-        inbox_told,
-        end_session,
-        ..
-    } = use_session();
-    // The member's own end is news too, whether or not the live channel said it first.
-    Effect::new(move |_| {
-        if matches!(end_session.value().get(), Some(Ok(()))) {
-            support_told.set(Some(None));
-        }
-    });
-    let own_member_page = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(Ok(loaded)) = me.get() {
-            let own = loaded.is_some_and(|me| me.role == Role::Member && me.acting.is_none());
-            if own != own_member_page.get_untracked() {
-                own_member_page.set(own);
-            }
-        }
-    });
-    Effect::new(move |_| {
-        if own_member_page.get() {
-            let support = move |holder: String| {
-                let holder = serde_json::from_str::<Option<String>>(&holder).unwrap_or_default();
-                // Each stream starts by saying who acts now: only a change is news.
-                if support_told.get_untracked().as_ref() != Some(&holder) {
-                    // A new session: an earlier `End session` of this page is history.
-                    if holder.is_some() {
-                        end_session.value().set(None);
-                    }
-                    support_told.set(Some(holder));
-                }
-            };
-            // The inbox's unread count, on the same stream.
-            let inbox = move |unread: String| {
-                if let Ok(unread) = unread.trim().parse() {
-                    inbox_told.set(Some(unread));
-                }
-            };
-            listen_live_all(vec![
-                ("support", Box::new(support)),
-                ("inbox", Box::new(inbox)),
-            ]);
-        }
-    });
-}
-
-/// Who acts on the member's account now: what the live channel last said, or else what the
-/// page was rendered with (`rendered`).
-pub fn support_holder(rendered: Option<String>) -> impl Fn() -> Option<String> + Send + Sync {
-    let told = use_session().support_told;
-    move || told.get().unwrap_or_else(|| rendered.clone())
-}
-
-/// On the member's own pages while an administrator acts on their account.
+/// On the member's own pages: while an administrator acts on their account, who, with `End
+/// session`; once the member ended it, that it is over. It follows the live channel's
+/// `support` news (who acts now, as JSON), which it says in `data-live-said`.
 #[component]
 pub fn SupportNotice() -> impl IntoView {
     let session = use_session();
+    let query = use_query_map();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let rendered = match session.me.await {
-                    Ok(Some(me)) => me.support_acting,
-                    _ => None,
+                let me = match session.me.await {
+                    Ok(Some(me)) if me.role == Role::Member && me.acting.is_none() => me,
+                    _ => return ().into_any(),
                 };
-                let holder = support_holder(rendered);
-                let end = session.end_session;
-                move || match holder() {
-                    Some(actor) => view! { <SupportActing actor/> }.into_any(),
-                    None if matches!(end.value().get(), Some(Ok(()))) => view! {
-                        <div class="support-notice" role="status">
-                            <p>"You ended the session: support can no longer act on your account."</p>
-                        </div>
-                    }
-                    .into_any(),
-                    None => ().into_any(),
+                let holder = me.support_acting;
+                let said = serde_json::to_string(&holder).unwrap_or_default();
+                let ended_here = holder.is_none() && succeeded::<EndSession>(&query);
+                view! {
+                    <div data-live="support" data-live-said=said>
+                        {match holder {
+                            Some(actor) => view! { <SupportActing actor/> }.into_any(),
+                            None if ended_here => view! {
+                                <div class="support-notice" role="status">
+                                    <p>"You ended the session: support can no longer act on your account."</p>
+                                </div>
+                            }
+                            .into_any(),
+                            None => ().into_any(),
+                        }}
+                    </div>
                 }
+                .into_any()
             })}
         </Suspense>
     }
@@ -349,17 +211,32 @@ fn SupportActing(actor: String) -> impl IntoView {
     }
 }
 
-/// The member's `End session` (`Session::end_session`). Once it has ended, the notice says so
-/// where it stood, and the history follows (`Session::support_told`, set by `MemberLive`).
+/// The member's `End session`.
 #[component]
 pub fn EndSessionButton() -> impl IntoView {
-    let end = use_session().end_session;
+    let end = ServerAction::<EndSession>::new();
     view! {
         <ActionForm action=end attr:class="inline">
-            <SubmitButton label="End session" class="danger" pending=end.pending()/>
+            <SubmitButton label="End session" class="danger"/>
         </ActionForm>
-        <ErrorNote message=Signal::derive(action_error(end))/>
+        <ErrorNote message=action_error(end)/>
     }
+}
+
+/// Whether the form post that led to this page was the server function `S`'s, and it
+/// succeeded (`__done`, see the server's `note_form_outcome`).
+pub fn succeeded<S: ServerFn>(query: &Memo<leptos_router::params::ParamsMap>) -> bool {
+    said_when_done::<S>(query).is_some()
+}
+
+/// What the server function `S` said of what it did (`ssr::say_done`; empty if nothing), when
+/// the form post that led to this page was its, and it succeeded.
+pub fn said_when_done<S: ServerFn>(
+    query: &Memo<leptos_router::params::ParamsMap>,
+) -> Option<String> {
+    query.with_untracked(|query| {
+        (query.get_str("__done") == Some(S::PATH)).then(|| query.get("__said").unwrap_or_default())
+    })
 }
 
 /// The bar on every page: the product, the signed-in person's links and `Sign out`. On a
@@ -368,13 +245,6 @@ pub fn EndSessionButton() -> impl IntoView {
 #[component]
 pub fn TopBar() -> impl IntoView {
     let session = use_session();
-    let menu_open = RwSignal::new(false);
-    // Following a link folds the menu away again.
-    let location = use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        menu_open.set(false);
-    });
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Actas"</a>
@@ -394,45 +264,36 @@ pub fn TopBar() -> impl IntoView {
                                 <button
                                     type="button"
                                     class="secondary menu-toggle"
-                                    aria-expanded=move || menu_open.get().to_string()
+                                    aria-expanded="false"
                                     aria-controls="topbar-links"
-                                    on:click=move |_| menu_open.update(|open| *open = !*open)
+                                    data-menu
                                 >
                                     "Menu"
                                 </button>
-                                <div id="topbar-links" class="topbar-links" class:open=move || menu_open.get()>
+                                <div id="topbar-links" class="topbar-links">
                                     <nav aria-label="Main">
                                         <A href="/account">"Account"</A>
-                                        <Show
-                                            when=move || staff
-                                            fallback=move || {
-                                                view! {
-                                                    <Show when=move || offers(crate::model::Section::Profile)>
-                                                        <A href="/profile">"Profile"</A>
-                                                    </Show>
-                                                    <Show when=move || offers(crate::model::Section::Projects)>
-                                                        <A href="/projects">"Projects"</A>
-                                                    </Show>
-                                                    <Show when=move || offers(crate::model::Section::Payout)>
-                                                        <A href="/payout">"Payout"</A>
-                                                    </Show>
-                                                    <Show when=move || own_settings>
-                                                        <A href="/settings/impersonation">"Impersonation"</A>
-                                                        <InboxLink unread/>
-                                                    </Show>
-                                                }
+                                        {if staff {
+                                            view! {
+                                                <A href="/admin/users">"Users"</A>
+                                                <A href="/admin/activity">"Activity"</A>
+                                                {owner.then(|| view! { <A href="/admin/impersonators">"Impersonators"</A> })}
                                             }
-                                        >
-                                            <A href="/admin/users">"Users"</A>
-                                            <A href="/admin/activity">"Activity"</A>
-                                            <Show when=move || owner>
-                                                <A href="/admin/impersonators">"Impersonators"</A>
-                                            </Show>
-                                        </Show>
+                                            .into_any()
+                                        } else {
+                                            view! {
+                                                {offers(Section::Profile).then(|| view! { <A href="/profile">"Profile"</A> })}
+                                                {offers(Section::Projects).then(|| view! { <A href="/projects">"Projects"</A> })}
+                                                {offers(Section::Payout).then(|| view! { <A href="/payout">"Payout"</A> })}
+                                                {own_settings.then(|| view! {
+                                                    <A href="/settings/impersonation">"Impersonation"</A>
+                                                    <InboxLink unread/>
+                                                })}
+                                            }
+                                            .into_any()
+                                        }}
                                     </nav>
-                                    <Show when=move || own_settings>
-                                        <A href="/settings/sign-in">"Sign-in settings"</A>
-                                    </Show>
+                                    {own_settings.then(|| view! { <A href="/settings/sign-in">"Sign-in settings"</A> })}
                                     <span class="who">
                                         {me.name.clone()}
                                         <span class="role">{role_label(me.role)}</span>
@@ -450,23 +311,22 @@ pub fn TopBar() -> impl IntoView {
     }
 }
 
-/// `Inbox`, with the number of unread notices beside it; the live channel keeps it current.
+/// `Inbox`, with the number of unread notices beside it; it follows the live channel's
+/// `inbox` news (the number).
 #[component]
 fn InboxLink(unread: u32) -> impl IntoView {
-    let told = use_session().inbox_told;
     view! {
         <A href="/inbox">
             "Inbox"
-            {move || {
-                let unread = told.get().unwrap_or(unread);
-                (unread > 0)
+            <span data-live="inbox" data-live-said=unread.to_string()>
+                {(unread > 0)
                     .then(|| {
                         view! {
                             " "
                             <span class="badge" aria-label=format!("{unread} unread")>{unread}</span>
                         }
-                    })
-            }}
+                    })}
+            </span>
         </A>
     }
 }
@@ -476,7 +336,7 @@ fn SignOutButton() -> impl IntoView {
     let sign_out = use_session().sign_out;
     view! {
         <ActionForm action=sign_out attr:class="inline">
-            <SubmitButton label="Sign out" class="secondary" pending=sign_out.pending()/>
+            <SubmitButton label="Sign out" class="secondary"/>
         </ActionForm>
     }
 }
@@ -519,67 +379,45 @@ pub fn Refusal(error: AppError) -> impl IntoView {
     }
 }
 
-/// The message of an action's last failure, from wherever it arrived: the action's value once
-/// hydrated, or the URL the server redirected a plain form post (no JavaScript) back to. A
-/// refusal of one field is left to that field's `field_error`.
-pub fn action_error<S>(action: ServerAction<S>) -> impl Fn() -> Option<String> + Copy + Send + Sync
-where
-    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    let failure = last_failure(action);
-    move || match failure()? {
+/// The message of the action's last failure, as the address the server sent the form's post
+/// back to says it (`__path`, `__err`). A refusal of one field is left to that field's
+/// `field_error`.
+pub fn action_error<S: ServerFn>(_action: ServerAction<S>) -> Option<String> {
+    failure_words::<S>()
+}
+
+/// `action_error`, for the server function `S`.
+pub fn failure_words<S: ServerFn>() -> Option<String> {
+    match last_failure::<S>()? {
         AppError::InvalidField { .. } => None,
         other => Some(other.to_string()),
     }
 }
 
 /// The message of the action's last refusal of the form field `field`, for the note beside it.
-pub fn field_error<S>(action: ServerAction<S>, field: &'static str) -> Signal<Option<String>>
-where
-    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    let failure = last_failure(action);
-    Signal::derive(move || match failure()? {
+pub fn field_error<S: ServerFn>(_action: ServerAction<S>, field: &'static str) -> Option<String> {
+    match last_failure::<S>()? {
         AppError::InvalidField {
             field: refused,
             message,
         } if refused == field => Some(message),
         _ => None,
-    })
-}
-
-/// The action's last failure, as `action_error` finds it.
-fn last_failure<S>(action: ServerAction<S>) -> impl Fn() -> Option<AppError> + Copy + Send + Sync
-where
-    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    let query = use_query_map();
-    move || match action.value().get() {
-        Some(result) => result.err(),
-        None => query.with(|query| {
-            let ours = query.get_str("__path") == Some(S::PATH);
-            let encoded = query.get_str("__err").filter(|_| ours)?;
-            Some(ServerFnUrlError::<AppError>::decode_err(encoded))
-        }),
     }
 }
 
+/// The last failure of the server function `S`, as the address says it.
+fn last_failure<S: ServerFn>() -> Option<AppError> {
+    use_query_map().with_untracked(|query| {
+        let ours = query.get_str("__path") == Some(S::PATH);
+        let encoded = query.get_str("__err").filter(|_| ours)?;
+        Some(ServerFnUrlError::<AppError>::decode_err(encoded))
+    })
+}
+
 /// A form field's refusal, said beside it: `aria-invalid` and `aria-describedby` for the
-/// field (spread onto its input), and the note itself, with id `id`.
-pub fn field_ties(
-    message: Signal<Option<String>>,
-    id: &'static str,
-) -> (
-    impl Fn() -> String + Copy,
-    impl Fn() -> Option<&'static str> + Copy,
-) {
-    (
-        move || message.get().is_some().to_string(),
-        move || message.get().map(|_| id),
-    )
+/// field (spread onto its input); the note itself has id `id`.
+pub fn field_ties(message: &Option<String>, id: &'static str) -> (String, Option<&'static str>) {
+    (message.is_some().to_string(), message.as_ref().map(|_| id))
 }
 
 /// A table with one header row, scrolling sideways on narrow screens; `children` are its
@@ -641,44 +479,34 @@ where
     }
 }
 
-/// A form's submit button: shows that its action is under way and cannot be sent twice. It
-/// stays focusable while pending (`aria-disabled`, not `disabled`): a disabled button drops
-/// the keyboard's focus to the top of the page.
+/// A form's submit button. In the browser it shows that its action is under way and cannot be
+/// sent twice (the client's `forms`); it stays focusable then (`aria-disabled`, not
+/// `disabled`): a disabled button drops the keyboard's focus to the top of the page.
 #[component]
 pub fn SubmitButton(
     label: &'static str,
-    #[prop(into)] pending: Signal<bool>,
     #[prop(optional)] class: &'static str,
     #[prop(optional, into)] aria_label: Option<String>,
     /// While set, the action cannot work here at all: the button is disabled and described by
     /// the element with this id, which says why on screen (see `ViewOnlyNote`).
-    #[prop(optional, into)]
-    disabled_by: MaybeProp<String>,
+    #[prop(optional_no_strip)]
+    disabled_by: Option<String>,
 ) -> impl IntoView {
     view! {
         <button
             type="submit"
             class=class
-            disabled=move || disabled_by.get().is_some()
-            aria-disabled=move || pending.get().to_string()
-            aria-busy=move || pending.get().to_string()
+            disabled=disabled_by.is_some()
             aria-label=aria_label
-            aria-describedby=move || disabled_by.get()
-            on:click=move |event| {
-                // A click, or Enter in a field (which clicks the form's button), while the
-                // action is under way sends nothing.
-                if pending.get_untracked() {
-                    event.prevent_default();
-                }
-            }
+            aria-describedby=disabled_by
         >
             {label}
         </button>
     }
 }
 
-/// Renders `children` once the signed-in person is known, inside a `Suspense`: what they read
-/// of it (`view_only`, `acting_now`) is then the same on the server and once hydrated.
+/// Renders `children` once the signed-in person is known, inside a `Suspense`, so they can
+/// read it (`view_only`, `acting_now`).
 #[component]
 pub fn OnceSignedIn(children: ChildrenFn) -> impl IntoView {
     let me = use_session().me;
@@ -693,46 +521,6 @@ pub fn OnceSignedIn(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// The path the browser loaded this document as (set as hydration starts): the page the
-/// server rendered, and recorded.
-#[cfg(feature = "hydrate")]
-static DOCUMENT_PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// Whether the browser has moved from page to page since the document loaded (then even
-/// the document's own path, reached again, was not asked of the server).
-#[cfg(feature = "hydrate")]
-static NAVIGATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Notes the path the document was loaded as: call as hydration starts, before any
-/// navigation in the browser.
-pub fn note_document_path() {
-    #[cfg(feature = "hydrate")]
-    let _ = DOCUMENT_PATH.set(window().location().pathname().unwrap_or_default());
-}
-
-/// Notes each move from page to page in the browser (`NAVIGATED`). Inside the router.
-#[component]
-pub fn NavigationWatch() -> impl IntoView {
-    let location = use_location();
-    Effect::new(move |seen: Option<()>| {
-        location.pathname.track();
-        #[cfg(feature = "hydrate")]
-        if seen.is_some() {
-            NAVIGATED.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = seen;
-    });
-}
-
-/// Whether a page at `path` now is one the server was not asked for: reached by moving
-/// between pages in the browser.
-#[cfg(feature = "hydrate")]
-fn reached_in_browser(path: &str) -> bool {
-    NAVIGATED.load(std::sync::atomic::Ordering::Relaxed)
-        || DOCUMENT_PATH.get().is_some_and(|loaded| loaded != path)
-}
-
 /// A page of one of the member's sections. While an administrator acts under a grant without
 /// that section, the page's place says `Not within the access granted` (403) instead, inside
 /// the frame, so the banner and `Exit impersonation` stay (SPEC.md §2). The server refuses
@@ -740,31 +528,17 @@ fn reached_in_browser(path: &str) -> bool {
 #[component]
 pub fn InSection(section: Section, children: ChildrenFn) -> impl IntoView {
     let me = use_session().me;
-    #[cfg(feature = "hydrate")]
-    let here = use_location();
     let children = StoredValue::new(children);
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                // The same `me` on the server and once hydrated, so both render the same. Any
-                // other outcome (no one signed in, an error) is the page's own to show.
+                // Any other outcome (no one signed in, an error) is the page's own to show.
                 let granted = match me.await {
                     Ok(Some(me)) => me.sections_granted().allows(section),
                     _ => true,
                 };
                 if granted {
                     return children.with_value(|children| children()).into_any();
-                }
-                // Reached in the browser (a link, back, forward), the page was never asked of
-                // the server, so nothing recorded this refusal: the page is asked for, and the
-                // server answers (and records) it. The page the document was loaded as, before
-                // any move, was asked for already: asking again would never end.
-                #[cfg(feature = "hydrate")]
-                {
-                    let path = here.pathname.get_untracked();
-                    if reached_in_browser(&path) {
-                        let _ = window().location().assign(&path);
-                    }
                 }
                 let error = AppError::Forbidden(NOT_WITHIN_ACCESS.into());
                 view! { <Refusal error/> }.into_any()
@@ -776,61 +550,55 @@ pub fn InSection(section: Section, children: ChildrenFn) -> impl IntoView {
 /// While an administrator acts in a `View only` session: the id of the note that says
 /// changes are off (`ViewOnlyNote`), for the controls it turns off; `None` otherwise. Read it
 /// under `OnceSignedIn` or a page's `when_loaded`.
-pub fn view_only() -> Signal<Option<String>> {
-    let me = use_session().me;
-    Signal::derive(move || {
-        let acting = me.get().and_then(Result::ok).flatten()?.acting?;
-        (acting.scope == crate::model::Scope::ViewOnly).then(|| VIEW_ONLY_NOTE.to_string())
-    })
+pub fn view_only() -> Option<String> {
+    let acting = use_session()
+        .me
+        .get()
+        .and_then(Result::ok)
+        .flatten()?
+        .acting?;
+    (acting.scope == crate::model::Scope::ViewOnly).then(|| VIEW_ONLY_NOTE.to_string())
 }
 
 const VIEW_ONLY_NOTE: &str = "view-only-note";
 
 /// True while an administrator acts as the member: controls they may never use are not
 /// rendered (the server refuses them regardless). Read it under `OnceSignedIn`.
-pub fn acting_now() -> Signal<bool> {
-    let me = use_session().me;
-    Signal::derive(move || {
-        me.get()
-            .and_then(Result::ok)
-            .flatten()
-            .is_some_and(|me| me.acting.is_some())
-    })
+pub fn acting_now() -> bool {
+    use_session()
+        .me
+        .get()
+        .and_then(Result::ok)
+        .flatten()
+        .is_some_and(|me| me.acting.is_some())
 }
 
 /// Says, on pages with changes, that a `View only` session turns them off.
 #[component]
 pub fn ViewOnlyNote() -> impl IntoView {
-    let off = view_only();
-    move || {
-        off.get().map(|id| {
-            view! {
-                <p class="reason view-only" id=id>
-                    "View only session: you can look, but changes are turned off."
-                </p>
-            }
-        })
-    }
+    view_only().map(|id| {
+        view! {
+            <p class="reason view-only" id=id>
+                "View only session: you can look, but changes are turned off."
+            </p>
+        }
+    })
 }
 
 /// A failure, said next to the control that caused it. With `id`, the field it concerns
 /// names it in `aria-describedby`.
 #[component]
 pub fn ErrorNote(
-    #[prop(into)] message: Signal<Option<String>>,
+    message: Option<String>,
     #[prop(optional)] id: Option<&'static str>,
 ) -> impl IntoView {
-    move || {
-        message
-            .get()
-            .map(|message| view! { <p class="error" role="alert" id=id>{message}</p> })
-    }
+    message.map(|message| view! { <p class="error" role="alert" id=id>{message}</p> })
 }
 
 /// A success, said where the person is looking.
 #[component]
-pub fn StatusNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
-    view! { <p class="success-slot" role="status">{move || message.get().map(|message| view! { <span class="success">{message}</span> })}</p> }
+pub fn StatusNote(message: Option<String>) -> impl IntoView {
+    view! { <p class="success-slot" role="status">{message.map(|message| view! { <span class="success">{message}</span> })}</p> }
 }
 
 /// Percent-encodes a value for a URL query: everything but RFC 3986's unreserved characters.

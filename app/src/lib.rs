@@ -1,5 +1,6 @@
-//! Actas: everything shared by the server and the browser. Pages, components and server
-//! functions here; the rules and the store behind the `ssr` feature.
+//! Actas on the server: pages, components and server functions; the rules and the store
+//! behind the `ssr` feature. Pages are rendered here, whole; the browser's part is the
+//! `frontend` crate, which reads what the markup asks of it.
 
 pub mod api;
 pub mod components;
@@ -9,13 +10,12 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-use api::impersonation_control::EndSession;
 use api::{SignIn, SignOut};
 use error::AppError;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, Lazy, SsrMode};
+use leptos_router::{path, SsrMode};
 use model::Me;
 
 /// The HTML document around the app, rendered on the server only.
@@ -40,22 +40,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Who is signed in, and the two actions that change it. Everything that depends on the
-/// signed-in person refetches when either action completes.
+/// Who is signed in, and the two forms that change it.
 #[derive(Clone, Copy)]
 pub struct Session {
     pub me: Resource<Result<Option<Me>, AppError>>,
     pub sign_in: ServerAction<SignIn>,
     pub sign_out: ServerAction<SignOut>,
-    /// For a member's open page: who acts on their account, as the live channel last said
-    /// (`None` until it says anything; then `me.support_acting` is out of date).
-    pub support_told: RwSignal<Option<Option<String>>>,
-    /// For a member's open page: how many inbox notices are unread, as the live channel last
-    /// said (`None` until it says anything; then `me.unread_notices` is out of date).
-    pub inbox_told: RwSignal<Option<u32>>,
-    /// The member's `End session`. It lives here, not in the button: the live channel may
-    /// say the session ended (and the button go) before the action's own answer arrives.
-    pub end_session: ServerAction<EndSession>,
 }
 
 pub fn use_session() -> Session {
@@ -64,61 +54,56 @@ pub fn use_session() -> Session {
 
 #[component]
 pub fn App() -> impl IntoView {
-    components::note_document_path();
     provide_meta_context();
-    let sign_in = ServerAction::<SignIn>::new();
-    let sign_out = ServerAction::<SignOut>::new();
-    let me = Resource::new(
-        move || (sign_in.version().get(), sign_out.version().get()),
-        |_| api::whoami(),
-    );
     provide_context(Session {
-        me,
-        sign_in,
-        sign_out,
-        support_told: RwSignal::new(None),
-        inbox_told: RwSignal::new(None),
-        end_session: ServerAction::new(),
+        me: Resource::new(|| (), |_| api::whoami()),
+        sign_in: ServerAction::new(),
+        sign_out: ServerAction::new(),
     });
+    use components::InSection;
+    use model::Section;
+    use pages::*;
 
     view! {
         <Title text="Actas"/>
         <Router>
-            <components::NavigationWatch/>
             <components::ImpersonationBanner/>
             <components::TopBar/>
             <components::SupportNotice/>
             <components::AdministratorNotices/>
-            <components::MemberLive/>
             <main id="main">
-                <Routes fallback=pages::NotFound>
-                    <Route path=path!("") view=pages::Home ssr=SsrMode::Async/>
-                    <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
-                    <Route path=path!("/account") view={Lazy::<pages::lazy::Account>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/inbox") view={Lazy::<pages::lazy::Inbox>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/profile") view={Lazy::<pages::lazy::Profile>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/projects") view={Lazy::<pages::lazy::Projects>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/payout") view={Lazy::<pages::lazy::Payout>::new()} ssr=SsrMode::Async/>
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=Home ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in") view=sign_in::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/inbox") view=inbox::InboxPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/profile")
+                        view=|| view! { <InSection section=Section::Profile><profile::ProfilePage/></InSection> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/projects")
+                        view=|| view! { <InSection section=Section::Projects><projects::ProjectsPage/></InSection> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/payout")
+                        view=|| view! { <InSection section=Section::Payout><payout::PayoutPage/></InSection> }
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=path!("/settings/impersonation")
-                        view={Lazy::<pages::lazy::ImpersonationSettings>::new()}
+                        view=impersonation_settings::ImpersonationSettingsPage
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/set-password") view={Lazy::<pages::lazy::SetPassword>::new()} ssr=SsrMode::Async/>
-                    <Route
-                        path=path!("/settings/sign-in")
-                        view={Lazy::<pages::lazy::SignInSettings>::new()}
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=path!("/admin/users") view={Lazy::<pages::lazy::AdminUsers>::new()} ssr=SsrMode::Async/>
-                    <Route
-                        path=path!("/admin/activity")
-                        view={Lazy::<pages::lazy::AdminActivity>::new()}
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=path!("/set-password") view=set_password::SetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/sign-in") view=sign_in_settings::SignInSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=admin_users::AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/activity") view=admin_activity::AdminActivityPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/admin/impersonators")
-                        view={Lazy::<pages::lazy::AdminImpersonators>::new()}
+                        view=admin_impersonators::AdminImpersonatorsPage
                         ssr=SsrMode::Async
                     />
                 </Routes>

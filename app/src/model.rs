@@ -421,6 +421,21 @@ pub struct IssuedSupportCode {
     pub code: String,
     pub scope: Scope,
     pub expires_at: i64,
+    /// As the member reads them beside the code: the expiry (`format_utc`) and the scope.
+    pub until: String,
+    pub scope_label: String,
+}
+
+impl IssuedSupportCode {
+    pub fn new(code: String, scope: Scope, expires_at: i64) -> IssuedSupportCode {
+        IssuedSupportCode {
+            code,
+            scope,
+            expires_at,
+            until: format_utc(expires_at),
+            scope_label: scope.label().to_string(),
+        }
+    }
 }
 
 /// The member's profile (SPEC.md §4).

@@ -282,40 +282,23 @@ test("the browser's files are named by their content and cached for a year", asy
   expect((await page.request.get("/sign-in")).headers()["cache-control"] ?? "").not.toContain("immutable");
 });
 
-test("the administrators' pages come in wasm files of their own, named and cached alike", async ({ page }) => {
-  const wasmIn = (html: string) => [...html.matchAll(/\/pkg\/[\w.-]+\.wasm/g)].map((m) => m[0]);
-  // The first page everyone opens names one wasm file: the sign-in page and the shared frame.
-  const signInFiles = new Set(wasmIn(await (await page.request.get("/sign-in")).text()));
-  expect(signInFiles.size).toBe(1);
-  // An administrator's page also names the files with its own code, and the loader that
-  // fetches them; the browser downloads them beside the first one.
+test("every page, the administrators' too, names the same one browser file, named by its content and cached alike", async ({ page }) => {
+  const filesIn = (html: string) => [...new Set([...html.matchAll(/\/pkg\/[\w.-]+\.(?:wasm|js)/g)].map((m) => m[0]))].sort();
+  const signInFiles = filesIn(await (await page.request.get("/sign-in")).text());
+  expect(signInFiles.filter((file) => file.endsWith(".wasm"))).toHaveLength(1);
   // Sam is never acting as anyone (not on the allow-list), so the page is his own user list.
   await signIn(page, "sam@example.com");
-  const html = await (await page.request.get("/admin/users")).text();
-  const chunks = [...new Set(wasmIn(html))].filter((file) => !signInFiles.has(file));
-  expect(chunks.length).toBeGreaterThan(0);
-  // Every page does, also when many render at once (leptos once read another request's
-  // context here, and most pages under load named none: server/src/request_owner.rs).
+  // Also when many pages render at once (leptos once read another request's context here:
+  // server/src/request_owner.rs).
   const pages = await Promise.all(
     Array.from({ length: 24 }, async () => (await page.request.get("/admin/users")).text()),
   );
-  for (const other of pages) {
-    expect([...new Set(wasmIn(other))].filter((file) => !signInFiles.has(file)).sort()).toEqual([...chunks].sort());
-  }
-  const loaders = [...new Set([...html.matchAll(/\/pkg\/__wasm_split\.[\w-]+\.js/g)].map((m) => m[0]))];
-  expect(loaders).toHaveLength(1);
-  for (const file of [...chunks, ...loaders]) {
+  for (const html of pages) expect(filesIn(html)).toEqual(signInFiles);
+  for (const file of signInFiles) {
     expect(file, "named by its content").toMatch(/\.[\w-]{22}\.(?:wasm|js)$/);
     const response = await page.request.get(file);
     expect(response.status(), file).toBe(200);
     expect(response.headers()["content-type"], file).toBe(file.endsWith(".wasm") ? "application/wasm" : "text/javascript");
     expect(response.headers()["cache-control"], file).toBe("public, max-age=31536000, immutable");
   }
-  // The page hydrates once its code has arrived; moving to another such page in the browser
-  // loads that page's code without reloading the document.
-  await open(page, "/admin/users");
-  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
-  await page.getByRole("link", { name: "Activity", exact: true }).click();
-  await expect(page.getByRole("heading", { name: "Activity", level: 1 })).toBeVisible();
-  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
 });

@@ -1,25 +1,42 @@
-//! The browser entry point: hydrates the server-rendered page.
+//! The browser's part of Actas.
+//!
+//! Every page arrives whole from the server (Leptos renders it there); every form is a plain
+//! HTML form that works without JavaScript. This client makes those pages behave as SPEC.md
+//! §8 asks, and keeps them live. It knows no page: it reads what the markup asks for.
+//!
+//! | the markup | what the client does |
+//! |---|---|
+//! | `<form method="post">` | a busy button and no second send; back on the page: the same scroll, focus on the button, a refused form filled in again (`forms`) |
+//! | `form[data-in-place="ID"]` | sent without leaving the page: `#ID` fetched again (GET), or the answer written into it (POST) (`in_place`) |
+//! | `[data-needs-script]` | offered (it was disabled for a page without this client) (`forms`) |
+//! | `[data-opens="ID"]`, `[data-asks="ID"]`, `[data-close]`, `dialog[open]` | open the dialog `#ID`; ask in it before sending; close it; a dialog the server rendered open, shown modal (`dialogs`) |
+//! | `[data-menu]`, `details[data-folds]`, `[data-dismiss="ID"]` | the top bar's `Menu`; a menu that folds once used; a notice put away (`dialogs`, `forms`) |
+//! | `[role=timer][data-remaining-ms]` | the banner's countdown, against a deadline (`banner`) |
+//! | `[data-live="<news> …"]`, `[data-leave-to]` | the live channel: these parts fetched again on news; an ended session left (`live`) |
+//!
+//! The page is marked interactive (`data-hydrated` on `<body>`) once all of that is in place:
+//! the end-to-end tests and scripts/first-page.sh wait for it.
 
-// Leptos views are deeply nested types; the hydration code for the biggest pages needs room.
-#![recursion_limit = "256"]
+mod banner;
+mod dialogs;
+mod dom;
+mod forms;
+mod in_place;
+mod live;
 
-use leptos::prelude::document;
-
+/// Called by Leptos' loader script (`HydrationScripts`) once this file has loaded; the name is
+/// the loader's.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // As `leptos::mount::hydrate_lazy` does: a page whose code is in a wasm file of its own (a
-    // lazy route) hydrates once that file has loaded. Then, and only then, the page is
-    // interactive: the end-to-end tests and scripts/first-page.sh wait for this mark. (An
-    // effect would run while the page's own code is still on its way.)
-    _ = any_spawner::Executor::init_wasm_bindgen();
-    leptos::task::spawn_local(async {
-        let Some(body) = document().body() else {
-            return;
-        };
-        leptos::mount::hydrate_from_async(body.clone(), app::App)
-            .await
-            .forget();
+    dialogs::start();
+    if let Some(body) = dom::document().body() {
+        dialogs::show_modal_in(&body);
+    }
+    forms::start();
+    banner::start();
+    live::start();
+    if let Some(body) = dom::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
-    });
+    }
 }

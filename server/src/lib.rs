@@ -198,6 +198,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             middleware::drop_foreign_form_errors,
         ))
+        .layer(axum::middleware::from_fn(middleware::note_form_outcome))
         // A page, server function or download of a section the session does not allow.
         .layer(axum::middleware::from_fn(
             middleware::refuse_outside_sections,

@@ -15,7 +15,8 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
-use http::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
+use http::header::{ACCEPT, CONTENT_TYPE, HOST, LOCATION, ORIGIN, REFERER, SET_COOKIE};
+use http::HeaderValue;
 use http::{Method, StatusCode};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use std::sync::Arc;
@@ -61,35 +62,113 @@ pub async fn refuse_cross_site(
     }
 }
 
-/// A page's URL may carry a form error (`__err`, Leptos' way of reporting a failed form post
-/// without JavaScript), which the page shows as an alert. Only a redirect after our own form
-/// post may do that: from anywhere else (a link in an email, another site, a typed URL) the
-/// error is dropped, so nobody can make our pages display words of their choosing.
+// What a page's URL may carry about the form post that led to it: Leptos' `__path` and
+// `__err` (which server function failed, and why), and our `__done` and `__said` (which
+// succeeded, and what it said of itself, `app::ssr::say_done`).
+use app::ssr::action_record::FORM_OUTCOME_FIELDS as FORM_OUTCOME;
+
+/// A dialog the address asks to show (`dialog`, and the person it is `for`): once its form
+/// succeeded, the page comes back without it.
+const DIALOG_ASKED: [&str; 2] = ["dialog", "for"];
+
+fn is_form_outcome(pair: &str) -> bool {
+    pair.split_once('=')
+        .is_some_and(|(name, _)| FORM_OUTCOME.contains(&name))
+}
+
+/// A page's URL may say how a form post went (`FORM_OUTCOME`), and the page shows it: an
+/// error as an alert, a success in words. Only a redirect after our own form post may do
+/// that: from anywhere else (a link in an email, another site, a typed URL) it is dropped, so
+/// nobody can make our pages display words of their choosing.
 pub async fn drop_foreign_form_errors(request: Request, next: Next) -> Response {
     let query = request.uri().query().unwrap_or_default();
-    let carries_error = query
-        .split('&')
-        .any(|pair| pair.starts_with("__err=") || pair.starts_with("__path="));
+    let carries_outcome = query.split('&').any(is_form_outcome);
     let same_origin = request
         .headers()
         .get("sec-fetch-site")
         .is_some_and(|site| site == "same-origin");
-    if request.method() != Method::GET || !carries_error || same_origin {
+    if request.method() != Method::GET || !carries_outcome || same_origin {
         return next.run(request).await;
     }
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|pair| {
-            !pair.starts_with("__err=") && !pair.starts_with("__path=") && !pair.is_empty()
-        })
+        .filter(|pair| !is_form_outcome(pair) && !pair.is_empty())
         .collect();
     let path = request.uri().path();
-    let clean = if kept.is_empty() {
+    axum::response::Redirect::to(&with_query(path, &kept)).into_response()
+}
+
+fn with_query(path: &str, pairs: &[&str]) -> String {
+    if pairs.is_empty() {
         path.to_string()
     } else {
-        format!("{path}?{}", kept.join("&"))
+        format!("{path}?{}", pairs.join("&"))
+    }
+}
+
+/// A plain form post is answered with a redirect back to the page it was sent from. That
+/// page's address then says how this post went, and only this one: a failure keeps the
+/// `__path` and `__err` Leptos added (the last pair), a success gets `__done=<the server
+/// function's path>` (and `__said`, what it said of itself) and loses the dialog it was sent
+/// from; what an earlier post left in the address is dropped. A server function that sends the
+/// browser elsewhere (sign-in to the start page) is left alone.
+pub async fn note_form_outcome(request: Request, next: Next) -> Response {
+    let back_to = (request.method() == Method::POST && request.uri().path().starts_with("/api/"))
+        .then(|| {
+            request
+                .headers()
+                .get(REFERER)?
+                .to_str()
+                .ok()
+                .map(str::to_string)
+        })
+        .flatten();
+    let server_function = request.uri().path().to_string();
+    let mut response = next.run(request).await;
+    let said = response.headers_mut().remove(app::ssr::DONE_SAYS);
+    let Some(back_to) = back_to else {
+        return response;
     };
-    axum::response::Redirect::to(&clean).into_response()
+    let page = |url: &str| {
+        url.split_once('?')
+            .map_or(url, |(page, _)| page)
+            .to_string()
+    };
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|location| location.to_str().ok())
+        .filter(|location| page(location) == page(&back_to))
+        .filter(|_| response.status().is_redirection());
+    let Some(location) = location else {
+        return response;
+    };
+    let (path, query) = location.split_once('?').unwrap_or((location, ""));
+    let pairs: Vec<&str> = query.split('&').filter(|pair| !pair.is_empty()).collect();
+    let named = |pair: &str, name: &str| pair.split_once('=').is_some_and(|(key, _)| key == name);
+    let last = |name: &str| pairs.iter().rev().find(|pair| named(pair, name)).copied();
+    let mut kept: Vec<&str> = pairs
+        .iter()
+        .copied()
+        .filter(|pair| !is_form_outcome(pair))
+        .collect();
+    let done = format!("__done={server_function}");
+    let said = said
+        .as_ref()
+        .and_then(|said| said.to_str().ok())
+        .map(|said| format!("__said={said}"));
+    match (last("__path"), last("__err")) {
+        (Some(failed), Some(error)) => kept.extend([failed, error]),
+        _ => {
+            kept.retain(|pair| !DIALOG_ASKED.iter().any(|name| named(pair, name)));
+            kept.push(&done);
+            kept.extend(said.as_deref());
+        }
+    }
+    if let Ok(location) = HeaderValue::from_str(&with_query(path, &kept)) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
 }
 
 /// Notes who the client is: the connection's peer, or behind a trusted proxy the address it

@@ -10,7 +10,8 @@ use leptos::prelude::*;
 use crate::ssr::{access, app_state, now_ms, signed_in, signed_in_member};
 
 /// `Request access`: asks the member `member_id` for `hours` (1–24) of `scope`, limited to
-/// `sections` (names separated by commas; none means all). Returns the request's id.
+/// `sections` (names separated by commas; none means all), or to the same names one by one
+/// (`section[]`, the dialog's checkboxes). Returns the request's id.
 #[server(endpoint = "request_access")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn request_access(
@@ -19,10 +20,12 @@ pub async fn request_access(
     ticket: Option<String>,
     scope: String,
     sections: Option<String>,
+    section: Option<Vec<String>>,
     hours: String,
 ) -> Result<i64, AppError> {
     use crate::ssr::access_requests::RequestForm;
     let current = signed_in()?;
+    let sections = sections.or_else(|| section.map(|names| names.join(",")));
     let form = RequestForm {
         reason: &reason,
         ticket: ticket.as_deref(),

@@ -121,9 +121,5 @@ pub async fn generate_support_code(
         .store
         .issue_support_code(member.user.id, &hash, issued, now)
         .await?;
-    Ok(IssuedSupportCode {
-        code,
-        scope,
-        expires_at: issued.expires_at,
-    })
+    Ok(IssuedSupportCode::new(code, scope, issued.expires_at))
 }

@@ -32,7 +32,9 @@ pub async fn change_password(
         address,
         now_ms(),
     );
-    Ok(changed.await?)
+    let others_ended = changed.await?;
+    crate::ssr::say_done(&others_ended.to_string());
+    Ok(others_ended)
 }
 
 /// `Change email`: the current password and an address no other account has.

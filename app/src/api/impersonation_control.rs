@@ -26,6 +26,8 @@ pub async fn start_impersonation(
     let started =
         impersonation::start(&state.store, &state.settings, &current, input, now_ms()).await?;
     set_session_cookie(Some(&started.token), &state.settings);
+    // The member's view, loaded afresh: every part of the page changes hands.
+    leptos_axum::redirect("/account");
     Ok(())
 }
 
@@ -47,6 +49,11 @@ pub async fn exit_impersonation(session_id: Option<i64>) -> Result<(), AppError>
     .await?;
     if let Some(token) = rotated {
         set_session_cookie(Some(&token), &state.settings);
+    }
+    // Out of their own session: back in their own view, which says why. (A session left in
+    // another browser ends from the page that showed it, which stays.)
+    if session_id.is_none() {
+        leptos_axum::redirect(&format!("{}exited", crate::components::OWN_VIEW_AFTER));
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ pub async fn grant_impersonator(user_id: i64) -> Result<(), AppError> {
         .store
         .grant_impersonation(owner.user.id, user_id, now_ms())
         .await?;
+    crate::ssr::say_done(&user_id.to_string());
     Ok(())
 }
 
@@ -37,5 +38,6 @@ pub async fn remove_impersonator(user_id: i64) -> Result<(), AppError> {
         .store
         .remove_impersonation(owner.user.id, user_id, now_ms())
         .await?;
+    crate::ssr::say_done(&user_id.to_string());
     Ok(())
 }

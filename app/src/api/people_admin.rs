@@ -28,6 +28,7 @@ pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
     store
         .change_role(owner.user.id, user_id, role, now_ms())
         .await?;
+    crate::ssr::say_done(&user_id.to_string());
     Ok(())
 }
 
@@ -40,6 +41,7 @@ pub async fn suspend_user(user_id: i64) -> Result<(), AppError> {
     store
         .suspend_account(owner.user.id, user_id, now_ms())
         .await?;
+    crate::ssr::say_done(&user_id.to_string());
     Ok(())
 }
 
@@ -52,6 +54,7 @@ pub async fn reinstate_user(user_id: i64) -> Result<(), AppError> {
     store
         .reinstate_account(owner.user.id, user_id, now_ms())
         .await?;
+    crate::ssr::say_done(&user_id.to_string());
     Ok(())
 }
 
@@ -61,7 +64,9 @@ pub async fn reinstate_user(user_id: i64) -> Result<(), AppError> {
 pub async fn delete_user(user_id: i64) -> Result<(), AppError> {
     let owner = signed_in_owner()?;
     let store = app_state()?.store;
-    Ok(people::delete_account(&store, owner.user.id, user_id, now_ms()).await?)
+    people::delete_account(&store, owner.user.id, user_id, now_ms()).await?;
+    crate::ssr::say_done(&user_id.to_string());
+    Ok(())
 }
 
 /// `Reset password`: a new one-time link; the person's sign-ins end.
@@ -83,5 +88,6 @@ pub async fn sign_out_everywhere(user_id: i64) -> Result<(), AppError> {
         .sign_member_out_everywhere(staff.user.id, user_id, now_ms())
         .await
         .map_err(people::PeopleError::from)?;
+    crate::ssr::say_done(&user_id.to_string());
     Ok(())
 }

@@ -1,10 +1,12 @@
 use crate::api::owner_actions::{get_allow_list, GrantImpersonator, RemoveImpersonator};
 use crate::components::{
-    action_error, role_label, when_loaded, AskFirst, DataTable, ErrorNote, StatusNote, SubmitButton,
+    action_error, role_label, said_when_done, when_loaded, AskFirst, DataTable, ErrorNote,
+    StatusNote, SubmitButton,
 };
 use crate::model::{format_utc, AllowList};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 /// `/admin/impersonators`, for owners: who holds the right to impersonate, who gave it and
 /// when, how it was used; `Grant` and `Remove`. Removing it ends the holder's live session.
@@ -12,20 +14,8 @@ use leptos_meta::Title;
 pub fn AdminImpersonatorsPage() -> impl IntoView {
     let grant = ServerAction::<GrantImpersonator>::new();
     let remove = ServerAction::<RemoveImpersonator>::new();
-    let list = Resource::new(
-        move || (grant.version().get(), remove.version().get()),
-        |_| get_allow_list(),
-    );
-    // Whom the change being sent concerns; once it is done, the words above the list.
-    let concerned = RwSignal::new(None::<String>);
-    let notice = RwSignal::new(None::<String>);
-    say_when_done(grant, concerned, notice, "can now impersonate members.");
-    say_when_done(
-        remove,
-        concerned,
-        notice,
-        "can no longer impersonate members.",
-    );
+    let list = Resource::new(|| (), |_| get_allow_list());
+    let query = use_query_map();
     view! {
         <Title text="Impersonators · Actas"/>
         <section class="card wide" aria-labelledby="impersonators-heading">
@@ -33,32 +23,29 @@ pub fn AdminImpersonatorsPage() -> impl IntoView {
             <p class="muted">
                 "Only the accounts listed here may impersonate members. Removing an account ends its live session at once."
             </p>
-            <StatusNote message=notice/>
-            {when_loaded(list, move |list| view! { <AllowListTable list grant remove concerned/> })}
+            {when_loaded(list, move |list| {
+                // The change that led here, said of the person it concerned.
+                let name_of = |said: String| {
+                    let id: i64 = said.parse().ok()?;
+                    let holders = list.holders.iter().map(|entry| &entry.user);
+                    let user = holders.chain(&list.candidates).find(|user| user.id == id)?;
+                    Some(user.name.clone())
+                };
+                let done = said_when_done::<GrantImpersonator>(&query)
+                    .and_then(name_of)
+                    .map(|name| format!("{name} can now impersonate members."))
+                    .or_else(|| {
+                        said_when_done::<RemoveImpersonator>(&query)
+                            .and_then(name_of)
+                            .map(|name| format!("{name} can no longer impersonate members."))
+                    });
+                view! {
+                    <StatusNote message=done/>
+                    <AllowListTable list grant remove/>
+                }
+            })}
         </section>
     }
-}
-
-/// Once `action` succeeds (each time), says `what` of the person it concerned.
-fn say_when_done<S>(
-    action: ServerAction<S>,
-    concerned: RwSignal<Option<String>>,
-    notice: RwSignal<Option<String>>,
-    what: &'static str,
-) where
-    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-    S::Error: Clone + Send + Sync + 'static,
-{
-    Effect::new(move |seen: Option<usize>| {
-        let version = action.version().get();
-        let succeeded = matches!(action.value().get_untracked(), Some(Ok(_)));
-        if seen.is_some_and(|seen| seen != version) && succeeded {
-            let name = concerned.get_untracked().unwrap_or_default();
-            notice.set(Some(format!("{name} {what}")));
-        }
-        version
-    });
 }
 
 #[component]
@@ -66,20 +53,7 @@ fn AllowListTable(
     list: AllowList,
     grant: ServerAction<GrantImpersonator>,
     remove: ServerAction<RemoveImpersonator>,
-    concerned: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    // The account chosen for `Grant`, by name, as it is sent.
-    let names: Vec<(i64, String)> = list
-        .candidates
-        .iter()
-        .map(|user| (user.id, user.name.clone()))
-        .collect();
-    Effect::new(move |_| {
-        if let Some(sent) = grant.input().get() {
-            let name = names.iter().find(|(id, _)| *id == sent.user_id);
-            concerned.set(name.map(|(_, name)| name.clone()));
-        }
-    });
     let rows = list
         .holders
         .into_iter()
@@ -90,8 +64,6 @@ fn AllowListTable(
                 entry.user.name
             );
             let id = format!("remove-{}", entry.user.id);
-            let name = entry.user.name.clone();
-            let on_confirm = Callback::new(move |_| concerned.set(Some(name.clone())));
             view! {
                 <tr>
                     <th scope="row">{entry.user.name.clone()}</th>
@@ -104,7 +76,7 @@ fn AllowListTable(
                     <td data-label="Actions">
                         <ActionForm action=remove attr:class="inline">
                             <input type="hidden" name="user_id" value=entry.user.id.to_string()/>
-                            <AskFirst id label="Remove" pending=remove.pending() aria_label=label question on_confirm/>
+                            <AskFirst id label="Remove" aria_label=label question/>
                         </ActionForm>
                     </td>
                 </tr>
@@ -120,15 +92,15 @@ fn AllowListTable(
         <DataTable headers=vec!["Name", "Email", "Role", "Granted by", "Granted", "Last used", "Sessions", "Actions"]>
             <tbody>{rows}</tbody>
         </DataTable>
-        <ErrorNote message=Signal::derive(action_error(remove))/>
+        <ErrorNote message=action_error(remove)/>
         <ActionForm action=grant attr:class="inline grant">
             <label for="grant-user">"Staff account"</label>
             <select id="grant-user" name="user_id" required>
                 <option value="">"Choose an admin or owner"</option>
                 {candidates}
             </select>
-            <SubmitButton label="Grant" pending=grant.pending()/>
+            <SubmitButton label="Grant"/>
         </ActionForm>
-        <ErrorNote message=Signal::derive(action_error(grant))/>
+        <ErrorNote message=action_error(grant)/>
     }
 }

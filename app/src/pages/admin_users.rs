@@ -1,12 +1,12 @@
 use super::people_controls::{
-    row_menu_id, AddUserButton, OpenDialog, PeopleActions, PeopleDialogs, RowAction,
+    asked_dialog, people_change_done, row_menu_id, AddUserButton, PeopleDialog, RowAction,
 };
 use crate::api::access_requests::RequestAccess;
 use crate::api::impersonation_control::StartImpersonation;
 use crate::api::user_directory::list_users;
 use crate::components::{
-    action_error, encode_query_value, field_error, field_ties, listen_live, role_label,
-    when_loaded, DataTable, Dialog, DialogButtons, ErrorNote, StatusNote,
+    action_error, encode_query_value, field_error, field_ties, role_label, when_loaded, DataTable,
+    Dialog, DialogButtons, ErrorNote,
 };
 use crate::model::{
     format_duration, format_utc, RequestStatus, Role, Scope, Section, UserPage, UserRow, UserStatus,
@@ -14,81 +14,75 @@ use crate::model::{
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 /// `/admin/users`: every account, 50 a page, searchable by name or email.
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
     let query = use_query_map();
-    let search = move || query.read().get("q").unwrap_or_default();
-    let page = move || {
-        query
-            .read()
-            .get("page")
-            .and_then(|page| page.parse::<u32>().ok())
-            .unwrap_or(1)
-    };
-    // Once hydrated, searching navigates in place; without JavaScript the form is a plain GET.
-    let search_input = NodeRef::<leptos::html::Input>::new();
-    let navigate = use_navigate();
-    let on_search = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        let text = search_input
-            .get()
-            .map(|input| input.value())
-            .unwrap_or_default();
-        navigate(
-            &format!("/admin/users?q={}", encode_query_value(text.trim())),
-            Default::default(),
-        );
-    };
-    let people = PeopleActions::new();
-    // Which dialog is open lives here, above the list, which reloads after every change.
-    let open: OpenDialog = RwSignal::new(None);
-    let adding = RwSignal::new(false);
-    // What the last change did, said above the list.
-    let notice = RwSignal::new(None::<String>);
-    // An access request sent here, or answered by the member (the live channel says so
-    // within 2 seconds): the list reads again.
-    let requests = RwSignal::new(0u32);
-    listen_live("requests", move |_| requests.update(|n| *n += 1));
+    let search = query.read_untracked().get("q").unwrap_or_default();
+    let page = query
+        .read_untracked()
+        .get("page")
+        .and_then(|page| page.parse::<u32>().ok())
+        .unwrap_or(1);
     let users = Resource::new(
-        move || (search(), page(), people.version(), requests.get()),
-        |(search, page, _, _)| list_users(search, page),
+        move || (search.clone(), page),
+        |(search, page)| list_users(search, page),
     );
-
+    let search = query.read_untracked().get("q").unwrap_or_default();
     view! {
         <Title text="Users · Actas"/>
         <section class="card wide" aria-labelledby="users-heading">
             <h1 id="users-heading">"Users"</h1>
-            <form method="get" action="/admin/users" class="search" role="search" on:submit=on_search>
+            // In the browser the list is searched in place (`data-in-place`).
+            <form method="get" action="/admin/users" class="search" role="search" data-in-place=USER_LIST>
                 <label for="user-search">"Search users"</label>
-                <input
-                    id="user-search"
-                    type="search"
-                    name="q"
-                    placeholder="Name or email"
-                    value=search
-                    prop:value=search
-                    node_ref=search_input
-                />
+                <input id="user-search" type="search" name="q" placeholder="Name or email" value=search.clone()/>
                 <button type="submit">"Search"</button>
             </form>
-            <StatusNote message=notice/>
-            {when_loaded(users, move |page| view! { <UserTable page search=search() open adding/> })}
-            <PeopleDialogs open adding people notice/>
+            {when_loaded(users, move |listed| {
+                let done = people_change_done(&query, |id| {
+                    listed.users.iter().find(|row| row.user.id == id).map(|row| row.user.name.clone())
+                });
+                let asked = asked_dialog(&query.read_untracked()).and_then(|(action, user_id)| {
+                    let row = listed.users.iter().find(|row| row.user.id == user_id)?.clone();
+                    Some((row, action))
+                });
+                let owner = listed.may_suspend;
+                view! {
+                    <p class="success-slot" role="status">{done.map(|words| view! { <span class="success">{words}</span> })}</p>
+                    {owner.then(|| view! { <AddUserButton/> })}
+                    // An access request sent here, or answered by the member: the list follows
+                    // (the live channel's `requests` news).
+                    <div id=USER_LIST data-live="requests">
+                        <UserTable page=listed search=search.clone()/>
+                    </div>
+                    <div id=ROW_DIALOG>
+                        {asked.map(|(row, action)| match action {
+                            RowAction::Impersonate => view! { <ImpersonateDialog row/> }.into_any(),
+                            RowAction::RequestAccess => view! { <RequestAccessDialog row/> }.into_any(),
+                            action => view! { <PeopleDialog row action/> }.into_any(),
+                        })}
+                    </div>
+                }
+            })}
         </section>
     }
 }
 
+/// The list's place on the page: fetched again after `Add user`.
+pub const USER_LIST: &str = "user-list";
+
+/// Where a row's dialog goes, fetched from the page's own address with `dialog` and `for`.
+const ROW_DIALOG: &str = "row-dialog";
+
 #[component]
-fn UserTable(
-    page: UserPage,
-    search: String,
-    open: OpenDialog,
-    adding: RwSignal<bool>,
-) -> impl IntoView {
-    let link = move |to: u32| format!("/admin/users?q={}&page={to}", encode_query_value(&search));
+fn UserTable(page: UserPage, search: String) -> impl IntoView {
+    let link = {
+        let search = search.clone();
+        move |to: u32| format!("/admin/users?q={}&page={to}", encode_query_value(&search))
+    };
     let summary = match page.total {
         0 => "No users match.".to_string(),
         1 => "1 user".to_string(),
@@ -99,13 +93,15 @@ fn UserTable(
         may_impersonate: page.may_impersonate,
         is_owner: page.may_suspend,
     };
+    let listed_page = page.page;
     let rows = page
         .users
         .into_iter()
         .map(|row| {
             let actions = viewer.actions_for(&row);
-            let menu =
-                (!actions.is_empty()).then(|| view! { <RowMenu row=row.clone() actions open/> });
+            let menu = (!actions.is_empty()).then(|| {
+                view! { <RowMenu row=row.clone() actions search=search.clone() page=listed_page/> }
+            });
             view! {
                 <tr>
                     <th scope="row" class="name">{row.user.name.clone()}</th>
@@ -119,7 +115,6 @@ fn UserTable(
         })
         .collect_view();
     view! {
-        {viewer.is_owner.then(|| view! { <AddUserButton adding/> })}
         <p class="muted" aria-live="polite">{summary}</p>
         <DataTable headers=vec!["Name", "Email", "Role", "Status", "Consent", "Actions"]>
             <tbody>{rows}</tbody>
@@ -129,11 +124,6 @@ fn UserTable(
             <span>{format!("Page {} of {}", page.page, page.page_count)}</span>
             {(page.page < page.page_count).then(|| view! { <A href=link(page.page + 1)>"Next page"</A> })}
         </nav>
-        {move || open.get().and_then(|(row, action)| match action {
-            RowAction::Impersonate => Some(view! { <ImpersonateDialog row open/> }.into_any()),
-            RowAction::RequestAccess => Some(view! { <RequestAccessDialog row open/> }.into_any()),
-            _ => None,
-        })}
     }
 }
 
@@ -225,22 +215,16 @@ fn request_label(row: &UserRow) -> Option<String> {
     })
 }
 
-/// The row's actions, behind a plain disclosure (`Actions for <Name>`) of buttons. When a
-/// session cannot start, `Impersonate user` is disabled and the server's reason is shown
-/// under it, for touch and keyboard users too.
+/// The row's actions, behind a plain disclosure (`Actions for <Name>`) of buttons, each of
+/// which asks for its dialog (`dialog=<key>&for=<id>` on this page's address; in the browser
+/// fetched in place). When a session cannot start, `Impersonate user` is disabled and the
+/// server's reason is shown under it, for touch and keyboard users too.
 #[component]
-fn RowMenu(row: UserRow, actions: Vec<RowAction>, open: OpenDialog) -> impl IntoView {
+fn RowMenu(row: UserRow, actions: Vec<RowAction>, search: String, page: u32) -> impl IntoView {
     let blocker = row.start_refused.clone();
     let label = format!("Actions for {}", row.user.name);
     let summary_id = row_menu_id(row.user.id);
-    let menu_id = summary_id.clone();
-    // Choosing an item folds the disclosure away again.
-    let menu = NodeRef::<leptos::html::Details>::new();
-    let close_menu = move || {
-        if let Some(menu) = menu.get() {
-            let _ = menu.remove_attribute("open");
-        }
-    };
+    let user_id = row.user.id.to_string();
     let items = actions
         .into_iter()
         .map(|action| {
@@ -252,27 +236,29 @@ fn RowMenu(row: UserRow, actions: Vec<RowAction>, open: OpenDialog) -> impl Into
                 .then(|| blocker.clone())
                 .flatten();
             let reason_id = format!("{summary_id}-why-not");
-            let row = row.clone();
             view! {
-                <button
-                    type="button"
-                    class=if danger { "danger" } else { "secondary" }
-                    disabled=blocked.is_some()
-                    aria-describedby=blocked.as_ref().map(|_| reason_id.clone())
-                    on:click=move |_| {
-                        close_menu();
-                        open.set(Some((row.clone(), action)))
-                    }
-                >
-                    {action.label()}
-                </button>
+                <form method="get" action="/admin/users" data-in-place=ROW_DIALOG>
+                    <input type="hidden" name="q" value=search.clone()/>
+                    <input type="hidden" name="page" value=page.to_string()/>
+                    <input type="hidden" name="dialog" value=action.key()/>
+                    <input type="hidden" name="for" value=user_id.clone()/>
+                    <button
+                        type="submit"
+                        class=if danger { "danger" } else { "secondary" }
+                        disabled=blocked.is_some()
+                        aria-describedby=blocked.as_ref().map(|_| reason_id.clone())
+                    >
+                        {action.label()}
+                    </button>
+                </form>
                 {blocked.map(|reason| view! { <span class="reason" id=reason_id>{reason}</span> })}
             }
         })
         .collect_view();
+    // Choosing an item folds the disclosure away again (`data-folds`).
     view! {
-        <details class="row-menu" node_ref=menu>
-            <summary id=menu_id aria-label=label>"Actions"</summary>
+        <details class="row-menu" data-folds="">
+            <summary id=summary_id aria-label=label>"Actions"</summary>
             <div class="menu">{items}</div>
         </details>
     }
@@ -280,15 +266,8 @@ fn RowMenu(row: UserRow, actions: Vec<RowAction>, open: OpenDialog) -> impl Into
 
 /// The confirmation dialog: a required reason, and a support code where there is no consent.
 #[component]
-fn ImpersonateDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
+fn ImpersonateDialog(row: UserRow) -> impl IntoView {
     let start = ServerAction::<StartImpersonation>::new();
-    // Once started, load the member's view afresh: every part of the page changes hands.
-    Effect::new(move |_| {
-        if matches!(start.value().get(), Some(Ok(()))) {
-            let _ = window().location().set_href("/account");
-        }
-    });
-    let on_close = Callback::new(move |_| open.set(None));
     // An approval of this administrator's request is a consent for them: no code then.
     let approved = row
         .request
@@ -300,11 +279,11 @@ fn ImpersonateDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
         row.user.name
     );
     let reason_error = field_error(start, "reason");
-    let (reason_invalid, reason_described) = field_ties(reason_error, "impersonate-reason-error");
+    let (reason_invalid, reason_described) = field_ties(&reason_error, "impersonate-reason-error");
     let code_error = field_error(start, "support_code");
-    let (code_invalid, code_described) = field_ties(code_error, "impersonate-code-error");
+    let (code_invalid, code_described) = field_ties(&code_error, "impersonate-code-error");
     view! {
-        <Dialog id="impersonate" title="Impersonate user" message on_close opener=row_menu_id(row.user.id)>
+        <Dialog id=RowAction::Impersonate.key() title="Impersonate user" message opener=row_menu_id(row.user.id) shown=true>
             <ActionForm action=start attr:class="stack">
                 <input type="hidden" name="target_id" value=row.user.id.to_string()/>
                 <label for="impersonate-reason">"Reason"</label>
@@ -319,20 +298,22 @@ fn ImpersonateDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
                     aria-describedby=reason_described
                 ></textarea>
                 <ErrorNote message=reason_error id="impersonate-reason-error"/>
-                <Show when=move || needs_code>
+                {needs_code.then(|| view! {
                     <label for="impersonate-code">"Support code"</label>
                     <input
                         id="impersonate-code"
                         name="support_code"
                         autocomplete="off"
+                        // A secret: never kept to fill the form in again.
+                        data-private=""
                         required
                         aria-invalid=code_invalid
                         aria-describedby=code_described
                     />
                     <ErrorNote message=code_error id="impersonate-code-error"/>
-                </Show>
-                <ErrorNote message=Signal::derive(action_error(start))/>
-                <DialogButtons label="Impersonate user" pending=start.pending()/>
+                })}
+                <ErrorNote message=action_error(start)/>
+                <DialogButtons label="Impersonate user"/>
             </ActionForm>
         </Dialog>
     }
@@ -341,35 +322,19 @@ fn ImpersonateDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
 /// `Request access` (SPEC.md §2): a reason, an optional ticket, a scope, optional sections
 /// and 1 to 24 hours; the member answers in their inbox.
 #[component]
-fn RequestAccessDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
+fn RequestAccessDialog(row: UserRow) -> impl IntoView {
     let request = ServerAction::<RequestAccess>::new();
-    let on_close = Callback::new(move |_| open.set(None));
-    Effect::new(move |_| {
-        if matches!(request.value().get(), Some(Ok(_))) {
-            open.set(None);
-        }
-    });
     let message = format!(
         "{} will find your request in their Inbox and may approve it, perhaps for less, or deny it. Unanswered, it expires after 24 hours.",
         row.user.name
     );
     let reason_error = field_error(request, "reason");
-    let (reason_invalid, reason_described) = field_ties(reason_error, "request-reason-error");
+    let (reason_invalid, reason_described) = field_ties(&reason_error, "request-reason-error");
     let hours_error = field_error(request, "hours");
-    let (hours_invalid, hours_described) = field_ties(hours_error, "request-hours-error");
+    let (hours_invalid, hours_described) = field_ties(&hours_error, "request-hours-error");
     let ticket_error = field_error(request, "ticket");
-    // Sections as one field: the chosen names, joined (none chosen means all).
-    let chosen = RwSignal::new(Vec::<Section>::new());
-    let joined = move || {
-        chosen
-            .get()
-            .iter()
-            .map(|section| section.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
     view! {
-        <Dialog id="request-access" title="Request access" message on_close opener=row_menu_id(row.user.id)>
+        <Dialog id=RowAction::RequestAccess.key() title="Request access" message opener=row_menu_id(row.user.id) shown=true>
             <ActionForm action=request attr:class="stack">
                 <input type="hidden" name="member_id" value=row.user.id.to_string()/>
                 <label for="request-reason">"Reason"</label>
@@ -400,26 +365,14 @@ fn RequestAccessDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
                             let label_for = id.clone();
                             view! {
                                 <label for=label_for class="inline">
-                                    <input
-                                        id=id
-                                        type="checkbox"
-                                        on:change=move |event| {
-                                            let on = event_target_checked(&event);
-                                            chosen.update(|chosen| {
-                                                chosen.retain(|other| *other != section);
-                                                if on {
-                                                    chosen.push(section);
-                                                }
-                                            });
-                                        }
-                                    />
+                                    // One name each (`section[]`): none chosen means all.
+                                    <input id=id type="checkbox" name="section[]" value=section.as_str()/>
                                     {section.label()}
                                 </label>
                             }
                         })
                         .collect_view()}
                 </fieldset>
-                <input type="hidden" name="sections" prop:value=joined/>
                 <label for="request-hours">"Duration (hours)"</label>
                 <input
                     id="request-hours"
@@ -434,8 +387,8 @@ fn RequestAccessDialog(row: UserRow, open: OpenDialog) -> impl IntoView {
                 />
                 <p class="muted">{format!("1 to 24 hours, for example {}.", format_duration(4 * 3_600_000))}</p>
                 <ErrorNote message=hours_error id="request-hours-error"/>
-                <ErrorNote message=Signal::derive(action_error(request))/>
-                <DialogButtons label="Request access" pending=request.pending()/>
+                <ErrorNote message=action_error(request)/>
+                <DialogButtons label="Request access"/>
             </ActionForm>
         </Dialog>
     }

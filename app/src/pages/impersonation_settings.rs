@@ -24,10 +24,7 @@ use leptos_router::hooks::use_query_map;
 pub fn ImpersonationSettingsPage() -> impl IntoView {
     let grant = ServerAction::<GrantConsent>::new();
     let revoke = ServerAction::<RevokeConsent>::new();
-    let status = Resource::new(
-        move || (grant.version().get(), revoke.version().get()),
-        |_| consent_status(),
-    );
+    let status = Resource::new(|| (), |_| consent_status());
 
     // Consent is the member's alone: an administrator acting as them gets the refusal, not
     // forms the server would refuse (SPEC.md §3).
@@ -37,7 +34,7 @@ pub fn ImpersonationSettingsPage() -> impl IntoView {
     view! {
         <Title text="Impersonation · Actas"/>
         <OnceSignedIn>
-        <Show when=move || !acting_now().get() fallback=refusal>
+        <Show when=move || !acting_now() fallback=refusal>
         <section class="card" aria-labelledby="impersonation-heading">
             <h1 id="impersonation-heading">"Impersonation"</h1>
             <p class="muted">
@@ -48,34 +45,29 @@ pub fn ImpersonationSettingsPage() -> impl IntoView {
         </section>
         <EnableForm grant/>
         <SupportCodeForm/>
-        <SessionHistory revoke/>
+        <SessionHistory/>
         </Show>
         </OnceSignedIn>
     }
 }
 
 /// SPEC.md §5: every session on the member's account, what was done in it, and the export.
-/// Newest first, a page at a time (`?sessions_before=` carries the cursor, so paging works
-/// without JavaScript too); the table follows a revocation and support's comings and goings.
+/// Newest first, a page at a time (`?sessions_before=` carries the cursor). The table follows
+/// support's comings and goings (the live channel's `support` news, who acts now).
 #[component]
-fn SessionHistory(revoke: ServerAction<RevokeConsent>) -> impl IntoView {
+fn SessionHistory() -> impl IntoView {
     let query = use_query_map();
     let before = move || query.read().get("sessions_before");
-    let sessions = Resource::new(
-        move || (revoke.version().get(), before()),
-        |(_, before)| session_history(before),
-    );
-    // Browser only: when support starts or stops acting, as the live channel says.
-    let told = use_session().support_told;
-    Effect::new(move |seen: Option<Option<Option<String>>>| {
-        let now = told.get();
-        if seen.is_some_and(|seen| seen != now) {
-            sessions.refetch();
-        }
-        now
-    });
+    let sessions = Resource::new(before, session_history);
+    let holder = use_session()
+        .me
+        .get()
+        .and_then(Result::ok)
+        .flatten()
+        .and_then(|me| me.support_acting);
+    let said = serde_json::to_string(&holder).unwrap_or_default();
     view! {
-        <section class="card wide" aria-labelledby="sessions-heading">
+        <section class="card wide" aria-labelledby="sessions-heading" data-live="support" data-live-said=said>
             <h2 id="sessions-heading">"Sessions"</h2>
             <p class="exports">
                 <a href="/settings/impersonation/audit-log.csv" download>"Export audit log (CSV)"</a>
@@ -86,15 +78,45 @@ fn SessionHistory(revoke: ServerAction<RevokeConsent>) -> impl IntoView {
     }
 }
 
+/// Which session's audit log the address asks to show (`?log=<session id>`), and how many of
+/// its pages (`&log_pages=`, for `Show more`).
+#[derive(Clone, Copy, Default)]
+struct LogShown {
+    session_id: Option<i64>,
+    pages: u32,
+}
+
+impl LogShown {
+    /// At most this many pages are read for one view.
+    const MOST_PAGES: u32 = 50;
+
+    fn from_query(query: &leptos_router::params::ParamsMap) -> LogShown {
+        LogShown {
+            session_id: query.get("log").and_then(|id| id.parse().ok()),
+            pages: query
+                .get("log_pages")
+                .and_then(|pages| pages.parse().ok())
+                .unwrap_or(1)
+                .clamp(1, Self::MOST_PAGES),
+        }
+    }
+}
+
 #[component]
 fn SessionTable(page: Page<SessionEntry>, newest: bool) -> impl IntoView {
     if page.items.is_empty() && newest {
         return view! { <p class="muted">"Nobody has acted on your account yet."</p> }.into_any();
     }
+    let query = use_query_map().get_untracked();
+    let shown = LogShown::from_query(&query);
+    let before = query.get("sessions_before");
     let rows = page
         .items
         .into_iter()
-        .map(|session| view! { <SessionRow session/> })
+        .map(|session| {
+            let pages = (shown.session_id == Some(session.id)).then_some(shown.pages);
+            view! { <SessionRow session log_pages=pages before=before.clone()/> }
+        })
         .collect_view();
     view! {
         <DataTable headers=vec!["Started", "Ended", "Duration", "Impersonator", "Reason", "Scope", "Status", "Audit log"]>
@@ -110,21 +132,28 @@ fn SessionTable(page: Page<SessionEntry>, newest: bool) -> impl IntoView {
     .into_any()
 }
 
-/// One session, and its audit log once asked for (fetched then, not before).
+/// One session, and its audit log when the address asks for it (`log_pages` of it). `Show
+/// audit log` is a form that asks for this page with the log in it: in the browser only this
+/// session's rows are put in place (`data-in-place`).
 #[component]
-fn SessionRow(session: SessionEntry) -> impl IntoView {
-    let open = RwSignal::new(false);
+fn SessionRow(
+    session: SessionEntry,
+    log_pages: Option<u32>,
+    before: Option<String>,
+) -> impl IntoView {
     let id = session.id;
+    let open = log_pages.is_some();
     let ongoing = session.end_reason.is_none();
     let status = session
         .end_reason
         .clone()
         .unwrap_or_else(|| "Ongoing".to_string());
+    let rows_id = format!("session-{id}");
     let log_id = format!("session-log-{id}");
     // Every row's button reads the same; its description names the session it opens.
     let start_id = format!("session-start-{id}");
     view! {
-        <tbody>
+        <tbody id=rows_id.clone()>
             <tr>
                 <td class="when" id=start_id.clone()>{format_utc(session.started_at)}</td>
                 <td class="when" data-label="Ended">{session.ended_at.map(format_utc).unwrap_or_else(|| "—".into())}</td>
@@ -137,16 +166,20 @@ fn SessionRow(session: SessionEntry) -> impl IntoView {
                     {ongoing.then(|| view! { <EndSessionButton/> })}
                 </td>
                 <td>
-                    <button
-                        type="button"
-                        class="secondary"
-                        aria-expanded=move || open.get().to_string()
-                        aria-controls=log_id.clone()
-                        aria-describedby=start_id.clone()
-                        on:click=move |_| open.update(|open| *open = !*open)
-                    >
-                        {move || if open.get() { "Hide audit log" } else { "Show audit log" }}
-                    </button>
+                    <form method="get" action="/settings/impersonation" class="inline" data-in-place=rows_id.clone()>
+                        {before.clone().map(|before| view! { <input type="hidden" name="sessions_before" value=before/> })}
+                        {(!open).then(|| view! { <input type="hidden" name="log" value=id.to_string()/> })}
+                        <button
+                            type="submit"
+                            class="secondary"
+                            id=format!("session-log-button-{id}")
+                            aria-expanded=open.to_string()
+                            aria-controls=log_id.clone()
+                            aria-describedby=start_id.clone()
+                        >
+                            {if open { "Hide audit log" } else { "Show audit log" }}
+                        </button>
+                    </form>
                     // A receipt is of a finished record: an ongoing session has none yet.
                     {(!ongoing).then(|| view! {
                         <a
@@ -160,62 +193,64 @@ fn SessionRow(session: SessionEntry) -> impl IntoView {
                     })}
                 </td>
             </tr>
-            <tr id=log_id.clone() hidden=move || !open.get()>
+            <tr id=log_id hidden=!open>
                 <td colspan="8" class="log">
-                    <Show when=move || open.get()>
-                        <SessionLog session_id=id/>
-                    </Show>
+                    {log_pages.map(|pages| view! { <SessionLog session_id=id pages before rows_id=rows_id.clone()/> })}
                 </td>
             </tr>
         </tbody>
     }
-    // A row's view type is deep enough to exhaust the compiler's query depth on wasm.
+    // A row's view type is deep enough to exhaust the compiler's query depth.
     .into_any()
 }
 
-/// What was done in a session, oldest first, in plain words: a page of events, and `Show
-/// more` for the next until every one is listed. The requests a page made by itself are
+/// What was done in a session, oldest first, in plain words: `pages` pages of events, and
+/// `Show more` for one more until every one is listed. The requests a page made by itself are
 /// folded under its view, counted; `Details` shows every event of a line as recorded.
-/// Rendered in the browser only, once the member opens it.
 #[component]
-fn SessionLog(session_id: i64) -> impl IntoView {
-    let lines = RwSignal::new(Vec::<LogLine>::new());
-    let next = RwSignal::new(None::<i64>);
-    let load = Action::new_unsync(move |after: &Option<i64>| session_audit_log(session_id, *after));
-    load.dispatch(None);
-    Effect::new(move |_| {
-        if let Some(Ok(page)) = load.value().get() {
-            lines.update(|lines| lines.extend(page.items));
-            next.set(page.next);
+fn SessionLog(
+    session_id: i64,
+    pages: u32,
+    before: Option<String>,
+    rows_id: String,
+) -> impl IntoView {
+    let log = Resource::new(
+        || (),
+        move |_| async move {
+            let mut lines = Vec::<LogLine>::new();
+            let mut after = None;
+            for _ in 0..pages {
+                let page = session_audit_log(session_id, after).await?;
+                lines.extend(page.items);
+                after = page.next;
+                if after.is_none() {
+                    break;
+                }
+            }
+            Ok::<_, AppError>(Page {
+                items: lines,
+                next: after,
+            })
+        },
+    );
+    when_loaded(log, move |log| {
+        let more = log.next.map(|_| {
+            view! {
+                <form method="get" action="/settings/impersonation" class="inline" data-in-place=rows_id.clone()>
+                    {before.clone().map(|before| view! { <input type="hidden" name="sessions_before" value=before/> })}
+                    <input type="hidden" name="log" value=session_id.to_string()/>
+                    <input type="hidden" name="log_pages" value=(pages + 1).to_string()/>
+                    <button type="submit" class="secondary" id=format!("session-log-more-{session_id}")>"Show more"</button>
+                </form>
+            }
+        });
+        view! {
+            <ol class="event-log" aria-label="Audit log of this session">
+                {log.items.into_iter().map(|line| view! { <LogLineItem line/> }).collect_view()}
+            </ol>
+            {more}
         }
-    });
-    let error = move || {
-        load.value()
-            .get()
-            .and_then(Result::err)
-            .map(|error| error.to_string())
-    };
-    let loading = load.pending();
-    view! {
-        <ol class="event-log" aria-label="Audit log of this session" aria-busy=move || loading.get().to_string()>
-            <For each=move || lines.get() key=|line| line.events.first().map_or(0, |event| event.seq) let(line)>
-                <LogLineItem line/>
-            </For>
-        </ol>
-        <ErrorNote message=Signal::derive(error)/>
-        {move || next.get().map(|after| view! {
-            <button
-                type="button"
-                class="secondary"
-                disabled=loading
-                aria-busy=move || loading.get().to_string()
-                on:click=move |_| { load.dispatch(Some(after)); }
-            >
-                "Show more"
-            </button>
-        })}
-    }
-    .into_any()
+    })
 }
 
 /// One line of a session's log: the sentence (a text node: nothing in it is markup), how many
@@ -260,7 +295,6 @@ fn ConsentStatus(
     consent: Option<ActiveConsent>,
     revoke: ServerAction<RevokeConsent>,
 ) -> impl IntoView {
-    let pending = revoke.pending();
     let error = action_error(revoke);
     match consent {
         Some(consent) => view! {
@@ -273,11 +307,10 @@ fn ConsentStatus(
                     <AskFirst
                         id="revoke-consent"
                         label="Revoke consent"
-                        pending
                         question="Revoke consent? Support can no longer act as you, and a session open now ends at once."
                     />
                 </ActionForm>
-                <ErrorNote message=Signal::derive(error)/>
+                <ErrorNote message=error.clone()/>
             </div>
         }
         .into_any(),
@@ -292,10 +325,9 @@ fn ConsentStatus(
 
 #[component]
 fn EnableForm(grant: ServerAction<GrantConsent>) -> impl IntoView {
-    let pending = grant.pending();
-    let error = Signal::derive(action_error(grant));
+    let error = action_error(grant);
     let hours_error = field_error(grant, "custom_hours");
-    let (hours_invalid, hours_described) = field_ties(hours_error, "custom-hours-error");
+    let (hours_invalid, hours_described) = field_ties(&hours_error, "custom-hours-error");
     view! {
         <section class="card" aria-labelledby="enable-heading">
             <h2 id="enable-heading">"Enable impersonation"</h2>
@@ -323,7 +355,7 @@ fn EnableForm(grant: ServerAction<GrantConsent>) -> impl IntoView {
                 <ScopeChoice name="scope"/>
                 <SectionsChoice id="consent-sections"/>
                 <ErrorNote message=error/>
-                <SubmitButton label="Enable impersonation" pending/>
+                <SubmitButton label="Enable impersonation"/>
             </ActionForm>
         </section>
     }
@@ -332,14 +364,6 @@ fn EnableForm(grant: ServerAction<GrantConsent>) -> impl IntoView {
 #[component]
 fn SupportCodeForm() -> impl IntoView {
     let generate = ServerAction::<GenerateSupportCode>::new();
-    // The code comes back in the action's answer, which a plain form post (no JavaScript)
-    // would throw away after issuing it: the button waits until the page is interactive.
-    let interactive = RwSignal::new(false);
-    Effect::new(move |_| interactive.set(true));
-    let needs_script =
-        Signal::derive(move || (!interactive.get()).then(|| NEEDS_SCRIPT.to_string()));
-    let error = action_error(generate);
-    let issued = move || generate.value().get().and_then(Result::ok);
     view! {
         <section class="card" aria-labelledby="code-heading">
             <h2 id="code-heading">"Support code"</h2>
@@ -347,25 +371,27 @@ fn SupportCodeForm() -> impl IntoView {
                 "On the phone with support? A code lets them start one session of at most 30 minutes. "
                 "It works once, for 10 minutes."
             </p>
-            <ActionForm action=generate attr:class="stack">
+            // The code is in the answer to this post, which must never land in an address: the
+            // form is sent without leaving the page (`data-in-place`), which needs JavaScript.
+            <ActionForm action=generate attr:class="stack" attr:data-in-place="issued-code">
                 <ScopeChoice name="scope"/>
                 <SectionsChoice id="code-sections"/>
-                <ErrorNote message=Signal::derive(error)/>
-                <SubmitButton label="Generate support code" pending=generate.pending() disabled_by=needs_script/>
+                <p class="error" role="alert" data-error hidden></p>
+                <SubmitButton label="Generate support code" disabled_by=Some(NEEDS_SCRIPT.to_string()) attr:data-needs-script=""/>
                 <noscript>
                     <p class="muted" id=NEEDS_SCRIPT>"Generating a support code needs JavaScript."</p>
                 </noscript>
             </ActionForm>
-            {move || issued().map(|issued| view! {
-                <div class="issued-code" role="status">
+            <template id="issued-code">
+                <div class="issued-code" role="status" tabindex="-1">
                     <p>"Your support code:"</p>
-                    <p class="code" aria-label="Your support code">{issued.code}</p>
+                    <p class="code" aria-label="Your support code" data-field="code"></p>
                     <p>
-                        "Valid until " {format_utc(issued.expires_at)} " for " {issued.scope.label()}
+                        "Valid until " <span data-field="until"></span> " for " <span data-field="scope_label"></span>
                         ". It is shown only this once: read it to the support agent now."
                     </p>
                 </div>
-            })}
+            </template>
         </section>
     }
 }

@@ -19,19 +19,7 @@ pub fn InboxPage() -> impl IntoView {
     let approve = ServerAction::<ApproveAccessRequest>::new();
     let deny = ServerAction::<DenyAccessRequest>::new();
     let mark_read = ServerAction::<MarkInboxRead>::new();
-    // A new notice while the page is open: the live channel says the count changed.
-    let told = crate::use_session().inbox_told;
-    let inbox = Resource::new(
-        move || {
-            (
-                approve.version().get(),
-                deny.version().get(),
-                mark_read.version().get(),
-                told.get(),
-            )
-        },
-        |_| get_inbox(),
-    );
+    let inbox = Resource::new(|| (), |_| get_inbox());
     view! {
         <Title text="Inbox · Actas"/>
         <OnceSignedIn>
@@ -39,14 +27,16 @@ pub fn InboxPage() -> impl IntoView {
             <h1 id="inbox-heading">"Inbox"</h1>
             {when_loaded(inbox, move |inbox: Inbox| {
                 let any_unread = inbox.unread > 0;
+                // A new notice while the page is open: the live channel says the count changed.
                 view! {
-                    <Show when=move || any_unread>
+                    <div data-live="inbox" data-live-said=inbox.unread.to_string()>
+                    {any_unread.then(|| view! {
                         <ActionForm action=mark_read>
-                            <SubmitButton label="Mark all read" pending=mark_read.pending()/>
+                            <SubmitButton label="Mark all read"/>
                         </ActionForm>
-                    </Show>
-                    <ErrorNote message=Signal::derive(action_error(approve))/>
-                    <ErrorNote message=Signal::derive(action_error(deny))/>
+                    })}
+                    <ErrorNote message=action_error(approve)/>
+                    <ErrorNote message=action_error(deny)/>
                     {if inbox.notices.is_empty() {
                         view! { <p class="muted">"Nothing here yet."</p> }.into_any()
                     } else {
@@ -61,6 +51,7 @@ pub fn InboxPage() -> impl IntoView {
                         }
                         .into_any()
                     }}
+                    </div>
                 }
             })}
         </section>
@@ -157,13 +148,13 @@ fn RequestDetails(
                             .map(|choice| view! { <option value=choice.as_text()>{choice.label()}</option> })
                             .collect_view()}
                     </select>
-                    <SubmitButton label="Approve" pending=approve.pending()/>
+                    <SubmitButton label="Approve"/>
                 </ActionForm>
                 <ActionForm action=deny attr:class="stack">
                     <input type="hidden" name="request_id" value=deny_id.clone()/>
                     <label for=message_id.clone()>"Message (optional)"</label>
                     <textarea id=message_id.clone() name="message" maxlength="500"></textarea>
-                    <SubmitButton label="Deny" pending=deny.pending() class="secondary"/>
+                    <SubmitButton label="Deny" class="secondary"/>
                 </ActionForm>
             </div>
         }

@@ -6,7 +6,6 @@ pub mod admin_impersonators;
 pub mod admin_users;
 pub mod impersonation_settings;
 pub mod inbox;
-pub mod lazy;
 pub mod payout;
 pub mod people_controls;
 pub mod profile;

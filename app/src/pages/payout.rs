@@ -10,7 +10,7 @@ use leptos_meta::Title;
 #[component]
 pub fn PayoutPage() -> impl IntoView {
     let update = ServerAction::<UpdatePayout>::new();
-    let payout = Resource::new(move || update.version().get(), |_| get_payout());
+    let payout = Resource::new(|| (), |_| get_payout());
     view! {
         <Title text="Payout details · Actas"/>
         <section class="card narrow" aria-labelledby="payout-heading">
@@ -30,14 +30,14 @@ pub fn PayoutPage() -> impl IntoView {
             // Payout details are the member's alone to change (SPEC.md §3).
             <OnceSignedIn>
             <Show
-                when=move || !acting_now().get()
+                when=move || !acting_now()
                 fallback=|| view! { <p class="reason">"Changing payout details is not allowed during impersonation."</p> }
             >
                 <ActionForm action=update attr:class="stack">
                     <label for="iban">"New IBAN"</label>
-                    <input id="iban" name="iban" autocomplete="off" spellcheck="false" required/>
-                    <ErrorNote message=Signal::derive(action_error(update))/>
-                    <SubmitButton label="Save payout details" pending=update.pending()/>
+                    <input id="iban" name="iban" autocomplete="off" spellcheck="false" required data-private/>
+                    <ErrorNote message=action_error(update)/>
+                    <SubmitButton label="Save payout details"/>
                 </ActionForm>
             </Show>
             </OnceSignedIn>

@@ -1,16 +1,17 @@
 use crate::api::member_data::{get_profile, UpdateProfile};
 use crate::components::{
-    action_error, view_only, when_loaded, ErrorNote, SubmitButton, ViewOnlyNote,
+    action_error, succeeded, view_only, when_loaded, ErrorNote, SubmitButton, ViewOnlyNote,
 };
 use crate::model::{Profile, TIME_ZONES};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 /// `/profile`: display name, phone and time zone.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let update = ServerAction::<UpdateProfile>::new();
-    let profile = Resource::new(move || update.version().get(), |_| get_profile());
+    let profile = Resource::new(|| (), |_| get_profile());
     view! {
         <Title text="Profile · Actas"/>
         <section class="card narrow" aria-labelledby="profile-heading">
@@ -22,7 +23,7 @@ pub fn ProfilePage() -> impl IntoView {
 
 #[component]
 fn ProfileForm(profile: Profile, update: ServerAction<UpdateProfile>) -> impl IntoView {
-    let saved = move || matches!(update.value().get(), Some(Ok(_)));
+    let saved = succeeded::<UpdateProfile>(&use_query_map());
     let off = view_only();
     view! {
         <ViewOnlyNote/>
@@ -38,11 +39,9 @@ fn ProfileForm(profile: Profile, update: ServerAction<UpdateProfile>) -> impl In
                     .map(|zone| view! { <option value=*zone selected=*zone == profile.time_zone>{*zone}</option> })
                     .collect_view()}
             </select>
-            <ErrorNote message=Signal::derive(action_error(update))/>
-            <Show when=saved>
-                <p class="success" role="status">"Profile saved."</p>
-            </Show>
-            <SubmitButton label="Save profile" pending=update.pending() disabled_by=off/>
+            <ErrorNote message=action_error(update)/>
+            {saved.then(|| view! { <p class="success" role="status">"Profile saved."</p> })}
+            <SubmitButton label="Save profile" disabled_by=off/>
         </ActionForm>
     }
 }

@@ -13,35 +13,17 @@ pub fn ProjectsPage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
     let rename = ServerAction::<RenameProject>::new();
     let archive = ServerAction::<ArchiveProject>::new();
-    let projects = Resource::new(
-        move || {
-            (
-                create.version().get(),
-                rename.version().get(),
-                archive.version().get(),
-            )
-        },
-        |_| list_projects(),
-    );
+    let projects = Resource::new(|| (), |_| list_projects());
     let changes = ProjectChanges { rename, archive };
-    // A created project's name leaves the box; focus stays in it, for the next one.
-    let create_form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            if let Some(form) = create_form.get_untracked() {
-                form.reset();
-            }
-        }
-    });
     view! {
         <Title text="Projects · Actas"/>
         <section class="card wide" aria-labelledby="projects-heading">
             <h1 id="projects-heading">"Projects"</h1>
             <OnceSignedIn>
-                <CreateProject create create_form/>
+                <CreateProject create/>
             </OnceSignedIn>
-            <ErrorNote message=Signal::derive(action_error(rename))/>
-            <ErrorNote message=Signal::derive(action_error(archive))/>
+            <ErrorNote message=action_error(rename)/>
+            <ErrorNote message=action_error(archive)/>
             {when_loaded(projects, move |projects| view! { <ProjectTable projects changes/> })}
         </section>
     }
@@ -49,30 +31,27 @@ pub fn ProjectsPage() -> impl IntoView {
 
 /// `Create project`: off in a `View only` session, its refusal said by the name it concerns.
 #[component]
-fn CreateProject(
-    create: ServerAction<CreateProject>,
-    create_form: NodeRef<leptos::html::Form>,
-) -> impl IntoView {
+fn CreateProject(create: ServerAction<CreateProject>) -> impl IntoView {
     let off = view_only();
     let name_error = field_error(create, "name");
-    let (name_invalid, name_described) = field_ties(name_error, "new-project-error");
+    let (name_invalid, name_described) = field_ties(&name_error, "new-project-error");
     view! {
         <ViewOnlyNote/>
-        <ActionForm action=create node_ref=create_form attr:class="search">
+        <ActionForm action=create attr:class="search">
             <label for="new-project">"New project name"</label>
             <input
                 id="new-project"
                 name="name"
                 required
                 maxlength="80"
-                disabled=move || off.get().is_some()
+                disabled=off.is_some()
                 aria-invalid=name_invalid
                 aria-describedby=name_described
             />
-            <SubmitButton label="Create project" pending=create.pending() disabled_by=off/>
+            <SubmitButton label="Create project" disabled_by=off/>
         </ActionForm>
         <ErrorNote message=name_error id="new-project-error"/>
-        <ErrorNote message=Signal::derive(action_error(create))/>
+        <ErrorNote message=action_error(create)/>
     }
 }
 
@@ -107,20 +86,21 @@ fn ProjectRow(project: Project, changes: ProjectChanges) -> impl IntoView {
         let (rename_id, archive_id) = (project.id.to_string(), project.id.to_string());
         let rename_label = format!("New name for {}", project.name);
         let archive_label = format!("Archive {}", project.name);
+        let field_off = off.is_some();
+        let (rename_off, archive_off) = (off.clone(), off.clone());
         view! {
             <ActionForm action=changes.rename attr:class="row-form">
                 <input type="hidden" name="project_id" value=rename_id/>
-                <input name="name" aria-label=rename_label required maxlength="80" disabled=move || off.get().is_some()/>
-                <SubmitButton label="Rename" class="secondary" pending=changes.rename.pending() disabled_by=off/>
+                <input name="name" aria-label=rename_label required maxlength="80" disabled=field_off/>
+                <SubmitButton label="Rename" class="secondary" disabled_by=rename_off.clone()/>
             </ActionForm>
             <ActionForm action=changes.archive attr:class="row-form">
                 <input type="hidden" name="project_id" value=archive_id/>
                 <SubmitButton
                     label="Archive"
                     class="secondary"
-                    pending=changes.archive.pending()
-                    aria_label=archive_label
-                    disabled_by=off
+                    aria_label=archive_label.clone()
+                    disabled_by=archive_off.clone()
                 />
             </ActionForm>
         }

@@ -30,8 +30,8 @@ pub fn SetPasswordPage() -> impl IntoView {
                                 <label for="set-password-repeat">"Repeat new password"</label>
                                 <input id="set-password-repeat" name="repeat_password" type="password" autocomplete="new-password" minlength="12" required/>
                                 <p class="muted">"At least 12 characters, not your email."</p>
-                                <ErrorNote message=Signal::derive(action_error(set))/>
-                                <SubmitButton label="Set password" pending=set.pending()/>
+                                <ErrorNote message=action_error(set)/>
+                                <SubmitButton label="Set password"/>
                             </ActionForm>
                         }
                         .into_any(),

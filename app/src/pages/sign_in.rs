@@ -8,7 +8,6 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let sign_in = use_session().sign_in;
-    let pending = sign_in.pending();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let error = action_error(sign_in);
@@ -30,8 +29,8 @@ pub fn SignInPage() -> impl IntoView {
                 <input id="email" name="email" type="email" autocomplete="username" required/>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required/>
-                <ErrorNote message=Signal::derive(error)/>
-                <SubmitButton label="Sign in" pending/>
+                <ErrorNote message=error.clone()/>
+                <SubmitButton label="Sign in"/>
             </ActionForm>
         </section>
     }

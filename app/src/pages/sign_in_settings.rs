@@ -5,11 +5,13 @@ use crate::api::credential_changes::{
     get_sign_in_settings, ChangeEmail, ChangePassword, DeleteMyAccount, SignOutEverywhereElse,
     SignOutSignIn,
 };
-use crate::components::{action_error, when_loaded, DataTable, ErrorNote, SubmitButton};
+use crate::components::{
+    action_error, said_when_done, succeeded, when_loaded, DataTable, ErrorNote, SubmitButton,
+};
 use crate::model::{format_utc, SignInEntry, SignInSettings};
-use crate::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn SignInSettingsPage() -> impl IntoView {
@@ -20,7 +22,7 @@ pub fn SignInSettingsPage() -> impl IntoView {
         sign_out_others: ServerAction::new(),
         delete: ServerAction::new(),
     };
-    let settings = Resource::new(move || actions.version(), |_| get_sign_in_settings());
+    let settings = Resource::new(|| (), |_| get_sign_in_settings());
     view! {
         <Title text="Sign-in settings · Actas"/>
         <section class="card wide" aria-labelledby="sign-in-settings-heading">
@@ -39,15 +41,6 @@ struct SettingsActions {
     delete: ServerAction<DeleteMyAccount>,
 }
 
-impl SettingsActions {
-    fn version(&self) -> usize {
-        self.password.version().get()
-            + self.email.version().get()
-            + self.sign_out_one.version().get()
-            + self.sign_out_others.version().get()
-    }
-}
-
 #[component]
 fn Settings(settings: SignInSettings, actions: SettingsActions) -> impl IntoView {
     let SettingsActions {
@@ -57,28 +50,16 @@ fn Settings(settings: SignInSettings, actions: SettingsActions) -> impl IntoView
         sign_out_others,
         delete,
     } = actions;
-    let me = use_session().me;
-    // The name and email in the top bar follow a changed email.
-    Effect::new(move |_| {
-        if matches!(email.value().get(), Some(Ok(_))) {
-            me.refetch();
-        }
-    });
-    let password_changed = move || match password.value().get() {
-        Some(Ok(0)) => Some("Password changed.".to_string()),
-        Some(Ok(1)) => Some("Password changed. Your 1 other sign-in was ended.".to_string()),
-        Some(Ok(n)) => Some(format!(
-            "Password changed. Your {n} other sign-ins were ended."
-        )),
-        _ => None,
-    };
-    let email_changed = move || {
-        email
-            .value()
-            .get()
-            .and_then(Result::ok)
-            .map(|to| format!("Your email is now {to}."))
-    };
+    // What the post that led here did (`change_password` says how many other sign-ins ended).
+    let query = use_query_map();
+    let password_changed =
+        said_when_done::<ChangePassword>(&query).map(|ended| match ended.as_str() {
+            "0" => "Password changed.".to_string(),
+            "1" => "Password changed. Your 1 other sign-in was ended.".to_string(),
+            n => format!("Password changed. Your {n} other sign-ins were ended."),
+        });
+    let email_changed =
+        succeeded::<ChangeEmail>(&query).then(|| format!("Your email is now {}.", settings.email));
     let others = settings
         .sign_ins
         .iter()
@@ -95,9 +76,9 @@ fn Settings(settings: SignInSettings, actions: SettingsActions) -> impl IntoView
                 <label for="password-repeat">"Repeat new password"</label>
                 <input id="password-repeat" name="repeat_password" type="password" autocomplete="new-password" minlength="12" required/>
                 <p class="muted">"At least 12 characters, not your email. Every other browser you are signed in on is signed out."</p>
-                <ErrorNote message=Signal::derive(action_error(password))/>
-                {move || password_changed().map(|done| view! { <p class="success" role="status">{done}</p> })}
-                <SubmitButton label="Change password" pending=password.pending()/>
+                <ErrorNote message=action_error(password)/>
+                {password_changed.map(|done| view! { <p class="success" role="status">{done}</p> })}
+                <SubmitButton label="Change password"/>
             </ActionForm>
         </section>
         <section aria-labelledby="change-email-heading">
@@ -108,9 +89,9 @@ fn Settings(settings: SignInSettings, actions: SettingsActions) -> impl IntoView
                 <input id="email-new" name="email" type="email" autocomplete="email" required/>
                 <label for="email-current">"Current password"</label>
                 <input id="email-current" name="current_password" type="password" autocomplete="current-password" required/>
-                <ErrorNote message=Signal::derive(action_error(email))/>
-                {move || email_changed().map(|done| view! { <p class="success" role="status">{done}</p> })}
-                <SubmitButton label="Change email" pending=email.pending()/>
+                <ErrorNote message=action_error(email)/>
+                {email_changed.map(|done| view! { <p class="success" role="status">{done}</p> })}
+                <SubmitButton label="Change email"/>
             </ActionForm>
         </section>
         <section aria-labelledby="signed-in-heading">
@@ -124,13 +105,13 @@ fn Settings(settings: SignInSettings, actions: SettingsActions) -> impl IntoView
                         .collect_view()}
                 </tbody>
             </DataTable>
-            <ErrorNote message=Signal::derive(action_error(sign_out_one))/>
+            <ErrorNote message=action_error(sign_out_one)/>
             {(others > 0).then(|| view! {
                 <ActionForm action=sign_out_others attr:class="inline">
-                    <SubmitButton label="Sign out everywhere else" class="danger" pending=sign_out_others.pending()/>
+                    <SubmitButton label="Sign out everywhere else" class="danger"/>
                 </ActionForm>
             })}
-            <ErrorNote message=Signal::derive(action_error(sign_out_others))/>
+            <ErrorNote message=action_error(sign_out_others)/>
         </section>
         {settings.may_delete_account.then(|| view! { <DeleteAccount delete/> })}
     }
@@ -156,7 +137,7 @@ fn SignInRow(entry: SignInEntry, sign_out: ServerAction<SignOutSignIn>) -> impl 
                     view! {
                         <ActionForm action=sign_out attr:class="inline">
                             <input type="hidden" name="handle" value=entry.handle.clone()/>
-                            <SubmitButton label="Sign out" class="secondary" pending=sign_out.pending() aria_label=label/>
+                            <SubmitButton label="Sign out" class="secondary" aria_label=label/>
                         </ActionForm>
                     }
                         .into_any()
@@ -178,8 +159,8 @@ fn DeleteAccount(delete: ServerAction<DeleteMyAccount>) -> impl IntoView {
                 <input id="delete-current" name="current_password" type="password" autocomplete="current-password" required/>
                 <label for="delete-confirmation">"Type DELETE to confirm"</label>
                 <input id="delete-confirmation" name="confirmation" autocomplete="off" required/>
-                <ErrorNote message=Signal::derive(action_error(delete))/>
-                <SubmitButton label="Delete account" class="danger" pending=delete.pending()/>
+                <ErrorNote message=action_error(delete)/>
+                <SubmitButton label="Delete account" class="danger"/>
             </ActionForm>
         </section>
     }

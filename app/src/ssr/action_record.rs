@@ -91,16 +91,24 @@ pub struct RequestArguments {
     pub unreadable: usize,
 }
 
+/// What a page's address says about the form post that led to it: Leptos' `__path` and
+/// `__err`, the server's `__done` and `__said` (see the server's `note_form_outcome`).
+pub const FORM_OUTCOME_FIELDS: [&str; 4] = ["__path", "__err", "__done", "__said"];
+
 /// The arguments of a request as the audit keeps them. The body is read as a form, as
 /// server functions read it: what the handler acts on is what is kept, and a secret it would
 /// find under its key is found, and redacted, under the same key. Text that is no field name
-/// is not kept at all, since it could be anything.
+/// is not kept at all, since it could be anything. What the server itself wrote in a page's
+/// address about the post before it (`FORM_OUTCOME_FIELDS`) is that post's, on record there.
 pub fn request_arguments(query: Option<&str>, body: &[u8]) -> RequestArguments {
     let mut args = Map::new();
     let mut unreadable = 0;
     let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .chain(form_urlencoded::parse(body));
     for (key, value) in pairs {
+        if FORM_OUTCOME_FIELDS.contains(&key.as_ref()) {
+            continue;
+        }
         if !crate::model::is_field_name(&key) {
             unreadable += 1;
             continue;

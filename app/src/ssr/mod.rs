@@ -339,6 +339,23 @@ pub fn effective_member_in(section: crate::model::Section) -> Result<Effective, 
     Ok(member)
 }
 
+/// The response header in which a server function says what it did (`say_done`); the server's
+/// `note_form_outcome` moves it into the address of the page a plain form post goes back to,
+/// as `__said`.
+pub const DONE_SAYS: &str = "x-actas-done-says";
+
+/// Says, for the page a plain form post goes back to, what this server function did: a name,
+/// a number (`components::succeeded` reads it there).
+pub fn say_done(words: &str) {
+    let encoded = crate::components::encode_query_value(words);
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&encoded),
+    ) {
+        response.insert_header(http::HeaderName::from_static(DONE_SAYS), value);
+    }
+}
+
 /// Sets the HTTP status of a page rendered on the server (a refusal, a missing page).
 pub fn set_page_status(status: http::StatusCode) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

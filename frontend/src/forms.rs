@@ -1,0 +1,280 @@
+//! Plain form posts, made to behave as a person expects of a button (SPEC.md §8).
+//!
+//! A form posts to its server function, which sends the browser back to the page it came
+//! from: with the error in the address when it refused (`__path`, `__err`), or with `__done`
+//! when it succeeded, and the server renders the page again with the change or the refusal
+//! beside its control. Here: the button shows that its action is under way and the form
+//! cannot be sent twice; the page that comes back is scrolled where the person was, with
+//! focus on the button they used, and a refused form is filled in again as it was sent (in
+//! its dialog, open again).
+
+use crate::dom::{focus_in_place, listen, set_busy, window};
+use crate::{dialogs, in_place};
+use js_sys::{Array, Object, Reflect, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, HtmlElement, HtmlFormElement, SubmitEvent};
+
+/// Where a form post left from, as JSON in session storage: the page's path, the scroll
+/// position, which form (its server function, and which of the forms sent there) and which of
+/// its buttons, the control that opened its dialog, and what was filled in.
+const LEFT_FROM: &str = "actas-left-from";
+
+pub fn start() {
+    // What works only with this client (a support code, `Add user`) is offered now.
+    for control in crate::dom::all("[data-needs-script]") {
+        let _ = control.remove_attribute("disabled");
+        let _ = control.remove_attribute("aria-describedby");
+    }
+    listen(&window().into(), "submit", false, on_submit);
+    // Back to a page the browser kept whole (back/forward cache): its forms were left sending.
+    listen(
+        &window().into(),
+        "pageshow",
+        false,
+        |event: web_sys::PageTransitionEvent| {
+            if event.persisted() {
+                for form in crate::dom::all("form[data-sending]") {
+                    done_sending(&form);
+                }
+            }
+        },
+    );
+    return_to_where_left();
+    forget_outcome_in_address();
+}
+
+/// The page has said how the post went: its address stops saying it (`__path`, `__err`,
+/// `__done`, `__said`), so a reload or a bookmark does not say it again.
+fn forget_outcome_in_address() {
+    let Ok(url) = web_sys::Url::new(&window().location().href().unwrap_or_default()) else {
+        return;
+    };
+    let query = url.search_params();
+    let outcome = ["__path", "__err", "__done", "__said"];
+    if !outcome.iter().any(|name| query.has(name)) {
+        return;
+    }
+    for name in outcome {
+        query.delete(name);
+    }
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url.href()));
+    }
+}
+
+fn on_submit(event: SubmitEvent) {
+    let Some(form) = event
+        .target()
+        .and_then(|target| target.dyn_into::<HtmlFormElement>().ok())
+    else {
+        return;
+    };
+    let in_place = form.has_attribute("data-in-place");
+    // A plain search or filter (GET) simply loads its page.
+    if event.default_prevented() || (form.method() != "post" && !in_place) {
+        return;
+    }
+    let submitter = event.submitter();
+    if form.has_attribute("data-sending") {
+        event.prevent_default();
+        return;
+    }
+    // A destructive button asks first (`dialogs::ask`); its dialog's answer sends again.
+    if let Some(button) = &submitter {
+        if dialogs::ask(&form, button) {
+            event.prevent_default();
+            return;
+        }
+    }
+    let _ = form.set_attribute("data-sending", "");
+    if let Some(button) = &submitter {
+        set_busy(button, true);
+    }
+    // A choice in a menu that folds (`details[data-folds]`) folds it.
+    if let Ok(Some(menu)) = form.closest("details[data-folds]") {
+        let _ = menu.remove_attribute("open");
+    }
+    if in_place {
+        event.prevent_default();
+        in_place::send(form);
+        return;
+    }
+    note_where_left(&form, submitter.as_ref());
+}
+
+/// The form can be sent again, and its button is no longer busy.
+pub fn done_sending(form: &Element) {
+    let _ = form.remove_attribute("data-sending");
+    for button in crate::dom::elements(form.query_selector_all("[aria-busy=true]")) {
+        set_busy(&button, false);
+    }
+}
+
+/// The page's forms that send to `action` (a server function's path), in order.
+fn forms_sending_to(action: &str) -> Vec<HtmlFormElement> {
+    crate::dom::all("form")
+        .into_iter()
+        .filter_map(|form| form.dyn_into::<HtmlFormElement>().ok())
+        .filter(|form| path_of(&form.action()) == action)
+        .collect()
+}
+
+fn path_of(url: &str) -> String {
+    web_sys::Url::new(url)
+        .map(|url| url.pathname())
+        .unwrap_or_default()
+}
+
+fn note_where_left(form: &HtmlFormElement, submitter: Option<&HtmlElement>) {
+    let action = path_of(&form.action());
+    let nth = forms_sending_to(&action)
+        .iter()
+        .position(|other| other == form)
+        .unwrap_or(0);
+    let opener = form
+        .closest("dialog[data-opener]")
+        .ok()
+        .flatten()
+        .and_then(|dialog| dialog.get_attribute("data-opener"));
+    let elements = form.elements();
+    let control_index = submitter.and_then(|submitter| {
+        let submitter: &Element = submitter.as_ref();
+        (0..elements.length()).find(|index| elements.item(*index).as_ref() == Some(submitter))
+    });
+    let left = Object::new();
+    let set = |key: &str, value: JsValue| {
+        let _ = Reflect::set(&left, &key.into(), &value);
+    };
+    set(
+        "path",
+        window().location().pathname().unwrap_or_default().into(),
+    );
+    set("y", window().scroll_y().unwrap_or(0.0).into());
+    set("action", action.into());
+    set("nth", nth.into());
+    set(
+        "control",
+        control_index.map_or(JsValue::NULL, JsValue::from),
+    );
+    set("opener", opener.map_or(JsValue::NULL, JsValue::from));
+    set("fields", fields_of(form).into());
+    if let (Ok(Some(storage)), Ok(left)) = (window().session_storage(), JSON::stringify(&left)) {
+        let _ = storage.set_item(LEFT_FROM, &String::from(left));
+    }
+}
+
+/// What was filled in, as `[name, value]` (a choice: `[name, value, checked]`). Never a
+/// password, a field marked `data-private` (an IBAN), nor what the page put in hidden fields.
+fn fields_of(form: &HtmlFormElement) -> Array {
+    let fields = Array::new();
+    let elements = form.elements();
+    for element in (0..elements.length()).filter_map(|index| elements.item(index)) {
+        if element.has_attribute("data-private") {
+            continue;
+        }
+        let field = if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+            match input.type_().as_str() {
+                "password" | "hidden" | "file" | "submit" | "button" => continue,
+                "radio" | "checkbox" => Array::of3(
+                    &input.name().into(),
+                    &input.value().into(),
+                    &input.checked().into(),
+                ),
+                _ => Array::of2(&input.name().into(), &input.value().into()),
+            }
+        } else if let Some(text) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+            Array::of2(&text.name().into(), &text.value().into())
+        } else if let Some(select) = element.dyn_ref::<web_sys::HtmlSelectElement>() {
+            Array::of2(&select.name().into(), &select.value().into())
+        } else {
+            continue;
+        };
+        fields.push(&field);
+    }
+    fields
+}
+
+fn refill(form: &HtmlFormElement, fields: &JsValue) {
+    let elements = form.elements();
+    for field in Array::from(fields).iter() {
+        let field = Array::from(&field);
+        let (Some(name), Some(value)) = (field.get(0).as_string(), field.get(1).as_string()) else {
+            continue;
+        };
+        let checked = field.get(2).as_bool();
+        for element in (0..elements.length()).filter_map(|index| elements.item(index)) {
+            if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+                let kind = input.type_();
+                if input.name() != name || matches!(kind.as_str(), "password" | "hidden" | "file") {
+                    continue;
+                }
+                match checked {
+                    Some(checked) if input.value() == value => input.set_checked(checked),
+                    Some(_) => {}
+                    None => input.set_value(&value),
+                }
+            } else if let Some(text) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+                if text.name() == name {
+                    text.set_value(&value);
+                }
+            } else if let Some(select) = element.dyn_ref::<web_sys::HtmlSelectElement>() {
+                if select.name() == name {
+                    select.set_value(&value);
+                }
+            }
+        }
+    }
+}
+
+/// The server function a refusal in this page's address names (`__path`), if any.
+fn refused_server_function() -> Option<String> {
+    let query = window().location().search().ok()?;
+    let query = web_sys::UrlSearchParams::new_with_str(&query).ok()?;
+    query.get("__err")?;
+    query.get("__path")
+}
+
+fn return_to_where_left() {
+    let Ok(Some(storage)) = window().session_storage() else {
+        return;
+    };
+    let Ok(Some(left)) = storage.get_item(LEFT_FROM) else {
+        return;
+    };
+    let _ = storage.remove_item(LEFT_FROM);
+    let Ok(left) = JSON::parse(&left) else {
+        return;
+    };
+    let read = |key: &str| Reflect::get(&left, &key.into()).unwrap_or(JsValue::NULL);
+    let here = window().location().pathname().unwrap_or_default();
+    if read("path").as_string().as_deref() != Some(here.as_str()) {
+        return;
+    }
+    window().scroll_to_with_x_and_y(0.0, read("y").as_f64().unwrap_or(0.0));
+    let action = read("action").as_string().unwrap_or_default();
+    let form = read("nth")
+        .as_f64()
+        .and_then(|nth| forms_sending_to(&action).into_iter().nth(nth as usize));
+    let Some(form) = form else {
+        // The form went with what it changed (its dialog closed on success, its row
+        // archived): focus goes where the dialog was opened from.
+        let opener = read("opener")
+            .as_string()
+            .and_then(|id| crate::dom::by_id(&id));
+        if let Some(opener) = opener.and_then(|opener| opener.dyn_into::<HtmlElement>().ok()) {
+            focus_in_place(&opener);
+        }
+        return;
+    };
+    if refused_server_function().is_some_and(|refused| refused == action) {
+        refill(&form, &read("fields"));
+        dialogs::show_around(&form);
+    }
+    let control = read("control")
+        .as_f64()
+        .and_then(|control| form.elements().item(control as u32))
+        .and_then(|control| control.dyn_into::<HtmlElement>().ok());
+    if let Some(control) = control {
+        focus_in_place(&control);
+    }
+}

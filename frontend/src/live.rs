@@ -1,0 +1,100 @@
+//! The live channel (`/api/live`, server-sent events): the page follows what happens
+//! elsewhere within 2 seconds, without reloading.
+//!
+//! The page's parts marked `data-live="<news> …"` say which news concerns them; the client
+//! listens for exactly those. On news, this page is fetched again and each of those parts is
+//! put in place of the old one, so what the person is doing elsewhere on the page (a half-typed
+//! form, focus, scroll) stays. A part that already says what the news says
+//! (`data-live-said` equal to the news' data) is left alone: each stream begins by telling
+//! the state of things, which the page usually shows already.
+//!
+//! `ended` is different: the acting administrator's session is over, and the page leaves for
+//! the address in `data-leave-to`, with the reason.
+
+use crate::dom::{all, document, listen, window};
+use crate::in_place::fetch_page;
+use std::collections::BTreeSet;
+use wasm_bindgen::JsValue;
+use web_sys::{Element, EventSource, MessageEvent};
+
+pub fn start() {
+    let news: BTreeSet<String> = all("[data-live]")
+        .iter()
+        .filter_map(|part| part.get_attribute("data-live"))
+        .flat_map(|news| {
+            news.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if news.is_empty() {
+        return;
+    }
+    let Ok(source) = EventSource::new("/api/live") else {
+        return;
+    };
+    for name in news {
+        let closing = source.clone();
+        listen(
+            &source.clone().into(),
+            &name.clone(),
+            false,
+            move |message: MessageEvent| {
+                let data = message.data().as_string().unwrap_or_default();
+                if name == "ended" {
+                    // Said once: nothing reconnects.
+                    closing.close();
+                    leave(&data);
+                    return;
+                }
+                let name = name.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(error) = refresh(&name, &data).await {
+                        web_sys::console::warn_2(&"could not follow the news:".into(), &error);
+                    }
+                });
+            },
+        );
+    }
+}
+
+fn parts(news: &str) -> Vec<Element> {
+    all(&format!("[data-live~={news}]"))
+}
+
+async fn refresh(news: &str, data: &str) -> Result<(), JsValue> {
+    let old = parts(news);
+    let said = |part: &Element| part.get_attribute("data-live-said").as_deref() == Some(data);
+    if old.iter().all(said) {
+        return Ok(());
+    }
+    let href = window().location().href()?;
+    let fresh = fetch_page(&href).await?;
+    let new = crate::dom::elements(fresh.query_selector_all(&format!("[data-live~={news}]")));
+    // The page changed shape meanwhile (a part came or went): it is loaded again whole.
+    let old = parts(news);
+    if old.len() != new.len() {
+        return window().location().reload();
+    }
+    for (old, new) in old.into_iter().zip(new) {
+        crate::in_place::replace_keeping_focus(&old, &new)?;
+    }
+    Ok(())
+}
+
+/// Leaves an impersonation session that has ended (`reason` as the server writes end
+/// reasons) for the administrator's own view, loaded afresh so nothing of the member's stays on
+/// screen; the member's page is hidden at once, before the new one arrives.
+pub fn leave(reason: &str) {
+    let Some(to) = all("[data-leave-to]")
+        .first()
+        .and_then(|part| part.get_attribute("data-leave-to"))
+    else {
+        return;
+    };
+    if let Some(body) = document().body() {
+        let _ = body.class_list().add_1("leaving");
+    }
+    let to = format!("{to}{}", String::from(js_sys::encode_uri_component(reason)));
+    let _ = window().location().replace(&to);
+}
