@@ -3,8 +3,8 @@
 // which builds the release, starts it, and passes its address:
 //   node first-page.mjs BASE_URL PASSWORD [RUNS]
 //
-// "Interactive" is the moment hydration has finished: the app's first Effect sets
-// `data-hydrated` on <body> (the end-to-end tests wait for the same mark). A MutationObserver
+// "Interactive" is the moment the browser's client has started: it sets `data-hydrated` on
+// <body> once every control works (the end-to-end tests wait for the same mark). A MutationObserver
 // added before any page script notes `performance.now()` at that moment, i.e. milliseconds
 // since the navigation started.
 import { chromium } from "@playwright/test";

@@ -3,7 +3,7 @@
 # SQLite file with the demo accounts, and opens /sign-in, a member's /projects and an
 # administrator's /admin/users in Debian's Chromium over an emulated slow link (150 ms,
 # 1.6 Mbit/s down, 750 kbit/s up), each with a cold cache. Prints figures, asserts nothing.
-# First it prints, per page, the bytes of wasm a browser needs (raw, gzip -9, brotli).
+# First it prints the bytes of the browser files every page needs (raw, gzip -9, brotli).
 #   scripts/first-page.sh [RUNS]        (3 visits per page by default)
 #   scripts/first-page.sh --no-build [RUNS]   measures the build already in target/
 set -euo pipefail
@@ -26,33 +26,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Per page: the first wasm, plus the page's own files as the split manifest lists them.
+# Every page needs the same files: the client's wasm and its JavaScript loader.
 python3 - "$site/pkg" <<'PY'
-import glob, json, os, subprocess, sys
+import glob, os, subprocess, sys
 pkg = sys.argv[1]
-def sizes(stem):
-    path = f"{pkg}/{stem}.wasm"
+print("The browser files every page needs, in bytes:")
+print("| file | raw | gzip -9 | brotli |")
+print("|---|---|---|---|")
+for kind in ("wasm", "js"):
+    path = glob.glob(f"{pkg}/actas.*.{kind}")[0]
     gz = subprocess.run(["gzip", "-9", "-c", path], capture_output=True, check=True).stdout
     br = os.path.getsize(path + ".br") if os.path.exists(path + ".br") else 0
-    return [os.path.getsize(path), len(gz), br]
-first = os.path.basename(glob.glob(f"{pkg}/actas.*.wasm")[0])[: -len(".wasm")]
-manifests = glob.glob(f"{pkg}/__wasm_split_manifest*.json")
-pages = json.load(open(manifests[0])) if manifests else {}
-print("The wasm a browser needs, in bytes: the first file, plus the files of a page")
-print("or of a part of the frame shown only sometimes.")
-print("| page | files | raw | gzip -9 | brotli |")
-print("|---|---|---|---|---|")
-rows = [("the first file (all a visitor's /sign-in needs)", [])]
-def label(key):  # `__projects_view_<n>`: a page; `acting_banner_<n>`: a lazy part of the frame
-    if "_view_" in key:
-        return "/" + key.split("_view_")[0].strip("_").replace("_", "-")
-    return key.rsplit("_", 1)[0].replace("_", " ") + " (when shown)"
-rows += [(label(key), files) for key, files in sorted(pages.items())]
-for name, files in rows:
-    total = sizes(first)
-    for stem in files:
-        total = [a + b for a, b in zip(total, sizes(stem))]
-    print(f"| {name} | {1 + len(files)} | {total[0]:,} | {total[1]:,} | {total[2]:,} |")
+    print(f"| {os.path.basename(path)} | {os.path.getsize(path):,} | {len(gz):,} | {br:,} |")
 print()
 PY
 
