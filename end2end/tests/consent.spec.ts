@@ -33,8 +33,16 @@ test("a custom duration sets the expiry; 169 hours is refused and changes nothin
   await expect(page.getByLabel("Custom hours (1 to 168)")).toBeHidden();
   await page.getByLabel("Custom", { exact: true }).check();
   await page.getByLabel("Custom hours (1 to 168)").fill("169");
-  await page.getByRole("button", { name: "Enable impersonation" }).click();
+  const sent: string[] = [];
+  page.on("request", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/api/grant_consent") sent.push(request.url());
+  });
+  await page.getByRole("button", { name: "Enable impersonation" }).dblclick();
   await expect(page.getByRole("alert")).toHaveText("The duration must be from 1 to 168 hours.");
+  // Pressed twice, sent once; the page came back with the form as it was sent.
+  expect(sent).toHaveLength(1);
+  await expect(page.getByLabel("Custom", { exact: true })).toBeChecked();
+  await expect(page.getByLabel("Custom hours (1 to 168)")).toHaveValue("169");
   // The error is tied to the field it concerns, and focus stayed where the person was.
   const hoursBox = page.getByLabel("Custom hours (1 to 168)");
   await expect(hoursBox).toHaveAttribute("aria-invalid", "true");

@@ -226,6 +226,37 @@ fn refill(form: &HtmlFormElement, fields: &JsValue) {
     }
 }
 
+/// What the page says of the post it came back from (`Profile saved.`, a refusal) stood there
+/// as the page loaded, and a screen reader announces only what changes: the words are put in
+/// again a moment later, so they are read out as they would have been in place.
+fn say_again() {
+    const CONTROLS: &str = "a, button, input, select, textarea";
+    for note in crate::dom::all("main [role=status], main [role=alert]") {
+        // A region with controls in it (the consent's status, with `Revoke consent`) is left
+        // whole: focus may be on one of them.
+        let has_words = note
+            .text_content()
+            .is_some_and(|words| !words.trim().is_empty());
+        if !has_words || note.query_selector(CONTROLS).ok().flatten().is_some() {
+            continue;
+        }
+        let nodes = note.child_nodes();
+        let words: Vec<web_sys::Node> = (0..nodes.length())
+            .filter_map(|index| nodes.item(index))
+            .collect();
+        for node in &words {
+            let _ = note.remove_child(node);
+        }
+        let put_back = wasm_bindgen::closure::Closure::once_into_js(move || {
+            for node in &words {
+                let _ = note.append_child(node);
+            }
+        });
+        let _ = window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(put_back.unchecked_ref(), 100);
+    }
+}
+
 /// The server function a refusal in this page's address names (`__path`), if any.
 fn refused_server_function() -> Option<String> {
     let query = window().location().search().ok()?;
@@ -251,6 +282,7 @@ fn return_to_where_left() {
         return;
     }
     window().scroll_to_with_x_and_y(0.0, read("y").as_f64().unwrap_or(0.0));
+    say_again();
     let action = read("action").as_string().unwrap_or_default();
     let form = read("nth")
         .as_f64()

@@ -373,6 +373,7 @@ fn RequestAccessDialog(row: UserRow) -> impl IntoView {
                         })
                         .collect_view()}
                 </fieldset>
+                <ErrorNote message=field_error(request, "sections")/>
                 <label for="request-hours">"Duration (hours)"</label>
                 <input
                     id="request-hours"

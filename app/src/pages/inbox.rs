@@ -141,6 +141,7 @@ fn RequestDetails(
                             .map(|scope| view! { <option value=scope.as_str()>{scope.label()}</option> })
                             .collect_view()}
                     </select>
+                    <ErrorNote message=field_error(approve, "scope")/>
                     <label for=sections_id.clone()>"Sections"</label>
                     <select id=sections_id.clone() name="sections">
                         {choices
@@ -148,12 +149,14 @@ fn RequestDetails(
                             .map(|choice| view! { <option value=choice.as_text()>{choice.label()}</option> })
                             .collect_view()}
                     </select>
+                    <ErrorNote message=field_error(approve, "sections")/>
                     <SubmitButton label="Approve"/>
                 </ActionForm>
                 <ActionForm action=deny attr:class="stack">
                     <input type="hidden" name="request_id" value=deny_id.clone()/>
                     <label for=message_id.clone()>"Message (optional)"</label>
                     <textarea id=message_id.clone() name="message" maxlength="500"></textarea>
+                    <ErrorNote message=field_error(deny, "message")/>
                     <SubmitButton label="Deny" class="secondary"/>
                 </ActionForm>
             </div>
