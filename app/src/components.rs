@@ -113,7 +113,7 @@ pub fn AdministratorNotices() -> impl IntoView {
                     {ended_elsewhere.then(|| view! {
                         <div class="notice left-behind" role="region" aria-labelledby="left-behind-heading">
                             <h2 id="left-behind-heading">"Impersonation session ended"</h2>
-                            <p role="status">"Your session in the other browser has ended."</p>
+                            <p role="status" tabindex="-1">"Your session in the other browser has ended."</p>
                         </div>
                     })}
                 }
@@ -183,7 +183,7 @@ pub fn SupportNotice() -> impl IntoView {
                         {match holder {
                             Some(actor) => view! { <SupportActing actor/> }.into_any(),
                             None if ended_here => view! {
-                                <div class="support-notice" role="status">
+                                <div class="support-notice" role="status" tabindex="-1">
                                     <p>"You ended the session: support can no longer act on your account."</p>
                                 </div>
                             }

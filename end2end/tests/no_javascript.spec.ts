@@ -1,7 +1,7 @@
 import { test, expect } from "@playwright/test";
 import { demoPassword } from "../playwright.config";
 
-// Before the page is hydrated (or where scripts never run) the forms still work: they post
+// Before the browser's client has started (or where scripts never run) the forms still work: they post
 // to the server, which answers with the page again.
 test.use({ javaScriptEnabled: false });
 

@@ -1,5 +1,6 @@
 //! The impersonation banner's countdown (SPEC.md §8): counted from the time left that the
-//! server rendered (its expiry less its clock, so a wrong client clock changes nothing), then
+//! server rendered (its expiry less its clock, so a wrong client clock changes nothing), from
+//! the moment the browser asked for the page, then
 //! measured against a deadline on the browser's monotonic clock at every tick, so a laptop
 //! that slept or a throttled background tab never shows more time than remains. In the last
 //! minute the banner says so once (its `[data-last-minute]` part, for screen readers too); at
@@ -18,7 +19,9 @@ pub fn start() {
             .and_then(|ms| ms.parse().ok())
             .unwrap_or(0.0);
         let clock = || window().performance().map_or(0.0, |clock| clock.now());
-        let deadline = clock() + remaining;
+        // Counted from the navigation's start (the page was rendered after it), not from now:
+        // the time the page took to arrive is time gone.
+        let deadline = remaining;
         let last_minute = timer
             .closest("[role=region]")
             .ok()

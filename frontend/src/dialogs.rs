@@ -3,8 +3,8 @@
 //! The server renders each dialog closed, as a native `<dialog>`; `showModal()` makes the page
 //! behind inert and lets `Escape` close it. Focus moves to its first field (or `Cancel`, where
 //! it only asks), Tab and Shift+Tab cycle inside it, and on closing focus goes back to the
-//! control that opened it. Without JavaScript a dialog's form is rendered in place instead
-//! (`noscript` styling) and a button that asks first simply sends.
+//! control that opened it. Without JavaScript a dialog the address asks for stands open over
+//! the page, not modal, and a button that asks first simply sends.
 
 use crate::dom::{by_id, closest, document, elements, focus_in_place, listen};
 use wasm_bindgen::JsCast;
@@ -19,7 +19,8 @@ pub fn start() {
         let Some(dialog) = closest(&event, "dialog") else {
             return;
         };
-        forget_in_address();
+        // No longer what the page's address asks for, nor is the refusal it showed.
+        crate::dom::forget_in_address(&["dialog", "for", "__path", "__err"], &["dialog"]);
         let opener = dialog
             .get_attribute("data-opener")
             .and_then(|opener| by_id(&opener))
@@ -28,25 +29,6 @@ pub fn start() {
             focus_in_place(&opener);
         }
     });
-}
-
-/// A closed dialog is no longer what the page's address asks for (`dialog`, `for`), nor is
-/// the refusal it showed.
-fn forget_in_address() {
-    let Ok(url) = web_sys::Url::new(&crate::dom::window().location().href().unwrap_or_default())
-    else {
-        return;
-    };
-    let query = url.search_params();
-    if query.get("dialog").is_none() {
-        return;
-    }
-    for name in ["dialog", "for", "__path", "__err"] {
-        query.delete(name);
-    }
-    if let Ok(history) = crate::dom::window().history() {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url.href()));
-    }
 }
 
 fn on_click(event: web_sys::MouseEvent) {

@@ -65,6 +65,62 @@ pub fn focus_in_place(element: &HtmlElement) {
     let _ = element.focus_with_options(&options);
 }
 
+/// Takes the query fields `names` out of the page's address (without loading anything), if
+/// it has any of `when_any_of`.
+pub fn forget_in_address(names: &[&str], when_any_of: &[&str]) {
+    let Ok(url) = web_sys::Url::new(&window().location().href().unwrap_or_default()) else {
+        return;
+    };
+    let query = url.search_params();
+    if !when_any_of.iter().any(|name| query.has(name)) {
+        return;
+    }
+    for name in names {
+        query.delete(name);
+    }
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url.href()));
+    }
+}
+
+/// Words that stood on the page as it arrived (or as a part of it was put in place) are not
+/// read out by a screen reader, which announces only what changes in a live region: the words
+/// of every status and alert under `root` are put in again a moment later. The banner's are
+/// left alone, and so is a region with controls in it (focus may be on one of them).
+pub fn say_again(root: &Element) {
+    const CONTROLS: &str = "a, button, input, select, textarea";
+    let mut notes = elements(root.query_selector_all("[role=status], [role=alert], [aria-live]"));
+    if root
+        .matches("[role=status], [role=alert], [aria-live]")
+        .unwrap_or(false)
+    {
+        notes.push(root.clone());
+    }
+    for note in notes {
+        let has_words = note
+            .text_content()
+            .is_some_and(|words| !words.trim().is_empty());
+        let in_banner = note.closest("[data-leave-to]").ok().flatten().is_some();
+        if !has_words || in_banner || note.query_selector(CONTROLS).ok().flatten().is_some() {
+            continue;
+        }
+        let nodes = note.child_nodes();
+        let words: Vec<web_sys::Node> = (0..nodes.length())
+            .filter_map(|index| nodes.item(index))
+            .collect();
+        for node in &words {
+            let _ = note.remove_child(node);
+        }
+        let put_back = Closure::once_into_js(move || {
+            for node in &words {
+                let _ = note.append_child(node);
+            }
+        });
+        let _ = window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(put_back.unchecked_ref(), 100);
+    }
+}
+
 /// A button that is sending: busy for assistive technology, and refused by `forms` while so.
 pub fn set_busy(button: &Element, busy: bool) {
     let busy = if busy { "true" } else { "false" };

@@ -43,23 +43,11 @@ pub fn start() {
     forget_outcome_in_address();
 }
 
-/// The page has said how the post went: its address stops saying it (`__path`, `__err`,
-/// `__done`, `__said`), so a reload or a bookmark does not say it again.
+/// The page has said how the post went: its address stops saying it, so a reload or a
+/// bookmark does not say it again.
 fn forget_outcome_in_address() {
-    let Ok(url) = web_sys::Url::new(&window().location().href().unwrap_or_default()) else {
-        return;
-    };
-    let query = url.search_params();
     let outcome = ["__path", "__err", "__done", "__said"];
-    if !outcome.iter().any(|name| query.has(name)) {
-        return;
-    }
-    for name in outcome {
-        query.delete(name);
-    }
-    if let Ok(history) = window().history() {
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url.href()));
-    }
+    crate::dom::forget_in_address(&outcome, &outcome);
 }
 
 fn on_submit(event: SubmitEvent) {
@@ -119,6 +107,16 @@ fn forms_sending_to(action: &str) -> Vec<HtmlFormElement> {
         .collect()
 }
 
+/// What tells a form from the others sending to the same place: its hidden fields.
+fn key_of(form: &HtmlFormElement) -> String {
+    crate::dom::elements(form.query_selector_all("input[type=hidden]"))
+        .into_iter()
+        .filter_map(|input| input.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .map(|input| format!("{}={}", input.name(), input.value()))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 fn path_of(url: &str) -> String {
     web_sys::Url::new(url)
         .map(|url| url.pathname())
@@ -131,6 +129,7 @@ fn note_where_left(form: &HtmlFormElement, submitter: Option<&HtmlElement>) {
         .iter()
         .position(|other| other == form)
         .unwrap_or(0);
+    let key = key_of(form);
     let opener = form
         .closest("dialog[data-opener]")
         .ok()
@@ -152,6 +151,7 @@ fn note_where_left(form: &HtmlFormElement, submitter: Option<&HtmlElement>) {
     set("y", window().scroll_y().unwrap_or(0.0).into());
     set("action", action.into());
     set("nth", nth.into());
+    set("key", key.into());
     set(
         "control",
         control_index.map_or(JsValue::NULL, JsValue::from),
@@ -226,37 +226,6 @@ fn refill(form: &HtmlFormElement, fields: &JsValue) {
     }
 }
 
-/// What the page says of the post it came back from (`Profile saved.`, a refusal) stood there
-/// as the page loaded, and a screen reader announces only what changes: the words are put in
-/// again a moment later, so they are read out as they would have been in place.
-fn say_again() {
-    const CONTROLS: &str = "a, button, input, select, textarea";
-    for note in crate::dom::all("main [role=status], main [role=alert]") {
-        // A region with controls in it (the consent's status, with `Revoke consent`) is left
-        // whole: focus may be on one of them.
-        let has_words = note
-            .text_content()
-            .is_some_and(|words| !words.trim().is_empty());
-        if !has_words || note.query_selector(CONTROLS).ok().flatten().is_some() {
-            continue;
-        }
-        let nodes = note.child_nodes();
-        let words: Vec<web_sys::Node> = (0..nodes.length())
-            .filter_map(|index| nodes.item(index))
-            .collect();
-        for node in &words {
-            let _ = note.remove_child(node);
-        }
-        let put_back = wasm_bindgen::closure::Closure::once_into_js(move || {
-            for node in &words {
-                let _ = note.append_child(node);
-            }
-        });
-        let _ = window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(put_back.unchecked_ref(), 100);
-    }
-}
-
 /// The server function a refusal in this page's address names (`__path`), if any.
 fn refused_server_function() -> Option<String> {
     let query = window().location().search().ok()?;
@@ -282,7 +251,9 @@ fn return_to_where_left() {
         return;
     }
     window().scroll_to_with_x_and_y(0.0, read("y").as_f64().unwrap_or(0.0));
-    say_again();
+    if let Some(body) = crate::dom::document().body() {
+        crate::dom::say_again(&body);
+    }
     let action = read("action").as_string().unwrap_or_default();
     let form = read("nth")
         .as_f64()

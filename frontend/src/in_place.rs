@@ -41,13 +41,22 @@ pub fn send(form: HtmlFormElement) {
 
 async fn load(form: &HtmlFormElement) -> Result<(), JsValue> {
     let fields = web_sys::FormData::new_with_form(form)?;
-    let query = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&fields)?;
-    let href = format!("{}?{}", form.action(), String::from(query.to_string()));
+    let query = String::from(
+        web_sys::UrlSearchParams::new_with_str_sequence_sequence(&fields)?.to_string(),
+    );
+    let href = match query.as_str() {
+        "" => form.action(),
+        query => format!("{}?{query}", form.action()),
+    };
     let id = form.get_attribute("data-in-place").unwrap_or_default();
     swap_from(&href, std::slice::from_ref(&id)).await?;
-    // The address says what the page shows (a form sent from there comes back to it).
-    if let Ok(history) = window().history() {
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&href));
+    // The address says what the page shows (a search; a dialog, so that its form, refused,
+    // comes back to it), unless the form asked for one part among several alike
+    // (`data-keeps-address`: one session's log).
+    if !form.has_attribute("data-keeps-address") {
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&href));
+        }
     }
     if let Some(arrived) = by_id(&id) {
         crate::dialogs::show_modal_in(&arrived);
@@ -77,6 +86,7 @@ pub fn replace_keeping_focus(old: &Element, new: &Element) -> Result<(), JsValue
         .filter(|id| !id.is_empty());
     let new: Element = document().import_node_with_deep(new, true)?.dyn_into()?;
     old.replace_with_with_node_1(&new)?;
+    crate::dom::say_again(&new);
     if let Some(again) = focused.and_then(|id| by_id(&id)) {
         if let Ok(again) = again.dyn_into::<HtmlElement>() {
             crate::dom::focus_in_place(&again);
@@ -128,10 +138,17 @@ async fn post(form: &HtmlFormElement) -> Result<Result<(), Refusal>, JsValue> {
         "application/json",
     )
     .await?;
-    let answer = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
+    let answer = js_sys::JSON::parse(&text);
     if !(200..300).contains(&status) {
-        return Ok(Err(refusal_of(&answer)));
+        return Ok(Err(match answer {
+            Ok(error) => refusal_of(&error),
+            // Refused before any server function ran (a section not granted, a request too
+            // large to record): the server's words, as plain text.
+            Err(_) if !text.trim().is_empty() && text.len() < 500 => (String::new(), text),
+            Err(_) => refusal_of(&JsValue::NULL),
+        }));
     }
+    let answer = answer.unwrap_or(JsValue::NULL);
     let Some(template) = form
         .get_attribute("data-in-place")
         .and_then(|id| by_id(&id))

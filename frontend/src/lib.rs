@@ -6,13 +6,14 @@
 //!
 //! | the markup | what the client does |
 //! |---|---|
-//! | `<form method="post">` | a busy button and no second send; back on the page: the same scroll, focus on the button, a refused form filled in again (`forms`) |
-//! | `form[data-in-place="ID"]` | sent without leaving the page: `#ID` fetched again (GET), or the answer written into it (POST) (`in_place`) |
+//! | `<form method="post">` | a busy button and no second send; back on the page: the same scroll, focus on the button, a refused form filled in again, its words said again for screen readers (`forms`) |
+//! | `data-private` on a field | never kept to fill the form in again (an IBAN, a support code) (`forms`) |
+//! | `form[data-in-place="ID"]` | sent without leaving the page: `#ID` fetched again (GET; the address follows unless `data-keeps-address`), or the answer written into a copy of the template `#ID` (POST: its `[data-field]`s; `data-once`, `data-refreshes`, `[data-error]`) (`in_place`) |
 //! | `[data-needs-script]` | offered (it was disabled for a page without this client) (`forms`) |
-//! | `[data-opens="ID"]`, `[data-asks="ID"]`, `[data-close]`, `dialog[open]` | open the dialog `#ID`; ask in it before sending; close it; a dialog the server rendered open, shown modal (`dialogs`) |
-//! | `[data-menu]`, `details[data-folds]`, `[data-dismiss="ID"]` | the top bar's `Menu`; a menu that folds once used; a notice put away (`dialogs`, `forms`) |
-//! | `[role=timer][data-remaining-ms]` | the banner's countdown, against a deadline (`banner`) |
-//! | `[data-live="<news> …"]`, `[data-leave-to]` | the live channel: these parts fetched again on news; an ended session left (`live`) |
+//! | `[data-opens="ID"]`, `[data-asks="ID"]` and `[data-confirm]`, `[data-close]`, `dialog[open]` | open the dialog `#ID`; ask in it before sending, and send; close it; a dialog the server rendered open, shown modal (`dialogs`) |
+//! | `[data-menu]`, `details[data-folds]`, `[data-dismiss="ID"]` | the top bar's `Menu`; a menu that folds once used (`forms`); a notice put away (`dialogs`) |
+//! | `[role=timer][data-remaining-ms]`, `[data-last-minute]` | the banner's countdown, against a deadline, and its last minute said (`banner`) |
+//! | `[data-live="<news> …"]`, `data-live-said`, `[data-leave-to]` | the live channel: these parts fetched again on news, unless they say it already; an ended session left (`live`) |
 //!
 //! The page is marked interactive (`data-hydrated` on `<body>`) once all of that is in place:
 //! the end-to-end tests and scripts/first-page.sh wait for it.

@@ -13,7 +13,9 @@
 
 use crate::dom::{all, document, listen, window};
 use crate::in_place::fetch_page;
+use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 use wasm_bindgen::JsValue;
 use web_sys::{Element, EventSource, MessageEvent};
 
@@ -62,14 +64,28 @@ fn parts(news: &str) -> Vec<Element> {
     all(&format!("[data-live~={news}]"))
 }
 
+thread_local! {
+    /// Per news, how many refreshes have started: of two under way, only the later one's page
+    /// is put in (they may arrive in either order).
+    static STARTED: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
+}
+
 async fn refresh(news: &str, data: &str) -> Result<(), JsValue> {
     let old = parts(news);
     let said = |part: &Element| part.get_attribute("data-live-said").as_deref() == Some(data);
     if old.iter().all(said) {
         return Ok(());
     }
+    let this = STARTED.with_borrow_mut(|started| {
+        let count = started.entry(news.to_string()).or_default();
+        *count += 1;
+        *count
+    });
     let href = window().location().href()?;
     let fresh = fetch_page(&href).await?;
+    if STARTED.with_borrow(|started| started.get(news) != Some(&this)) {
+        return Ok(());
+    }
     let new = crate::dom::elements(fresh.query_selector_all(&format!("[data-live~={news}]")));
     // The page changed shape meanwhile (a part came or went): it is loaded again whole.
     let old = parts(news);

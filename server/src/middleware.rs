@@ -71,18 +71,31 @@ use app::ssr::action_record::FORM_OUTCOME_FIELDS as FORM_OUTCOME;
 /// succeeded, the page comes back without it.
 const DIALOG_ASKED: [&str; 2] = ["dialog", "for"];
 
+/// The name of a query pair, decoded as the pages read it (`%5F%5Ferr` is `__err`).
+fn name_of(pair: &str) -> String {
+    form_urlencoded::parse(pair.as_bytes())
+        .next()
+        .map(|(name, _)| name.into_owned())
+        .unwrap_or_default()
+}
+
 fn is_form_outcome(pair: &str) -> bool {
-    pair.split_once('=')
-        .is_some_and(|(name, _)| FORM_OUTCOME.contains(&name))
+    FORM_OUTCOME.contains(&name_of(pair).as_str())
+}
+
+fn asks_for_dialog(pair: &str) -> bool {
+    DIALOG_ASKED.contains(&name_of(pair).as_str())
 }
 
 /// A page's URL may say how a form post went (`FORM_OUTCOME`), and the page shows it: an
 /// error as an alert, a success in words. Only a redirect after our own form post may do
 /// that: from anywhere else (a link in an email, another site, a typed URL) it is dropped, so
-/// nobody can make our pages display words of their choosing.
+/// nobody can make our pages display words of their choosing. So is a dialog the address asks
+/// for (`DIALOG_ASKED`): a link from elsewhere does not open `Delete account` over the list.
 pub async fn drop_foreign_form_errors(request: Request, next: Next) -> Response {
     let query = request.uri().query().unwrap_or_default();
-    let carries_outcome = query.split('&').any(is_form_outcome);
+    let ours_only = |pair: &str| is_form_outcome(pair) || asks_for_dialog(pair);
+    let carries_outcome = query.split('&').any(ours_only);
     let same_origin = request
         .headers()
         .get("sec-fetch-site")
@@ -92,7 +105,7 @@ pub async fn drop_foreign_form_errors(request: Request, next: Next) -> Response 
     }
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|pair| !is_form_outcome(pair) && !pair.is_empty())
+        .filter(|pair| !ours_only(pair) && !pair.is_empty())
         .collect();
     let path = request.uri().path();
     axum::response::Redirect::to(&with_query(path, &kept)).into_response()
@@ -145,8 +158,13 @@ pub async fn note_form_outcome(request: Request, next: Next) -> Response {
     };
     let (path, query) = location.split_once('?').unwrap_or((location, ""));
     let pairs: Vec<&str> = query.split('&').filter(|pair| !pair.is_empty()).collect();
-    let named = |pair: &str, name: &str| pair.split_once('=').is_some_and(|(key, _)| key == name);
-    let last = |name: &str| pairs.iter().rev().find(|pair| named(pair, name)).copied();
+    let last = |name: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|pair| name_of(pair) == name)
+            .copied()
+    };
     let mut kept: Vec<&str> = pairs
         .iter()
         .copied()
@@ -160,7 +178,7 @@ pub async fn note_form_outcome(request: Request, next: Next) -> Response {
     match (last("__path"), last("__err")) {
         (Some(failed), Some(error)) => kept.extend([failed, error]),
         _ => {
-            kept.retain(|pair| !DIALOG_ASKED.iter().any(|name| named(pair, name)));
+            kept.retain(|pair| !asks_for_dialog(pair));
             kept.push(&done);
             kept.extend(said.as_deref());
         }

@@ -166,7 +166,7 @@ fn SessionRow(
                     {ongoing.then(|| view! { <EndSessionButton/> })}
                 </td>
                 <td>
-                    <form method="get" action="/settings/impersonation" class="inline" data-in-place=rows_id.clone()>
+                    <form method="get" action="/settings/impersonation" class="inline" data-in-place=rows_id.clone() data-keeps-address="">
                         {before.clone().map(|before| view! { <input type="hidden" name="sessions_before" value=before/> })}
                         {(!open).then(|| view! { <input type="hidden" name="log" value=id.to_string()/> })}
                         <button
@@ -234,9 +234,14 @@ fn SessionLog(
         },
     );
     when_loaded(log, move |log| {
-        let more = log.next.map(|_| {
+        // One view reads at most `MOST_PAGES` pages; past them, the export has every event.
+        let at_most = pages >= LogShown::MOST_PAGES;
+        let beyond = (log.next.is_some() && at_most).then(|| {
+            view! { <p class="muted">"Longer than one view shows: the export above has every event."</p> }
+        });
+        let more = log.next.filter(|_| !at_most).map(|_| {
             view! {
-                <form method="get" action="/settings/impersonation" class="inline" data-in-place=rows_id.clone()>
+                <form method="get" action="/settings/impersonation" class="inline" data-in-place=rows_id.clone() data-keeps-address="">
                     {before.clone().map(|before| view! { <input type="hidden" name="sessions_before" value=before/> })}
                     <input type="hidden" name="log" value=session_id.to_string()/>
                     <input type="hidden" name="log_pages" value=(pages + 1).to_string()/>
@@ -249,6 +254,7 @@ fn SessionLog(
                 {log.items.into_iter().map(|line| view! { <LogLineItem line/> }).collect_view()}
             </ol>
             {more}
+            {beyond}
         }
     })
 }

@@ -210,7 +210,20 @@ pub fn PeopleDialog(row: UserRow, action: RowAction) -> impl IntoView {
                     <ActionForm action=reset attr:class="stack" attr:data-in-place=RESET_LINK attr:data-once="">
                         <input type="hidden" name="user_id" value=user_id/>
                         <p class="error" role="alert" data-error="" hidden></p>
-                        <DialogButtons label="Reset password" class="danger"/>
+                        // The link is in the answer to this post, which a plain post throws
+                        // away after resetting: the button waits for the browser's client.
+                        <div class="dialog-buttons">
+                            <CloseDialogButton label="Cancel"/>
+                            <SubmitButton
+                                label="Reset password"
+                                class="danger"
+                                disabled_by=Some(RESET_NEEDS_SCRIPT.to_string())
+                                attr:data-needs-script=""
+                            />
+                        </div>
+                        <noscript>
+                            <p class="muted" id=RESET_NEEDS_SCRIPT>"Resetting a password needs JavaScript: the Set password link is shown only once, here."</p>
+                        </noscript>
                     </ActionForm>
                     <LinkShownOnce id=RESET_LINK/>
                 </Dialog>
@@ -241,6 +254,7 @@ fn OneUserForm<S: ServerFn>(
 
 /// Where an issued `Set password` link is shown: after `Reset password`, after `Add user`.
 const RESET_LINK: &str = "reset-link";
+const RESET_NEEDS_SCRIPT: &str = "reset-needs-script";
 const ADDED_LINK: &str = "added-link";
 
 /// A `Set password` link, shown this once, for the owner to pass on: its parts are written in

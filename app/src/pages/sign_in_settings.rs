@@ -53,10 +53,10 @@ fn Settings(settings: SignInSettings, actions: SettingsActions) -> impl IntoView
     // What the post that led here did (`change_password` says how many other sign-ins ended).
     let query = use_query_map();
     let password_changed =
-        said_when_done::<ChangePassword>(&query).map(|ended| match ended.as_str() {
-            "0" => "Password changed.".to_string(),
-            "1" => "Password changed. Your 1 other sign-in was ended.".to_string(),
-            n => format!("Password changed. Your {n} other sign-ins were ended."),
+        said_when_done::<ChangePassword>(&query).map(|ended| match ended.parse::<u64>() {
+            Ok(0) | Err(_) => "Password changed.".to_string(),
+            Ok(1) => "Password changed. Your 1 other sign-in was ended.".to_string(),
+            Ok(n) => format!("Password changed. Your {n} other sign-ins were ended."),
         });
     let email_changed =
         succeeded::<ChangeEmail>(&query).then(|| format!("Your email is now {}.", settings.email));

@@ -99,16 +99,18 @@ pub const FORM_OUTCOME_FIELDS: [&str; 4] = ["__path", "__err", "__done", "__said
 /// server functions read it: what the handler acts on is what is kept, and a secret it would
 /// find under its key is found, and redacted, under the same key. Text that is no field name
 /// is not kept at all, since it could be anything. What the server itself wrote in a page's
-/// address about the post before it (`FORM_OUTCOME_FIELDS`) is that post's, on record there.
+/// address about the post before it (`FORM_OUTCOME_FIELDS`, in the query) is that post's, on
+/// record there.
 pub fn request_arguments(query: Option<&str>, body: &[u8]) -> RequestArguments {
     let mut args = Map::new();
     let mut unreadable = 0;
+    let written_by_us = |(key, _): &(std::borrow::Cow<str>, std::borrow::Cow<str>)| {
+        FORM_OUTCOME_FIELDS.contains(&key.as_ref())
+    };
     let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|pair| !written_by_us(pair))
         .chain(form_urlencoded::parse(body));
     for (key, value) in pairs {
-        if FORM_OUTCOME_FIELDS.contains(&key.as_ref()) {
-            continue;
-        }
         if !crate::model::is_field_name(&key) {
             unreadable += 1;
             continue;

@@ -20,7 +20,8 @@ pub enum Request {
     /// itself are folded.
     PageView(&'static str),
     /// A read that fills a page: folded under a view of that page; on its own, it is the
-    /// page opened from another without loading it anew (the app moves between pages so).
+    /// page's data read without loading the page (by a program, or by the app as it was before
+    /// its pages were rendered whole on the server).
     ReadFor(&'static str),
     /// A request a page makes by itself whatever page it is (the live channel): folded under
     /// the page view it belongs to.

@@ -3,7 +3,8 @@
 //!
 //! The rule, from what each `action` event records (its path and status):
 //! - a page loaded (`GET /projects`) is a page view, and so is a read that fills a page the
-//!   browser was not on (the app moves between pages without loading them anew);
+//!   browser was not on (a page's data read without loading the page: by a program, or by
+//!   the app as it was before its pages were rendered whole on the server);
 //! - the live channel, and a read that fills the page being viewed, fold under the latest page
 //!   view (or, before any, form a line of their own that later ones fold under);
 //! - a change is recorded as its own event (`project_renamed`) next to the request that asked

@@ -95,7 +95,8 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    /// Calls a server function as the hydrated page does (form-encoded POST, same origin).
+    /// Calls a server function as the browser's client does for a form it sends in place
+    /// (form-encoded POST, same origin, the answer as JSON).
     pub async fn call(
         &self,
         client: &reqwest::Client,

@@ -668,6 +668,24 @@ async fn a_form_error_in_a_foreign_link_is_never_shown(db: Db) {
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{site:?}");
         assert_eq!(response.headers()["location"], "/sign-in?next=%2Fx");
     }
+    // Nor with the names percent-encoded (the pages decode them), nor as a success's words,
+    // nor a dialog asked for over the page.
+    for planted in [
+        "/sign-in?%5F%5Fpath=%2Fapi%2Fsign_in&%5F%5Ferr=eyJJbnZhbGlkIjoiQ2FsbCArMSA1NTUgMDEwMCJ9&next=%2Fx",
+        "/sign-in?__done=%2Fapi%2Fchange_password&%5f%5fsaid=5&next=%2Fx",
+        "/sign-in?dialog=delete&for=3&next=%2Fx",
+    ] {
+        let response = app
+            .client()
+            .get(app.url(planted))
+            .header("Accept", "text/html")
+            .header("Sec-Fetch-Site", "cross-site")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{planted}");
+        assert_eq!(response.headers()["location"], "/sign-in?next=%2Fx", "{planted}");
+    }
     // After our own form post the same URL shape is honoured.
     let ours = app
         .client()
