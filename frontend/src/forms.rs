@@ -255,20 +255,44 @@ fn return_to_where_left() {
         crate::dom::say_again(&body);
     }
     let action = read("action").as_string().unwrap_or_default();
-    let form = read("nth")
-        .as_f64()
-        .and_then(|nth| forms_sending_to(&action).into_iter().nth(nth as usize));
+    let key = read("key").as_string().unwrap_or_default();
+    let sending_there = forms_sending_to(&action);
+    // The same form: the one with the same hidden fields (which request, which project), or
+    // where those say nothing, the one in the same place.
+    let form = if key.is_empty() {
+        read("nth")
+            .as_f64()
+            .and_then(|nth| sending_there.get(nth as usize).cloned())
+    } else {
+        sending_there
+            .iter()
+            .find(|form| key_of(form) == key)
+            .cloned()
+    };
     let Some(form) = form else {
         // The form went with what it changed (its dialog closed on success, its row
-        // archived): focus goes where the dialog was opened from.
+        // archived, the session it ended): focus goes where its dialog was opened from, or to
+        // what the page now says in its place.
         let opener = read("opener")
             .as_string()
-            .and_then(|id| crate::dom::by_id(&id));
+            .and_then(|id| crate::dom::by_id(&id))
+            .or_else(|| {
+                crate::dom::all("[role=status][tabindex='-1']")
+                    .into_iter()
+                    .next()
+            });
         if let Some(opener) = opener.and_then(|opener| opener.dyn_into::<HtmlElement>().ok()) {
             focus_in_place(&opener);
         }
         return;
     };
+    // The server says a refusal in every form sending to the same place (it cannot tell
+    // them apart): only the one that was sent keeps it.
+    for other in sending_there.iter().filter(|other| **other != form) {
+        for note in crate::dom::elements(other.query_selector_all("[role=alert]")) {
+            note.remove();
+        }
+    }
     if refused_server_function().is_some_and(|refused| refused == action) {
         refill(&form, &read("fields"));
         dialogs::show_around(&form);
