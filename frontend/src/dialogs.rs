@@ -1,7 +1,8 @@
 //! Dialogs (SPEC.md §8) and the top bar's `Menu`.
 //!
-//! The server renders each dialog closed, as a native `<dialog>`; `showModal()` makes the page
-//! behind inert and lets `Escape` close it. Focus moves to its first field (or `Cancel`, where
+//! The server renders each dialog as a native `<dialog>`, closed, or open where the page's
+//! address asks for it (a row's dialog on `/admin/users`); `showModal()` makes the page behind
+//! inert and lets `Escape` close it. Focus moves to its first field (or `Cancel`, where
 //! it only asks), Tab and Shift+Tab cycle inside it, and on closing focus goes back to the
 //! control that opened it. Without JavaScript a dialog the address asks for stands open over
 //! the page, not modal, and a button that asks first simply sends.
