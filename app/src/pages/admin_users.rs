@@ -6,7 +6,7 @@ use crate::api::impersonation_control::StartImpersonation;
 use crate::api::user_directory::list_users;
 use crate::components::{
     action_error, encode_query_value, field_error, field_ties, role_label, when_loaded, DataTable,
-    Dialog, DialogButtons, ErrorNote,
+    Dialog, DialogButtons, ErrorNote, StatusNote,
 };
 use crate::model::{
     format_duration, format_utc, RequestStatus, Role, Scope, Section, UserPage, UserRow, UserStatus,
@@ -27,10 +27,12 @@ pub fn AdminUsersPage() -> impl IntoView {
         .and_then(|page| page.parse::<u32>().ok())
         .unwrap_or(1);
     let users = Resource::new(
-        move || (search.clone(), page),
+        {
+            let search = search.clone();
+            move || (search.clone(), page)
+        },
         |(search, page)| list_users(search, page),
     );
-    let search = query.read_untracked().get("q").unwrap_or_default();
     view! {
         <Title text="Users · Actas"/>
         <section class="card wide" aria-labelledby="users-heading">
@@ -51,7 +53,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                 });
                 let owner = listed.may_suspend;
                 view! {
-                    <p class="success-slot" role="status">{done.map(|words| view! { <span class="success">{words}</span> })}</p>
+                    <StatusNote message=done/>
                     {owner.then(|| view! { <AddUserButton/> })}
                     // An access request sent here, or answered by the member: the list follows
                     // (the live channel's `requests` news).
