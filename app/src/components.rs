@@ -56,7 +56,7 @@ fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
             role="region"
             aria-label="Impersonation"
             data-live="ended"
-            data-leave-to=OWN_VIEW_AFTER
+            data-leave-to=own_view_after("")
         >
             <p>
                 <strong>{title}</strong>
@@ -77,9 +77,14 @@ fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
     }
 }
 
-/// Where an ended impersonation session leaves for, the reason (as the server writes end
-/// reasons) appended: the administrator's own view, whose notice says why.
-pub const OWN_VIEW_AFTER: &str = "/admin/users?ended=";
+/// The administrator's own view: the user list.
+pub const OWN_VIEW: &str = "/admin/users";
+
+/// Where an ended impersonation session leaves for: the administrator's own view, whose
+/// notice says why (`reason` as the server writes end reasons; empty: the browser appends it).
+pub fn own_view_after(reason: &str) -> String {
+    format!("{OWN_VIEW}?ended={}", encode_query_value(reason))
+}
 
 /// The administrator's notices in their own view: why a session of theirs ended (told by the
 /// server, or by the page that left it), and a session of theirs still live in another
@@ -99,7 +104,7 @@ pub fn AdministratorNotices() -> impl IntoView {
                     return ().into_any();
                 }
                 // The page that left a session says why in the address of the user list.
-                let on_own_view = me.role.is_staff() && here.pathname.get_untracked() == "/admin/users";
+                let on_own_view = me.role.is_staff() && here.pathname.get_untracked() == OWN_VIEW;
                 let told = query
                     .with_untracked(|query| query.get("ended"))
                     .filter(|_| on_own_view);
@@ -551,12 +556,7 @@ pub fn InSection(section: Section, children: ChildrenFn) -> impl IntoView {
 /// changes are off (`ViewOnlyNote`), for the controls it turns off; `None` otherwise. Read it
 /// under `OnceSignedIn` or a page's `when_loaded`.
 pub fn view_only() -> Option<String> {
-    let acting = use_session()
-        .me
-        .get()
-        .and_then(Result::ok)
-        .flatten()?
-        .acting?;
+    let acting = signed_in_now()?.acting?;
     (acting.scope == crate::model::Scope::ViewOnly).then(|| VIEW_ONLY_NOTE.to_string())
 }
 
@@ -565,12 +565,12 @@ const VIEW_ONLY_NOTE: &str = "view-only-note";
 /// True while an administrator acts as the member: controls they may never use are not
 /// rendered (the server refuses them regardless). Read it under `OnceSignedIn`.
 pub fn acting_now() -> bool {
-    use_session()
-        .me
-        .get()
-        .and_then(Result::ok)
-        .flatten()
-        .is_some_and(|me| me.acting.is_some())
+    signed_in_now().is_some_and(|me| me.acting.is_some())
+}
+
+/// Who is signed in, once known (under `OnceSignedIn` or a page's `when_loaded`).
+pub fn signed_in_now() -> Option<Me> {
+    use_session().me.get().and_then(Result::ok).flatten()
 }
 
 /// Says, on pages with changes, that a `View only` session turns them off.

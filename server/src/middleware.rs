@@ -1,5 +1,6 @@
 //! What every request passes through before a page or server function sees it.
 
+use app::components::{own_view_after, OWN_VIEW};
 use app::error::AppError;
 use app::model::{is_plain_path, section_of_path, section_page, NOT_WITHIN_ACCESS};
 use app::ssr::action_record::{
@@ -228,9 +229,6 @@ pub async fn note_client_address(
     next.run(request).await
 }
 
-/// Where an administrator lands when their impersonation session ends.
-const OWN_VIEW: &str = "/admin/users";
-
 /// Resolves the sign-in cookie into `SignedIn`, for pages and server functions to read from
 /// the request's extensions. A cookie that no longer signs anyone in is cleared.
 pub async fn resolve_sign_in(
@@ -272,11 +270,9 @@ pub async fn resolve_sign_in(
         request.extensions_mut().insert(signed_in);
     }
     let mut response = match back_to_own_view {
-        Some(reason) => axum::response::Redirect::to(&format!(
-            "{OWN_VIEW}?ended={}",
-            reason.as_str().replace(' ', "%20")
-        ))
-        .into_response(),
+        Some(reason) => {
+            axum::response::Redirect::to(&own_view_after(reason.as_str())).into_response()
+        }
         None => next.run(request).await,
     };
     if let Some(token) = rotated.filter(|_| !response.headers().contains_key(SET_COOKIE)) {

@@ -53,7 +53,7 @@ pub async fn exit_impersonation(session_id: Option<i64>) -> Result<(), AppError>
     // Out of their own session: back in their own view, which says why. (A session left in
     // another browser ends from the page that showed it, which stays.)
     if session_id.is_none() {
-        leptos_axum::redirect(&format!("{}exited", crate::components::OWN_VIEW_AFTER));
+        leptos_axum::redirect(&crate::components::own_view_after("exited"));
     }
     Ok(())
 }

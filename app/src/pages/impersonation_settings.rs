@@ -12,7 +12,6 @@ use crate::model::NOT_WHILE_ACTING;
 use crate::model::{
     format_duration, format_utc, receipt_path, ActiveConsent, LogLine, Page, Scope, SessionEntry,
 };
-use crate::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -59,12 +58,7 @@ fn SessionHistory() -> impl IntoView {
     let query = use_query_map();
     let before = move || query.read().get("sessions_before");
     let sessions = Resource::new(before, session_history);
-    let holder = use_session()
-        .me
-        .get()
-        .and_then(Result::ok)
-        .flatten()
-        .and_then(|me| me.support_acting);
+    let holder = crate::components::signed_in_now().and_then(|me| me.support_acting);
     let said = serde_json::to_string(&holder).unwrap_or_default();
     view! {
         <section class="card wide" aria-labelledby="sessions-heading" data-live="support" data-live-said=said>
