@@ -19,19 +19,16 @@ pub use dialog::{AskFirst, CloseDialogButton, Dialog, DialogButtons};
 /// The impersonation banner, on every page while an administrator acts as a member.
 #[component]
 pub fn ImpersonationBanner() -> impl IntoView {
-    let session = use_session();
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match session.me.await {
-                    Ok(Some(Me { name, email, acting: Some(acting), .. })) => {
-                        view! { <Banner name email acting/> }.into_any()
-                    }
-                    _ => ().into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    let Some(Me {
+        name,
+        email,
+        acting: Some(acting),
+        ..
+    }) = signed_in_now()
+    else {
+        return ().into_any();
+    };
+    view! { <Banner name email acting/> }.into_any()
 }
 
 /// Words the banner says once, in the session's last minute.
@@ -91,41 +88,33 @@ pub fn own_view_after(reason: &str) -> String {
 /// browser, with `Exit impersonation` to end it from here.
 #[component]
 pub fn AdministratorNotices() -> impl IntoView {
-    let session = use_session();
     let query = use_query_map();
     let here = use_location();
+    let Some(me) = signed_in_now().filter(|me| me.acting.is_none()) else {
+        return ().into_any();
+    };
+    // The page that left a session says why in the address of the user list.
+    let on_own_view = me.role.is_staff() && here.pathname.get_untracked() == OWN_VIEW;
+    let told = query
+        .with_untracked(|query| query.get("ended"))
+        .filter(|_| on_own_view);
+    let ended = me
+        .session_ended
+        .or(told)
+        .and_then(|reason| ending_words(&reason));
+    // Ended from here, just now: the notice that stood here says so in its place.
+    let ended_elsewhere = me.open_elsewhere.is_none() && succeeded::<ExitImpersonation>(&query);
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let Ok(Some(me)) = session.me.await else {
-                    return ().into_any();
-                };
-                if me.acting.is_some() {
-                    return ().into_any();
-                }
-                // The page that left a session says why in the address of the user list.
-                let on_own_view = me.role.is_staff() && here.pathname.get_untracked() == OWN_VIEW;
-                let told = query
-                    .with_untracked(|query| query.get("ended"))
-                    .filter(|_| on_own_view);
-                let ended = me.session_ended.or(told).and_then(|reason| ending_words(&reason));
-                // Ended from here, just now: the notice that stood here says so in its place.
-                let ended_elsewhere = me.open_elsewhere.is_none()
-                    && succeeded::<ExitImpersonation>(&query);
-                view! {
-                    {ended.map(|words| view! { <SessionEndedNotice words/> })}
-                    {me.open_elsewhere.map(|open| view! { <LeftBehind open/> })}
-                    {ended_elsewhere.then(|| view! {
-                        <div class="notice left-behind" role="region" aria-labelledby="left-behind-heading">
-                            <h2 id="left-behind-heading">"Impersonation session ended"</h2>
-                            <p role="status" tabindex="-1">"Your session in the other browser has ended."</p>
-                        </div>
-                    })}
-                }
-                .into_any()
-            })}
-        </Suspense>
+        {ended.map(|words| view! { <SessionEndedNotice words/> })}
+        {me.open_elsewhere.map(|open| view! { <LeftBehind open/> })}
+        {ended_elsewhere.then(|| view! {
+            <div class="notice left-behind" role="region" aria-labelledby="left-behind-heading">
+                <h2 id="left-behind-heading">"Impersonation session ended"</h2>
+                <p role="status" tabindex="-1">"Your session in the other browser has ended."</p>
+            </div>
+        })}
     }
+    .into_any()
 }
 
 #[component]
@@ -171,36 +160,29 @@ fn LeftBehind(open: OpenSession) -> impl IntoView {
 /// `support` news (who acts now, as JSON), which it says in `data-live-said`.
 #[component]
 pub fn SupportNotice() -> impl IntoView {
-    let session = use_session();
     let query = use_query_map();
+    let Some(me) = signed_in_now().filter(|me| me.role == Role::Member && me.acting.is_none())
+    else {
+        return ().into_any();
+    };
+    let holder = me.support_acting;
+    let said = serde_json::to_string(&holder).unwrap_or_default();
+    let ended_here = holder.is_none() && succeeded::<EndSession>(&query);
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let me = match session.me.await {
-                    Ok(Some(me)) if me.role == Role::Member && me.acting.is_none() => me,
-                    _ => return ().into_any(),
-                };
-                let holder = me.support_acting;
-                let said = serde_json::to_string(&holder).unwrap_or_default();
-                let ended_here = holder.is_none() && succeeded::<EndSession>(&query);
-                view! {
-                    <div data-live="support" data-live-said=said>
-                        {match holder {
-                            Some(actor) => view! { <SupportActing actor/> }.into_any(),
-                            None if ended_here => view! {
-                                <div class="support-notice" role="status" tabindex="-1">
-                                    <p>"You ended the session: support can no longer act on your account."</p>
-                                </div>
-                            }
-                            .into_any(),
-                            None => ().into_any(),
-                        }}
+        <div data-live="support" data-live-said=said>
+            {match holder {
+                Some(actor) => view! { <SupportActing actor/> }.into_any(),
+                None if ended_here => view! {
+                    <div class="support-notice" role="status" tabindex="-1">
+                        <p>"You ended the session: support can no longer act on your account."</p>
                     </div>
                 }
-                .into_any()
-            })}
-        </Suspense>
+                .into_any(),
+                None => ().into_any(),
+            }}
+        </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -249,69 +231,61 @@ pub fn said_when_done<S: ServerFn>(
 /// wrap onto lines of their own).
 #[component]
 pub fn TopBar() -> impl IntoView {
-    let session = use_session();
+    let links = signed_in_now().map(|me| {
+        let staff = me.role.is_staff();
+        let owner = me.role == Role::Owner;
+        // An administrator acting as the member may not see their consent.
+        let own_settings = me.acting.is_none();
+        // While acting, only the sections granted are offered.
+        let granted = me.sections_granted();
+        let offers = move |section| granted.allows(section);
+        let unread = me.unread_notices.unwrap_or(0);
+        view! {
+            <button
+                type="button"
+                class="secondary menu-toggle"
+                aria-expanded="false"
+                aria-controls="topbar-links"
+                data-menu
+            >
+                "Menu"
+            </button>
+            <div id="topbar-links" class="topbar-links">
+                <nav aria-label="Main">
+                    <A href="/account">"Account"</A>
+                    {if staff {
+                        view! {
+                            <A href="/admin/users">"Users"</A>
+                            <A href="/admin/activity">"Activity"</A>
+                            {owner.then(|| view! { <A href="/admin/impersonators">"Impersonators"</A> })}
+                        }
+                        .into_any()
+                    } else {
+                        view! {
+                            {offers(Section::Profile).then(|| view! { <A href="/profile">"Profile"</A> })}
+                            {offers(Section::Projects).then(|| view! { <A href="/projects">"Projects"</A> })}
+                            {offers(Section::Payout).then(|| view! { <A href="/payout">"Payout"</A> })}
+                            {own_settings.then(|| view! {
+                                <A href="/settings/impersonation">"Impersonation"</A>
+                                <InboxLink unread/>
+                            })}
+                        }
+                        .into_any()
+                    }}
+                </nav>
+                {own_settings.then(|| view! { <A href="/settings/sign-in">"Sign-in settings"</A> })}
+                <span class="who">
+                    {me.name}
+                    <span class="role">{role_label(me.role)}</span>
+                </span>
+                <SignOutButton/>
+            </div>
+        }
+    });
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Actas"</a>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match session.me.await {
-                        Ok(Some(me)) => {
-                            let staff = me.role.is_staff();
-                            let owner = me.role == Role::Owner;
-                            // An administrator acting as the member may not see their consent.
-                            let own_settings = me.acting.is_none();
-                            // While acting, only the sections granted are offered.
-                            let granted = me.sections_granted();
-                            let offers = move |section| granted.allows(section);
-                            let unread = me.unread_notices.unwrap_or(0);
-                            view! {
-                                <button
-                                    type="button"
-                                    class="secondary menu-toggle"
-                                    aria-expanded="false"
-                                    aria-controls="topbar-links"
-                                    data-menu
-                                >
-                                    "Menu"
-                                </button>
-                                <div id="topbar-links" class="topbar-links">
-                                    <nav aria-label="Main">
-                                        <A href="/account">"Account"</A>
-                                        {if staff {
-                                            view! {
-                                                <A href="/admin/users">"Users"</A>
-                                                <A href="/admin/activity">"Activity"</A>
-                                                {owner.then(|| view! { <A href="/admin/impersonators">"Impersonators"</A> })}
-                                            }
-                                            .into_any()
-                                        } else {
-                                            view! {
-                                                {offers(Section::Profile).then(|| view! { <A href="/profile">"Profile"</A> })}
-                                                {offers(Section::Projects).then(|| view! { <A href="/projects">"Projects"</A> })}
-                                                {offers(Section::Payout).then(|| view! { <A href="/payout">"Payout"</A> })}
-                                                {own_settings.then(|| view! {
-                                                    <A href="/settings/impersonation">"Impersonation"</A>
-                                                    <InboxLink unread/>
-                                                })}
-                                            }
-                                            .into_any()
-                                        }}
-                                    </nav>
-                                    {own_settings.then(|| view! { <A href="/settings/sign-in">"Sign-in settings"</A> })}
-                                    <span class="who">
-                                        {me.name.clone()}
-                                        <span class="role">{role_label(me.role)}</span>
-                                    </span>
-                                    <SignOutButton/>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        _ => ().into_any(),
-                    }
-                })}
-            </Suspense>
+            {links}
         </header>
     }
 }
@@ -510,51 +484,23 @@ pub fn SubmitButton(
     }
 }
 
-/// Renders `children` once the signed-in person is known, inside a `Suspense`, so they can
-/// read it (`view_only`, `acting_now`).
-#[component]
-pub fn OnceSignedIn(children: ChildrenFn) -> impl IntoView {
-    let me = use_session().me;
-    let children = StoredValue::new(children);
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let _ = me.await;
-                children.with_value(|children| children())
-            })}
-        </Suspense>
-    }
-}
-
 /// A page of one of the member's sections. While an administrator acts under a grant without
 /// that section, the page's place says `Not within the access granted` (403) instead, inside
 /// the frame, so the banner and `Exit impersonation` stay (SPEC.md §2). The server refuses
 /// the page's data and changes regardless (`refuse_outside_sections`, `effective_member_in`).
 #[component]
-pub fn InSection(section: Section, children: ChildrenFn) -> impl IntoView {
-    let me = use_session().me;
-    let children = StoredValue::new(children);
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                // Any other outcome (no one signed in, an error) is the page's own to show.
-                let granted = match me.await {
-                    Ok(Some(me)) => me.sections_granted().allows(section),
-                    _ => true,
-                };
-                if granted {
-                    return children.with_value(|children| children()).into_any();
-                }
-                let error = AppError::Forbidden(NOT_WITHIN_ACCESS.into());
-                view! { <Refusal error/> }.into_any()
-            })}
-        </Suspense>
+pub fn InSection(section: Section, children: Children) -> impl IntoView {
+    // No one signed in is the page's own to show.
+    let granted = signed_in_now().is_none_or(|me| me.sections_granted().allows(section));
+    if granted {
+        return children().into_any();
     }
+    let error = AppError::Forbidden(NOT_WITHIN_ACCESS.into());
+    view! { <Refusal error/> }.into_any()
 }
 
 /// While an administrator acts in a `View only` session: the id of the note that says
-/// changes are off (`ViewOnlyNote`), for the controls it turns off; `None` otherwise. Read it
-/// under `OnceSignedIn` or a page's `when_loaded`.
+/// changes are off (`ViewOnlyNote`), for the controls it turns off; `None` otherwise.
 pub fn view_only() -> Option<String> {
     let acting = signed_in_now()?.acting?;
     (acting.scope == crate::model::Scope::ViewOnly).then(|| VIEW_ONLY_NOTE.to_string())
@@ -563,14 +509,15 @@ pub fn view_only() -> Option<String> {
 const VIEW_ONLY_NOTE: &str = "view-only-note";
 
 /// True while an administrator acts as the member: controls they may never use are not
-/// rendered (the server refuses them regardless). Read it under `OnceSignedIn`.
+/// rendered (the server refuses them regardless).
 pub fn acting_now() -> bool {
     signed_in_now().is_some_and(|me| me.acting.is_some())
 }
 
-/// Who is signed in, once known (under `OnceSignedIn` or a page's `when_loaded`).
+/// Who the page is for: the signed-in person, or the member an administrator acts as
+/// (`crate::Viewer`); `None` for a visitor.
 pub fn signed_in_now() -> Option<Me> {
-    use_session().me.get().and_then(Result::ok).flatten()
+    use_context::<crate::Viewer>().and_then(|viewer| viewer.0)
 }
 
 /// Says, on pages with changes, that a `View only` session turns them off.

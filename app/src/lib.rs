@@ -11,7 +11,6 @@ pub mod pages;
 pub mod ssr;
 
 use api::{SignIn, SignOut};
-use error::AppError;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -40,10 +39,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Who is signed in, and the two forms that change it.
+/// The two forms that change who is signed in.
 #[derive(Clone, Copy)]
 pub struct Session {
-    pub me: Resource<Result<Option<Me>, AppError>>,
     pub sign_in: ServerAction<SignIn>,
     pub sign_out: ServerAction<SignOut>,
 }
@@ -52,14 +50,20 @@ pub fn use_session() -> Session {
     expect_context::<Session>()
 }
 
+/// Who the pages are for, resolved by the server before the page renders (`ssr::page_viewer`);
+/// read it with `components::signed_in_now`.
+#[derive(Clone)]
+pub struct Viewer(pub Option<Me>);
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(Session {
-        me: Resource::new(|| (), |_| api::whoami()),
         sign_in: ServerAction::new(),
         sign_out: ServerAction::new(),
     });
+    #[cfg(feature = "ssr")]
+    provide_context(Viewer(ssr::page_viewer::page_viewer()));
     use components::InSection;
     use model::Section;
     use pages::*;

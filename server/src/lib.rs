@@ -203,6 +203,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             middleware::refuse_outside_sections,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::note_page_viewer,
+        ))
         // Outside the refusals above, so that each refusal of a request made while acting
         // is recorded like any other answer.
         .layer(axum::middleware::from_fn_with_state(

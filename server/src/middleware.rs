@@ -7,6 +7,7 @@ use app::ssr::action_record::{
     arguments_kept_whole, request_arguments, ActingRequest, RequestArguments,
 };
 use app::ssr::authentication::SignedIn;
+use app::ssr::page_viewer::{self, PageViewer};
 use app::ssr::{
     authentication, is_page_load, now_ms, session_cookie, session_token, AppState, ClientAddress,
     NOT_WHILE_ACTING,
@@ -248,11 +249,7 @@ pub async fn resolve_sign_in(
         Ok(signed_in) => signed_in,
         Err(error) => {
             tracing::error!(%error, "could not resolve a sign-in");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The service is unavailable. Please try again shortly.",
-            )
-                .into_response();
+            return unavailable();
         }
     };
     let stale_cookie = signed_in.is_none();
@@ -287,6 +284,41 @@ pub async fn resolve_sign_in(
             .append(SET_COOKIE, session_cookie(None, &state.settings));
     }
     response
+}
+
+/// The answer when the database cannot say who a request is from.
+fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is unavailable. Please try again shortly.",
+    )
+        .into_response()
+}
+
+/// Resolves who a page is for (`page_viewer::viewer`) once, before it renders, into
+/// `PageViewer` in the request's extensions: every part of the page reads it from there at
+/// once. Inside `audit_while_acting`, so a page it cannot serve is on record too.
+pub async fn note_page_viewer(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if !is_page_load(request.method(), path) || is_static_asset(path) {
+        return next.run(request).await;
+    }
+    let viewer = match request.extensions().get::<SignedIn>() {
+        None => None,
+        Some(person) => match page_viewer::viewer(&state.store, person, now_ms()).await {
+            Ok(me) => Some(me),
+            Err(error) => {
+                tracing::error!(%error, "could not resolve who a page is for");
+                return unavailable();
+            }
+        },
+    };
+    request.extensions_mut().insert(PageViewer(viewer));
+    next.run(request).await
 }
 
 /// Gives a refused server function the HTTP status its error stands for. The framework

@@ -56,44 +56,8 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
     let Ok(person) = request_person() else {
         return Ok(None);
     };
-    let me = match &person.acting {
-        Some(acting) => Me {
-            id: acting.member.id,
-            name: acting.member.name.clone(),
-            email: acting.member.email.clone(),
-            role: acting.member.role,
-            acting: Some(crate::model::ActingView {
-                actor_name: person.user.name.clone(),
-                scope: acting.scope,
-                sections: acting.sections,
-                expires_at: acting.expires_at,
-                server_now: now_ms(),
-            }),
-            support_acting: None,
-            session_ended: None,
-            open_elsewhere: None,
-            // The member's inbox is theirs alone.
-            unread_notices: None,
-        },
-        None if person.user.role == crate::model::Role::Member => Me {
-            support_acting: app_state()?
-                .store
-                .live_session_holder(person.user.id, now_ms())
-                .await?
-                .map(|holder| holder.name),
-            unread_notices: Some(
-                crate::ssr::access::unread_notices(&app_state()?.store, person.user.id, now_ms())
-                    .await?,
-            ),
-            ..person.me()
-        },
-        None => Me {
-            open_elsewhere: app_state()?
-                .store
-                .live_session_of_actor(person.user.id, now_ms())
-                .await?,
-            ..person.me()
-        },
-    };
-    Ok(Some(me))
+    let store = &app_state()?.store;
+    Ok(Some(
+        crate::ssr::page_viewer::viewer(store, &person, now_ms()).await?,
+    ))
 }

@@ -4,8 +4,8 @@ use crate::api::consent_settings::{
 };
 use crate::components::{
     acting_now, action_error, describe_detail, describe_event, field_error, field_ties,
-    when_loaded, AskFirst, DataTable, EndSessionButton, ErrorNote, OnceSignedIn, Refusal,
-    SectionsChoice, SubmitButton,
+    when_loaded, AskFirst, DataTable, EndSessionButton, ErrorNote, Refusal, SectionsChoice,
+    SubmitButton,
 };
 use crate::error::AppError;
 use crate::model::NOT_WHILE_ACTING;
@@ -32,7 +32,6 @@ pub fn ImpersonationSettingsPage() -> impl IntoView {
     };
     view! {
         <Title text="Impersonation · Actas"/>
-        <OnceSignedIn>
         <Show when=move || !acting_now() fallback=refusal>
         <section class="card" aria-labelledby="impersonation-heading">
             <h1 id="impersonation-heading">"Impersonation"</h1>
@@ -46,7 +45,6 @@ pub fn ImpersonationSettingsPage() -> impl IntoView {
         <SupportCodeForm/>
         <SessionHistory/>
         </Show>
-        </OnceSignedIn>
     }
 }
 

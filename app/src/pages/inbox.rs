@@ -1,9 +1,7 @@
 use crate::api::access_requests::{
     get_inbox, ApproveAccessRequest, DenyAccessRequest, MarkInboxRead,
 };
-use crate::components::{
-    action_error, field_error, when_loaded, ErrorNote, OnceSignedIn, SubmitButton,
-};
+use crate::components::{action_error, field_error, when_loaded, ErrorNote, SubmitButton};
 use crate::model::{
     format_duration, format_utc, AccessRequestView, Inbox, InboxNotice, NoticeKind, RequestStatus,
     Scope,
@@ -22,7 +20,6 @@ pub fn InboxPage() -> impl IntoView {
     let inbox = Resource::new(|| (), |_| get_inbox());
     view! {
         <Title text="Inbox · Actas"/>
-        <OnceSignedIn>
         <section class="card wide" aria-labelledby="inbox-heading">
             <h1 id="inbox-heading">"Inbox"</h1>
             {when_loaded(inbox, move |inbox: Inbox| {
@@ -55,7 +52,6 @@ pub fn InboxPage() -> impl IntoView {
                 }
             })}
         </section>
-        </OnceSignedIn>
     }
 }
 

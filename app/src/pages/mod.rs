@@ -14,27 +14,17 @@ pub mod set_password;
 pub mod sign_in;
 pub mod sign_in_settings;
 
-use crate::components::Refusal;
+use crate::components::{signed_in_now, Refusal};
 use crate::error::AppError;
-use crate::use_session;
+use crate::model::Me;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 /// `/`: sends each person to their own start page.
 #[component]
 pub fn Home() -> impl IntoView {
-    let session = use_session();
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match session.me.await {
-                    Ok(Some(me)) => view! { <Redirect path=me.role.start_page()/> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
-                    Err(error) => view! { <Refusal error/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    let start = signed_in_now().map_or("/sign-in", |me| me.role.start_page());
+    view! { <Redirect path=start/> }
 }
 
 #[component]
@@ -50,22 +40,9 @@ pub fn NotFound() -> impl IntoView {
 }
 
 /// Renders a page for the signed-in person, or sends a visitor to sign in.
-pub fn signed_in_only<V: IntoView + 'static>(
-    page: impl Fn(crate::model::Me) -> V + Clone + Send + Sync + 'static,
-) -> impl IntoView {
-    let session = use_session();
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || {
-                let page = page.clone();
-                Suspend::new(async move {
-                    match session.me.await {
-                        Ok(Some(me)) => page(me).into_any(),
-                        Ok(None) => view! { <Refusal error=AppError::SignInRequired/> }.into_any(),
-                        Err(error) => view! { <Refusal error/> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
+pub fn signed_in_only<V: IntoView + 'static>(page: impl FnOnce(Me) -> V) -> impl IntoView {
+    match signed_in_now() {
+        Some(me) => page(me).into_any(),
+        None => view! { <Refusal error=AppError::SignInRequired/> }.into_any(),
     }
 }

@@ -1,7 +1,5 @@
 use crate::api::member_data::{get_payout, UpdatePayout};
-use crate::components::{
-    acting_now, action_error, when_loaded, ErrorNote, OnceSignedIn, SubmitButton,
-};
+use crate::components::{acting_now, action_error, when_loaded, ErrorNote, SubmitButton};
 use crate::model::format_utc;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,7 +26,6 @@ pub fn PayoutPage() -> impl IntoView {
                 None => view! { <p class="muted">"No payout details yet."</p> }.into_any(),
             })}
             // Payout details are the member's alone to change (SPEC.md §3).
-            <OnceSignedIn>
             <Show
                 when=move || !acting_now()
                 fallback=|| view! { <p class="reason">"Changing payout details is not allowed during impersonation."</p> }
@@ -40,7 +37,6 @@ pub fn PayoutPage() -> impl IntoView {
                     <SubmitButton label="Save payout details"/>
                 </ActionForm>
             </Show>
-            </OnceSignedIn>
         </section>
     }
 }

@@ -1,7 +1,7 @@
 use crate::api::member_data::{list_projects, ArchiveProject, CreateProject, RenameProject};
 use crate::components::{
     action_error, field_error, field_ties, view_only, when_loaded, DataTable, ErrorNote,
-    OnceSignedIn, SubmitButton, ViewOnlyNote,
+    SubmitButton, ViewOnlyNote,
 };
 use crate::model::{format_utc, Project};
 use leptos::prelude::*;
@@ -19,9 +19,7 @@ pub fn ProjectsPage() -> impl IntoView {
         <Title text="Projects · Actas"/>
         <section class="card wide" aria-labelledby="projects-heading">
             <h1 id="projects-heading">"Projects"</h1>
-            <OnceSignedIn>
-                <CreateProject create/>
-            </OnceSignedIn>
+            <CreateProject create/>
             <ErrorNote message=action_error(rename)/>
             <ErrorNote message=action_error(archive)/>
             {when_loaded(projects, move |projects| view! { <ProjectTable projects changes/> })}

@@ -33,6 +33,7 @@ pub mod live_watch;
 pub mod member_fields;
 pub mod own_credentials;
 pub mod owner_rules;
+pub mod page_viewer;
 pub mod password_policy;
 pub mod people;
 pub mod plain_words;

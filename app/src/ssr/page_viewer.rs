@@ -1,0 +1,61 @@
+//! Who a page is for, resolved once before it renders (the server's `note_page_viewer`):
+//! every part of the page (the banner, the top bar, the notices, the page itself) reads it at
+//! once, instead of each waiting for it and being built again when it came.
+
+use super::access::unread_notices;
+use super::authentication::SignedIn;
+use super::store::{Store, StoreError};
+use crate::model::{ActingView, Me, Role};
+
+/// What the request's extensions carry for a page load: the viewer, or `None` for a visitor.
+#[derive(Clone, Debug)]
+pub struct PageViewer(pub Option<Me>);
+
+/// The signed-in person as the pages show them: while acting, the member, with what the
+/// banner says; a member with who acts on their account and their unread notices; an
+/// administrator with a session of theirs left open in another browser.
+pub async fn viewer(store: &Store, person: &SignedIn, now: i64) -> Result<Me, StoreError> {
+    if let Some(acting) = &person.acting {
+        return Ok(Me {
+            id: acting.member.id,
+            name: acting.member.name.clone(),
+            email: acting.member.email.clone(),
+            role: acting.member.role,
+            acting: Some(ActingView {
+                actor_name: person.user.name.clone(),
+                scope: acting.scope,
+                sections: acting.sections,
+                expires_at: acting.expires_at,
+                server_now: now,
+            }),
+            support_acting: None,
+            session_ended: None,
+            open_elsewhere: None,
+            // The member's inbox is theirs alone.
+            unread_notices: None,
+        });
+    }
+    let me = person.me();
+    Ok(if person.user.role == Role::Member {
+        Me {
+            support_acting: store
+                .live_session_holder(person.user.id, now)
+                .await?
+                .map(|holder| holder.name),
+            unread_notices: Some(unread_notices(store, person.user.id, now).await?),
+            ..me
+        }
+    } else {
+        Me {
+            open_elsewhere: store.live_session_of_actor(person.user.id, now).await?,
+            ..me
+        }
+    })
+}
+
+/// The viewer the server resolved for this page load; `None` for a visitor, and wherever no
+/// page is being rendered for a request (the route list).
+pub fn page_viewer() -> Option<Me> {
+    let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+    parts.extensions.get::<PageViewer>()?.0.clone()
+}
