@@ -276,10 +276,25 @@ test("a member denies a request with a message; the administrator reads it witho
   ]);
   // Only what was asked, or less: View only cannot be widened.
   await expect(notice.getByLabel("Scope").getByRole("option")).toHaveText(["View only"]);
-  await notice.getByLabel("Message (optional)").fill("Please call me first, I am travelling");
+  const message = notice.getByLabel("Message (optional)");
+  await message.fill("Please call me first, I am travelling");
+  // News while Max types (a second request) refreshes his inbox in place: his words stay.
+  const owner = await signedIn(browser, "owner@example.com");
+  const second = await openRequestDialog(owner, "Max Member");
+  await fillRequest(second, { reason: "Following up on the same report", scope: "View only", hours: 1 });
+  await submitRequest(owner, second, "Max Member");
+  const secondNotice = requestNotice(member, "Olivia Owner (owner@example.com)");
+  await expect(secondNotice).toBeVisible({ timeout: 2_000 });
+  await expect(message).toHaveValue("Please call me first, I am travelling");
+  await expect(message).toBeFocused();
+  await expectNotReloaded(member);
   await notice.getByRole("button", { name: "Deny" }).click();
   await expect(status(notice)).toHaveText("Denied");
   await expect(notice.getByRole("button", { name: "Approve" })).toHaveCount(0);
+  // The second request is answered too, so that no other test finds it waiting.
+  await secondNotice.getByRole("button", { name: "Deny" }).click();
+  await expect(status(secondNotice)).toHaveText("Denied");
+  await owner.context().close();
 
   await expect(row).toContainText("Access denied: “Please call me first, I am travelling”", { timeout: 2_000 });
   await expectNotReloaded(admin);
@@ -325,7 +340,10 @@ test("a request nobody answers within 24 hours expires: it can no longer be appr
     hours: 24,
   });
   await submitRequest(admin, dialog, "Max Member");
-  const notice = requestNotice(member, "Olivia Owner (owner@example.com)");
+  // Olivia's request the test before denied is in Max's inbox too.
+  const notice = requestNotice(member, "Olivia Owner (owner@example.com)").filter({
+    hasText: "Payout details bounced twice this week",
+  });
   await expect(notice).toBeVisible({ timeout: 2_000 });
   await expect(facts(notice)).toHaveText([
     "Olivia Owner (owner@example.com)",

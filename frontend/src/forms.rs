@@ -157,7 +157,7 @@ fn note_where_left(form: &HtmlFormElement, submitter: Option<&HtmlElement>) {
         control_index.map_or(JsValue::NULL, JsValue::from),
     );
     set("opener", opener.map_or(JsValue::NULL, JsValue::from));
-    set("fields", fields_of(form).into());
+    set("fields", fields_of(form, false).into());
     if let (Ok(Some(storage)), Ok(left)) = (window().session_storage(), JSON::stringify(&left)) {
         let _ = storage.set_item(LEFT_FROM, &String::from(left));
     }
@@ -165,33 +165,94 @@ fn note_where_left(form: &HtmlFormElement, submitter: Option<&HtmlElement>) {
 
 /// What was filled in, as `[name, value]` (a choice: `[name, value, checked]`). Never a
 /// password, a field marked `data-private` (an IBAN), nor what the page put in hidden fields.
-fn fields_of(form: &HtmlFormElement) -> Array {
+/// With `only_edited`, only the fields the person changed from what the page said.
+fn fields_of(form: &HtmlFormElement, only_edited: bool) -> Array {
     let fields = Array::new();
     let elements = form.elements();
     for element in (0..elements.length()).filter_map(|index| elements.item(index)) {
         if element.has_attribute("data-private") {
             continue;
         }
-        let field = if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+        let (field, edited) = if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
             match input.type_().as_str() {
                 "password" | "hidden" | "file" | "submit" | "button" => continue,
-                "radio" | "checkbox" => Array::of3(
-                    &input.name().into(),
-                    &input.value().into(),
-                    &input.checked().into(),
+                "radio" | "checkbox" => (
+                    Array::of3(
+                        &input.name().into(),
+                        &input.value().into(),
+                        &input.checked().into(),
+                    ),
+                    input.checked() != input.default_checked(),
                 ),
-                _ => Array::of2(&input.name().into(), &input.value().into()),
+                _ => (
+                    Array::of2(&input.name().into(), &input.value().into()),
+                    input.value() != input.default_value(),
+                ),
             }
         } else if let Some(text) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-            Array::of2(&text.name().into(), &text.value().into())
+            (
+                Array::of2(&text.name().into(), &text.value().into()),
+                Some(text.value()) != text.default_value().ok(),
+            )
         } else if let Some(select) = element.dyn_ref::<web_sys::HtmlSelectElement>() {
-            Array::of2(&select.name().into(), &select.value().into())
+            (
+                Array::of2(&select.name().into(), &select.value().into()),
+                Some(select.value()) != page_choice(select),
+            )
         } else {
             continue;
         };
-        fields.push(&field);
+        if edited || !only_edited {
+            fields.push(&field);
+        }
     }
     fields
+}
+
+/// The value a choice had as the page arrived: its option marked `selected`, or its first.
+fn page_choice(select: &web_sys::HtmlSelectElement) -> Option<String> {
+    let option = select
+        .query_selector("option[selected]")
+        .ok()
+        .flatten()
+        .or_else(|| select.query_selector("option").ok().flatten())?;
+    Some(
+        option
+            .get_attribute("value")
+            .unwrap_or_else(|| option.text_content().unwrap_or_default()),
+    )
+}
+
+/// What the person changed in the forms inside `part` (each form told by its server function
+/// and hidden fields), to be put back by `restore_edits` into the same forms of a fresh copy
+/// of `part`: news arriving while someone types (a new notice in the inbox) must not take a
+/// half-typed answer away. What the person did not touch takes the fresh copy's values.
+pub fn edits_within(part: &Element) -> Vec<(String, Array)> {
+    forms_within(part)
+        .into_iter()
+        .map(|form| (identity_of(&form), fields_of(&form, true)))
+        .filter(|(_, fields)| fields.length() > 0)
+        .collect()
+}
+
+pub fn restore_edits(part: &Element, edits: &[(String, Array)]) {
+    for form in forms_within(part) {
+        let identity = identity_of(&form);
+        for (_, fields) in edits.iter().filter(|(of, _)| *of == identity) {
+            refill(&form, fields);
+        }
+    }
+}
+
+fn forms_within(part: &Element) -> Vec<HtmlFormElement> {
+    crate::dom::elements(part.query_selector_all("form"))
+        .into_iter()
+        .filter_map(|form| form.dyn_into::<HtmlFormElement>().ok())
+        .collect()
+}
+
+fn identity_of(form: &HtmlFormElement) -> String {
+    format!("{} {}", path_of(&form.action()), key_of(form))
 }
 
 fn refill(form: &HtmlFormElement, fields: &JsValue) {

@@ -76,9 +76,10 @@ pub async fn swap_from(href: &str, ids: &[String]) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Puts `new` (from another document) in place of `old`. Focus inside `old` moves to the
-/// element of the same id in `new`, so a keyboard user stays where they were.
-pub fn replace_keeping_focus(old: &Element, new: &Element) -> Result<(), JsValue> {
+/// Puts `new` (from another document) in place of `old`, and returns it as placed. Focus
+/// inside `old` moves to the element of the same id in `new`, so a keyboard user stays where
+/// they were.
+pub fn replace_keeping_focus(old: &Element, new: &Element) -> Result<Element, JsValue> {
     let focused = document()
         .active_element()
         .filter(|active| old.contains(Some(active)))
@@ -92,7 +93,7 @@ pub fn replace_keeping_focus(old: &Element, new: &Element) -> Result<(), JsValue
             crate::dom::focus_in_place(&again);
         }
     }
-    Ok(())
+    Ok(new)
 }
 
 /// The page at `href`, parsed.

@@ -4,7 +4,8 @@
 //! The page's parts marked `data-live="<news> …"` say which news concerns them; the client
 //! listens for exactly those. On news, this page is fetched again and each of those parts is
 //! put in place of the old one, so what the person is doing elsewhere on the page (a half-typed
-//! form, focus, scroll) stays. A part that already says what the news says
+//! form, focus, scroll) stays; so does what they typed into a form within a part replaced
+//! (`forms::edits_within`). A part that already says what the news says
 //! (`data-live-said` equal to the news' data) is left alone: each stream begins by telling
 //! the state of things, which the page usually shows already.
 //!
@@ -93,7 +94,9 @@ async fn refresh(news: &str, data: &str) -> Result<(), JsValue> {
         return window().location().reload();
     }
     for (old, new) in old.into_iter().zip(new) {
-        crate::in_place::replace_keeping_focus(&old, &new)?;
+        let edits = crate::forms::edits_within(&old);
+        let placed = crate::in_place::replace_keeping_focus(&old, &new)?;
+        crate::forms::restore_edits(&placed, &edits);
     }
     Ok(())
 }
