@@ -24,7 +24,7 @@ pub fn ImpersonationBanner() -> impl IntoView {
         email,
         acting: Some(acting),
         ..
-    }) = signed_in_now()
+    }) = viewer()
     else {
         return ().into_any();
     };
@@ -90,7 +90,7 @@ pub fn own_view_after(reason: &str) -> String {
 pub fn AdministratorNotices() -> impl IntoView {
     let query = use_query_map();
     let here = use_location();
-    let Some(me) = signed_in_now().filter(|me| me.acting.is_none()) else {
+    let Some(me) = viewer().filter(|me| me.acting.is_none()) else {
         return ().into_any();
     };
     // The page that left a session says why in the address of the user list.
@@ -161,8 +161,7 @@ fn LeftBehind(open: OpenSession) -> impl IntoView {
 #[component]
 pub fn SupportNotice() -> impl IntoView {
     let query = use_query_map();
-    let Some(me) = signed_in_now().filter(|me| me.role == Role::Member && me.acting.is_none())
-    else {
+    let Some(me) = viewer().filter(|me| me.role == Role::Member && me.acting.is_none()) else {
         return ().into_any();
     };
     let holder = me.support_acting;
@@ -231,7 +230,7 @@ pub fn said_when_done<S: ServerFn>(
 /// wrap onto lines of their own).
 #[component]
 pub fn TopBar() -> impl IntoView {
-    let links = signed_in_now().map(|me| {
+    let links = viewer().map(|me| {
         let staff = me.role.is_staff();
         let owner = me.role == Role::Owner;
         // An administrator acting as the member may not see their consent.
@@ -491,7 +490,7 @@ pub fn SubmitButton(
 #[component]
 pub fn InSection(section: Section, children: Children) -> impl IntoView {
     // No one signed in is the page's own to show.
-    let granted = signed_in_now().is_none_or(|me| me.sections_granted().allows(section));
+    let granted = viewer().is_none_or(|me| me.sections_granted().allows(section));
     if granted {
         return children().into_any();
     }
@@ -502,7 +501,7 @@ pub fn InSection(section: Section, children: Children) -> impl IntoView {
 /// While an administrator acts in a `View only` session: the id of the note that says
 /// changes are off (`ViewOnlyNote`), for the controls it turns off; `None` otherwise.
 pub fn view_only() -> Option<String> {
-    let acting = signed_in_now()?.acting?;
+    let acting = viewer()?.acting?;
     (acting.scope == crate::model::Scope::ViewOnly).then(|| VIEW_ONLY_NOTE.to_string())
 }
 
@@ -511,12 +510,12 @@ const VIEW_ONLY_NOTE: &str = "view-only-note";
 /// True while an administrator acts as the member: controls they may never use are not
 /// rendered (the server refuses them regardless).
 pub fn acting_now() -> bool {
-    signed_in_now().is_some_and(|me| me.acting.is_some())
+    viewer().is_some_and(|me| me.acting.is_some())
 }
 
 /// Who the page is for: the signed-in person, or the member an administrator acts as
 /// (`crate::Viewer`); `None` for a visitor.
-pub fn signed_in_now() -> Option<Me> {
+pub fn viewer() -> Option<Me> {
     use_context::<crate::Viewer>().and_then(|viewer| viewer.0)
 }
 

@@ -50,9 +50,9 @@ pub fn use_session() -> Session {
     expect_context::<Session>()
 }
 
-/// Who the pages are for, resolved by the server before the page renders (`ssr::page_viewer`);
-/// read it with `components::signed_in_now`.
-#[derive(Clone)]
+/// Who a page is for, resolved by the server before the page renders (`ssr::page_viewer`):
+/// `None` for a visitor. Read it with `components::viewer`.
+#[derive(Clone, Debug)]
 pub struct Viewer(pub Option<Me>);
 
 #[component]
@@ -63,7 +63,7 @@ pub fn App() -> impl IntoView {
         sign_out: ServerAction::new(),
     });
     #[cfg(feature = "ssr")]
-    provide_context(Viewer(ssr::page_viewer::page_viewer()));
+    provide_context(ssr::page_viewer::of_request());
     use components::InSection;
     use model::Section;
     use pages::*;

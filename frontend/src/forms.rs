@@ -197,7 +197,7 @@ fn fields_of(form: &HtmlFormElement, only_edited: bool) -> Array {
         } else if let Some(select) = element.dyn_ref::<web_sys::HtmlSelectElement>() {
             (
                 Array::of2(&select.name().into(), &select.value().into()),
-                Some(select.value()) != page_choice(select),
+                select.selected_index() != page_choice(select),
             )
         } else {
             continue;
@@ -209,18 +209,19 @@ fn fields_of(form: &HtmlFormElement, only_edited: bool) -> Array {
     fields
 }
 
-/// The value a choice had as the page arrived: its option marked `selected`, or its first.
-fn page_choice(select: &web_sys::HtmlSelectElement) -> Option<String> {
-    let option = select
-        .query_selector("option[selected]")
-        .ok()
-        .flatten()
-        .or_else(|| select.query_selector("option").ok().flatten())?;
-    Some(
-        option
-            .get_attribute("value")
-            .unwrap_or_else(|| option.text_content().unwrap_or_default()),
-    )
+/// Which option a choice had as the page arrived, as the browser picks it: the last marked
+/// `selected`, or else the first that is not disabled.
+fn page_choice(select: &web_sys::HtmlSelectElement) -> i32 {
+    let options = crate::dom::elements(select.query_selector_all("option"));
+    let marked = options
+        .iter()
+        .rposition(|option| option.has_attribute("selected"));
+    let first = || {
+        options
+            .iter()
+            .position(|option| !option.has_attribute("disabled"))
+    };
+    marked.or_else(first).map_or(-1, |index| index as i32)
 }
 
 /// What the person changed in the forms inside `part` (each form told by its server function
@@ -228,20 +229,35 @@ fn page_choice(select: &web_sys::HtmlSelectElement) -> Option<String> {
 /// of `part`: news arriving while someone types (a new notice in the inbox) must not take a
 /// half-typed answer away. What the person did not touch takes the fresh copy's values.
 pub fn edits_within(part: &Element) -> Vec<(String, Array)> {
-    forms_within(part)
+    identified_forms_within(part)
         .into_iter()
-        .map(|form| (identity_of(&form), fields_of(&form, true)))
+        .map(|(identity, form)| (identity, fields_of(&form, true)))
         .filter(|(_, fields)| fields.length() > 0)
         .collect()
 }
 
+/// Puts what `edits_within` found back, into the forms of the same identity within `part`.
 pub fn restore_edits(part: &Element, edits: &[(String, Array)]) {
-    for form in forms_within(part) {
-        let identity = identity_of(&form);
+    for (identity, form) in identified_forms_within(part) {
         for (_, fields) in edits.iter().filter(|(of, _)| *of == identity) {
             refill(&form, fields);
         }
     }
+}
+
+/// The forms within `part`, each with what tells it from the others: its server function,
+/// its hidden fields, and its place among the forms alike in both.
+fn identified_forms_within(part: &Element) -> Vec<(String, HtmlFormElement)> {
+    let mut seen: Vec<String> = Vec::new();
+    forms_within(part)
+        .into_iter()
+        .map(|form| {
+            let alike = format!("{} {}", path_of(&form.action()), key_of(&form));
+            let place = seen.iter().filter(|other| **other == alike).count();
+            seen.push(alike.clone());
+            (format!("{alike} {place}"), form)
+        })
+        .collect()
 }
 
 fn forms_within(part: &Element) -> Vec<HtmlFormElement> {
@@ -249,10 +265,6 @@ fn forms_within(part: &Element) -> Vec<HtmlFormElement> {
         .into_iter()
         .filter_map(|form| form.dyn_into::<HtmlFormElement>().ok())
         .collect()
-}
-
-fn identity_of(form: &HtmlFormElement) -> String {
-    format!("{} {}", path_of(&form.action()), key_of(form))
 }
 
 fn refill(form: &HtmlFormElement, fields: &JsValue) {
@@ -280,7 +292,12 @@ fn refill(form: &HtmlFormElement, fields: &JsValue) {
                 }
             } else if let Some(select) = element.dyn_ref::<web_sys::HtmlSelectElement>() {
                 if select.name() == name {
+                    let before = select.selected_index();
                     select.set_value(&value);
+                    // A choice the page no longer offers leaves the page's own.
+                    if select.selected_index() == -1 {
+                        select.set_selected_index(before);
+                    }
                 }
             }
         }

@@ -13,7 +13,7 @@
 //! | `[data-opens="ID"]`, `[data-asks="ID"]` and `[data-confirm]`, `[data-close]`, `dialog[open]` | open the dialog `#ID`; ask in it before sending, and send; close it; a dialog the server rendered open, shown modal (`dialogs`) |
 //! | `[data-menu]`, `details[data-folds]`, `[data-dismiss="ID"]` | the top bar's `Menu`; a menu that folds once used (`forms`); a notice put away (`dialogs`) |
 //! | `[role=timer][data-remaining-ms]`, `[data-last-minute]` | the banner's countdown, against a deadline, and its last minute said (`banner`) |
-//! | `[data-live="<news> …"]`, `data-live-said`, `[data-leave-to]` | the live channel: these parts fetched again on news, unless they say it already; an ended session left (`live`) |
+//! | `[data-live="<news> …"]`, `data-live-said`, `[data-leave-to]` | the live channel: these parts fetched again on news, unless they say it already, with what was typed into their forms kept; an ended session left (`live`) |
 //!
 //! The page is marked interactive (`data-hydrated` on `<body>`) once all of that is in place:
 //! the end-to-end tests and scripts/first-page.sh wait for it.

@@ -144,6 +144,23 @@ fn route_list() -> Vec<AxumRouteListing> {
 pub fn router(state: AppState) -> Router {
     let routes = route_list();
     let leptos_options = state.leptos_options.clone();
+    // The pages (and their server functions), and the page that says one is not found: who
+    // a page is for is resolved before it renders, after every refusal below.
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            request_owner::note_request_owner,
+            move || shell(leptos_options.clone()),
+        )
+        .layer(axum::middleware::from_fn(
+            request_owner::under_request_owner,
+        ))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::note_page_viewer,
+        ));
     Router::new()
         .route("/healthz", axum::routing::get(healthz))
         .route("/readyz", axum::routing::get(readyz))
@@ -176,16 +193,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::cache_hashed_files,
         ))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            request_owner::note_request_owner,
-            move || shell(leptos_options.clone()),
-        )
-        .layer(axum::middleware::from_fn(
-            request_owner::under_request_owner,
-        ))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .merge(pages)
         .layer(axum::middleware::from_fn(
             middleware::server_fn_error_status,
         ))
@@ -202,10 +210,6 @@ pub fn router(state: AppState) -> Router {
         // A page, server function or download of a section the session does not allow.
         .layer(axum::middleware::from_fn(
             middleware::refuse_outside_sections,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::note_page_viewer,
         ))
         // Outside the refusals above, so that each refusal of a request made while acting
         // is recorded like any other answer.

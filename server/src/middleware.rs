@@ -7,11 +7,12 @@ use app::ssr::action_record::{
     arguments_kept_whole, request_arguments, ActingRequest, RequestArguments,
 };
 use app::ssr::authentication::SignedIn;
-use app::ssr::page_viewer::{self, PageViewer};
+use app::ssr::page_viewer;
 use app::ssr::{
     authentication, is_page_load, now_ms, session_cookie, session_token, AppState, ClientAddress,
     NOT_WHILE_ACTING,
 };
+use app::Viewer;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -295,9 +296,9 @@ fn unavailable() -> Response {
         .into_response()
 }
 
-/// Resolves who a page is for (`page_viewer::viewer`) once, before it renders, into
-/// `PageViewer` in the request's extensions: every part of the page reads it from there at
-/// once. Inside `audit_while_acting`, so a page it cannot serve is on record too.
+/// Resolves who a page is for (`page_viewer::resolve`) once, before it renders, into
+/// `Viewer` in the request's extensions: every part of the page reads it from there at once.
+/// It runs for pages only, after every refusal (`server::router`).
 pub async fn note_page_viewer(
     State(state): State<AppState>,
     mut request: Request,
@@ -309,7 +310,7 @@ pub async fn note_page_viewer(
     }
     let viewer = match request.extensions().get::<SignedIn>() {
         None => None,
-        Some(person) => match page_viewer::viewer(&state.store, person, now_ms()).await {
+        Some(person) => match page_viewer::resolve(&state.store, person, now_ms()).await {
             Ok(me) => Some(me),
             Err(error) => {
                 tracing::error!(%error, "could not resolve who a page is for");
@@ -317,7 +318,7 @@ pub async fn note_page_viewer(
             }
         },
     };
-    request.extensions_mut().insert(PageViewer(viewer));
+    request.extensions_mut().insert(Viewer(viewer));
     next.run(request).await
 }
 

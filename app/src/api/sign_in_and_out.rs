@@ -58,6 +58,6 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
     };
     let store = &app_state()?.store;
     Ok(Some(
-        crate::ssr::page_viewer::viewer(store, &person, now_ms()).await?,
+        crate::ssr::page_viewer::resolve(store, &person, now_ms()).await?,
     ))
 }

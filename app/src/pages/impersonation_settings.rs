@@ -56,7 +56,7 @@ fn SessionHistory() -> impl IntoView {
     let query = use_query_map();
     let before = move || query.read().get("sessions_before");
     let sessions = Resource::new(before, session_history);
-    let holder = crate::components::signed_in_now().and_then(|me| me.support_acting);
+    let holder = crate::components::viewer().and_then(|me| me.support_acting);
     let said = serde_json::to_string(&holder).unwrap_or_default();
     view! {
         <section class="card wide" aria-labelledby="sessions-heading" data-live="support" data-live-said=said>

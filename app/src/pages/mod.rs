@@ -14,7 +14,7 @@ pub mod set_password;
 pub mod sign_in;
 pub mod sign_in_settings;
 
-use crate::components::{signed_in_now, Refusal};
+use crate::components::{viewer, Refusal};
 use crate::error::AppError;
 use crate::model::Me;
 use leptos::prelude::*;
@@ -23,7 +23,7 @@ use leptos_router::components::Redirect;
 /// `/`: sends each person to their own start page.
 #[component]
 pub fn Home() -> impl IntoView {
-    let start = signed_in_now().map_or("/sign-in", |me| me.role.start_page());
+    let start = viewer().map_or("/sign-in", |me| me.role.start_page());
     view! { <Redirect path=start/> }
 }
 
@@ -41,7 +41,7 @@ pub fn NotFound() -> impl IntoView {
 
 /// Renders a page for the signed-in person, or sends a visitor to sign in.
 pub fn signed_in_only<V: IntoView + 'static>(page: impl FnOnce(Me) -> V) -> impl IntoView {
-    match signed_in_now() {
+    match viewer() {
         Some(me) => page(me).into_any(),
         None => view! { <Refusal error=AppError::SignInRequired/> }.into_any(),
     }

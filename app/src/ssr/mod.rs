@@ -182,7 +182,8 @@ pub fn request_person() -> Result<SignedIn, AppError> {
 /// administrator's impersonation session ended is refused, saying why, so that nothing meant
 /// for the member lands on the administrator's own account; the next is theirs. The one
 /// exception is rendering their own user list (a GET of a page, never a server function:
-/// the server sends any other page there), which says why instead (`whoami`).
+/// the server sends any other page there), which says why instead (`Me::session_ended`,
+/// shown by `components::AdministratorNotices`).
 pub fn signed_in() -> Result<SignedIn, AppError> {
     let parts = request_parts()?;
     let person = parts.extensions.get::<SignedIn>();
@@ -192,10 +193,11 @@ pub fn signed_in() -> Result<SignedIn, AppError> {
     signed_in_as(person)
 }
 
-/// A browser loading a page (which changes nothing), as opposed to a server function, which
-/// is never reached by a GET but lives under `/api/` either way.
+/// A browser loading a page (which changes nothing; a HEAD is answered as its GET), as
+/// opposed to a server function, which is never reached by a GET but lives under `/api/`
+/// either way.
 pub fn is_page_load(method: &http::Method, path: &str) -> bool {
-    method == http::Method::GET && !path.starts_with("/api/")
+    matches!(*method, http::Method::GET | http::Method::HEAD) && !path.starts_with("/api/")
 }
 
 /// The record of this request when it is made while acting (the server's audit middleware

@@ -1,20 +1,18 @@
-//! Who a page is for, resolved once before it renders (the server's `note_page_viewer`):
-//! every part of the page (the banner, the top bar, the notices, the page itself) reads it at
-//! once, instead of each waiting for it and being built again when it came.
+//! Who a page is for, resolved once before it renders (the server's `note_page_viewer` puts
+//! `crate::Viewer` in the request's extensions): every part of the page (the banner, the top
+//! bar, the notices, the page itself) reads it at once (`components::viewer`), instead of each
+//! waiting for it and being built again when it came.
 
 use super::access::unread_notices;
 use super::authentication::SignedIn;
 use super::store::{Store, StoreError};
 use crate::model::{ActingView, Me, Role};
-
-/// What the request's extensions carry for a page load: the viewer, or `None` for a visitor.
-#[derive(Clone, Debug)]
-pub struct PageViewer(pub Option<Me>);
+use crate::Viewer;
 
 /// The signed-in person as the pages show them: while acting, the member, with what the
 /// banner says; a member with who acts on their account and their unread notices; an
 /// administrator with a session of theirs left open in another browser.
-pub async fn viewer(store: &Store, person: &SignedIn, now: i64) -> Result<Me, StoreError> {
+pub async fn resolve(store: &Store, person: &SignedIn, now: i64) -> Result<Me, StoreError> {
     if let Some(acting) = &person.acting {
         return Ok(Me {
             id: acting.member.id,
@@ -53,9 +51,10 @@ pub async fn viewer(store: &Store, person: &SignedIn, now: i64) -> Result<Me, St
     })
 }
 
-/// The viewer the server resolved for this page load; `None` for a visitor, and wherever no
-/// page is being rendered for a request (the route list).
-pub fn page_viewer() -> Option<Me> {
-    let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-    parts.extensions.get::<PageViewer>()?.0.clone()
+/// The viewer the server resolved for this page load: a visitor (`None`) wherever no page is
+/// being rendered for a request (the route list).
+pub fn of_request() -> Viewer {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Viewer>().cloned())
+        .unwrap_or(Viewer(None))
 }

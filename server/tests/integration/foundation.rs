@@ -571,6 +571,11 @@ async fn people_land_on_their_own_start_page(db: Db) {
     assert_eq!(home.headers()["location"], "/account");
     let account = body(app.get(&member, "/account").await).await;
     assert!(account.contains("Mia Member") && account.contains("Sign out"));
+    // A HEAD is answered as its GET would be, for the person signed in.
+    let head = member.head(app.url("/")).send().await.unwrap();
+    assert_eq!(head.headers()["location"], "/account");
+    let head = member.head(app.url("/account")).send().await.unwrap();
+    assert_eq!(head.status(), 200);
 }
 
 async fn demo_accounts_are_created_once(db: Db) {
