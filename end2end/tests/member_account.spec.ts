@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { signIn } from "./helpers";
+import { open, signIn } from "./helpers";
 
 test("a member edits their profile", async ({ page }) => {
   await signIn(page, "max@example.com");
@@ -40,6 +40,32 @@ test("a member creates, renames and archives a project", async ({ page }) => {
   await renamed.getByRole("button", { name: "Archive Garden house" }).click();
   await expect(page.getByRole("row", { name: /Garden house/ })).toContainText("Archived");
   await expect(page.getByRole("button", { name: "Archive Garden house" })).toHaveCount(0);
+});
+
+test("a post whose answer never comes leaves its button working again", async ({ page }) => {
+  // A clock the test can move: nobody waits out the server's 30 seconds.
+  await page.clock.install();
+  await signIn(page, "max@example.com");
+  await open(page, "/projects");
+  await page.getByLabel("New project name").fill("Never arrives");
+  // Sent, and no answer ever comes: the browser is kept from leaving, as when a person
+  // presses Stop or the connection is lost.
+  await page.evaluate(() => {
+    (window as any).answerNeverComes = (event: Event) => event.preventDefault();
+    window.addEventListener("submit", (window as any).answerNeverComes);
+  });
+  const create = page.getByRole("button", { name: "Create project" });
+  await create.click();
+  await expect(create).toHaveAttribute("aria-busy", "true");
+  await page.clock.fastForward("00:20");
+  await expect(create).toHaveAttribute("aria-busy", "true");
+  await page.clock.fastForward("00:16");
+  await expect(create).toHaveAttribute("aria-busy", "false");
+  await page.evaluate(() => window.removeEventListener("submit", (window as any).answerNeverComes));
+
+  // Sent again, it goes through.
+  await create.click();
+  await expect(page.getByRole("row", { name: /Never arrives/ })).toContainText("Active");
 });
 
 test("a member saves payout details and sees the IBAN only masked", async ({ page }) => {

@@ -111,14 +111,19 @@ pub fn say_again(root: &Element) {
         for node in &words {
             let _ = note.remove_child(node);
         }
-        let put_back = Closure::once_into_js(move || {
+        after(100, move || {
             for node in &words {
                 let _ = note.append_child(node);
             }
         });
-        let _ = window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(put_back.unchecked_ref(), 100);
     }
+}
+
+/// Runs `then` once, `ms` milliseconds from now.
+pub fn after(ms: i32, then: impl FnOnce() + 'static) {
+    let then = Closure::once_into_js(then);
+    let _ =
+        window().set_timeout_with_callback_and_timeout_and_arguments_0(then.unchecked_ref(), ms);
 }
 
 /// A button that is sending: busy for assistive technology, and refused by `forms` while so.

@@ -88,7 +88,19 @@ fn on_submit(event: SubmitEvent) {
         return;
     }
     note_where_left(&form, submitter.as_ref());
+    // The page is left when the answer comes. One that never comes (Stop pressed, the
+    // connection lost) would leave the form refusing to be sent again: the server answers
+    // within its time limit (30 s) or not at all, so after that the form works again.
+    crate::dom::after(UNANSWERED_AFTER_MS, move || {
+        if form.has_attribute("data-sending") {
+            done_sending(&form);
+        }
+    });
 }
+
+/// Longer than the server takes to answer any request or to give up on it (its
+/// `REQUEST_TIMEOUT`).
+const UNANSWERED_AFTER_MS: i32 = 35_000;
 
 /// The form can be sent again, and its button is no longer busy.
 pub fn done_sending(form: &Element) {
