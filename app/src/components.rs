@@ -225,6 +225,17 @@ pub fn said_when_done<S: ServerFn>(
     })
 }
 
+/// Whom the server function `S` changed (its `ssr::say_done` gave their id), when the form
+/// post that led to this page was `S`'s and it succeeded: their name as `name_of` finds it on
+/// the page, or `None` inside when the page no longer shows them.
+pub fn done_to<S: ServerFn>(
+    query: &Memo<leptos_router::params::ParamsMap>,
+    name_of: impl Fn(i64) -> Option<String>,
+) -> Option<Option<String>> {
+    let said = said_when_done::<S>(query)?;
+    Some(said.parse().ok().and_then(name_of))
+}
+
 /// The bar on every page: the product, the signed-in person's links and `Sign out`. On a
 /// phone the links fold behind `Menu` (once the page is interactive; without JavaScript they
 /// wrap onto lines of their own).

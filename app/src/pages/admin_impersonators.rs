@@ -1,7 +1,7 @@
 use crate::api::owner_actions::{get_allow_list, GrantImpersonator, RemoveImpersonator};
 use crate::components::{
-    action_error, role_label, said_when_done, when_loaded, AskFirst, DataTable, ErrorNote,
-    StatusNote, SubmitButton,
+    action_error, done_to, role_label, when_loaded, AskFirst, DataTable, ErrorNote, StatusNote,
+    SubmitButton,
 };
 use crate::model::{format_utc, AllowList};
 use leptos::prelude::*;
@@ -25,18 +25,17 @@ pub fn AdminImpersonatorsPage() -> impl IntoView {
             </p>
             {when_loaded(list, move |list| {
                 // The change that led here, said of the person it concerned.
-                let name_of = |said: String| {
-                    let id: i64 = said.parse().ok()?;
+                let name_of = |id: i64| {
                     let holders = list.holders.iter().map(|entry| &entry.user);
                     let user = holders.chain(&list.candidates).find(|user| user.id == id)?;
                     Some(user.name.clone())
                 };
-                let done = said_when_done::<GrantImpersonator>(&query)
-                    .and_then(name_of)
+                let done = done_to::<GrantImpersonator>(&query, name_of)
+                    .flatten()
                     .map(|name| format!("{name} can now impersonate members."))
                     .or_else(|| {
-                        said_when_done::<RemoveImpersonator>(&query)
-                            .and_then(name_of)
+                        done_to::<RemoveImpersonator>(&query, name_of)
+                            .flatten()
                             .map(|name| format!("{name} can no longer impersonate members."))
                     });
                 view! {

@@ -11,8 +11,8 @@ use crate::api::people_admin::{
     AddUser, ChangeRole, DeleteUser, ReinstateUser, ResetPassword, SignOutEverywhere, SuspendUser,
 };
 use crate::components::{
-    action_error, failure_words, role_label, said_when_done, CloseDialogButton, Dialog,
-    DialogButtons, ErrorNote, SubmitButton,
+    action_error, done_to, failure_words, role_label, CloseDialogButton, Dialog, DialogButtons,
+    ErrorNote, SubmitButton,
 };
 use crate::model::{Role, UserRow};
 use leptos::prelude::*;
@@ -95,13 +95,7 @@ pub fn people_change_done(
         query: &Memo<ParamsMap>,
         name_of: &impl Fn(i64) -> Option<String>,
     ) -> Option<String> {
-        let id = said_when_done::<S>(query)?;
-        Some(
-            id.parse()
-                .ok()
-                .and_then(name_of)
-                .unwrap_or_else(|| "The user".into()),
-        )
+        done_to::<S>(query, name_of).map(|name| name.unwrap_or_else(|| "The user".into()))
     }
     if let Some(name) = whom::<ChangeRole>(query, &name_of) {
         return Some(format!("{name} has a new role."));
