@@ -74,7 +74,12 @@ fn on_submit(event: SubmitEvent) {
             return;
         }
     }
-    let _ = form.set_attribute("data-sending", "");
+    // Which send this is: a timer left from an earlier one must not end this one.
+    let send = SENDS.with(|sends| {
+        sends.set(sends.get() + 1);
+        sends.get().to_string()
+    });
+    let _ = form.set_attribute("data-sending", &send);
     if let Some(button) = &submitter {
         set_busy(button, true);
     }
@@ -92,10 +97,15 @@ fn on_submit(event: SubmitEvent) {
     // connection lost) would leave the form refusing to be sent again: the server answers
     // within its time limit (30 s) or not at all, so after that the form works again.
     crate::dom::after(UNANSWERED_AFTER_MS, move || {
-        if form.has_attribute("data-sending") {
+        if form.get_attribute("data-sending") == Some(send) {
             done_sending(&form);
         }
     });
+}
+
+thread_local! {
+    /// How many forms this page has sent.
+    static SENDS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// Longer than the server takes to answer any request or to give up on it (its
@@ -222,16 +232,21 @@ fn fields_of(form: &HtmlFormElement, only_edited: bool) -> Array {
 }
 
 /// Which option a choice had as the page arrived, as the browser picks it: the last marked
-/// `selected`, or else the first that is not disabled.
+/// `selected`, or else the first that is not disabled (nor in a disabled group).
 fn page_choice(select: &web_sys::HtmlSelectElement) -> i32 {
     let options = crate::dom::elements(select.query_selector_all("option"));
     let marked = options
         .iter()
         .rposition(|option| option.has_attribute("selected"));
     let first = || {
-        options
-            .iter()
-            .position(|option| !option.has_attribute("disabled"))
+        options.iter().position(|option| {
+            let group_off = option
+                .closest("optgroup[disabled]")
+                .ok()
+                .flatten()
+                .is_some();
+            !option.has_attribute("disabled") && !group_off
+        })
     };
     marked.or_else(first).map_or(-1, |index| index as i32)
 }

@@ -41,7 +41,8 @@ pub const DEMO_ACCOUNTS: [(&str, &str, Role, bool); 5] = [
     ("max@example.com", "Max Member", Role::Member, false),
 ];
 
-/// How long a request may take before it is answered 503.
+/// How long a request may take before it is answered 503. The browser's client counts on
+/// it: a form still sending after `frontend::forms::UNANSWERED_AFTER_MS` was never answered.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The largest request body accepted.

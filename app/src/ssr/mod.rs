@@ -181,7 +181,7 @@ pub fn request_person() -> Result<SignedIn, AppError> {
 /// Who made this request (the administrator, while acting). The one request that finds the
 /// administrator's impersonation session ended is refused, saying why, so that nothing meant
 /// for the member lands on the administrator's own account; the next is theirs. The one
-/// exception is rendering their own user list (a GET of a page, never a server function:
+/// exception is rendering their own user list (a GET or HEAD of a page, never a server function:
 /// the server sends any other page there), which says why instead (`Me::session_ended`,
 /// shown by `components::AdministratorNotices`).
 pub fn signed_in() -> Result<SignedIn, AppError> {

@@ -51,10 +51,18 @@ pub async fn resolve(store: &Store, person: &SignedIn, now: i64) -> Result<Me, S
     })
 }
 
-/// The viewer the server resolved for this page load: a visitor (`None`) wherever no page is
-/// being rendered for a request (the route list).
+/// The viewer the server resolved for the page this request renders; a visitor (`None`)
+/// where no request is being answered (the route list). A signed-in request whose viewer was
+/// never resolved (a page route outside the router's `pages`) is shown as a visitor's, and said.
 pub fn of_request() -> Viewer {
-    leptos::prelude::use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Viewer>().cloned())
-        .unwrap_or(Viewer(None))
+    let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
+        return Viewer(None);
+    };
+    if let Some(viewer) = parts.extensions.get::<Viewer>() {
+        return viewer.clone();
+    }
+    if parts.extensions.get::<SignedIn>().is_some() {
+        tracing::warn!(path = %parts.uri.path(), "a page rendered without its viewer resolved");
+    }
+    Viewer(None)
 }
