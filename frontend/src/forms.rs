@@ -15,8 +15,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, HtmlElement, HtmlFormElement, SubmitEvent};
 
 /// Where a form post left from, as JSON in session storage: the page's path, the scroll
-/// position, which form (its server function, and which of the forms sent there) and which of
-/// its buttons, the control that opened its dialog, and what was filled in.
+/// position, which form (its server function, and what tells it from the others:
+/// `identified_forms_within`) and which of its buttons, the control that opened its dialog,
+/// and what was filled in.
 const LEFT_FROM: &str = "actas-left-from";
 
 pub fn start() {
@@ -147,11 +148,11 @@ fn path_of(url: &str) -> String {
 
 fn note_where_left(form: &HtmlFormElement, submitter: Option<&HtmlElement>) {
     let action = path_of(&form.action());
-    let nth = forms_sending_to(&action)
-        .iter()
-        .position(|other| other == form)
-        .unwrap_or(0);
-    let key = key_of(form);
+    let identity = identified_forms_in_page()
+        .into_iter()
+        .find(|(_, other)| other == form)
+        .map(|(identity, _)| identity)
+        .unwrap_or_default();
     let opener = form
         .closest("dialog[data-opener]")
         .ok()
@@ -172,8 +173,7 @@ fn note_where_left(form: &HtmlFormElement, submitter: Option<&HtmlElement>) {
     );
     set("y", window().scroll_y().unwrap_or(0.0).into());
     set("action", action.into());
-    set("nth", nth.into());
-    set("key", key.into());
+    set("form", identity.into());
     set(
         "control",
         control_index.map_or(JsValue::NULL, JsValue::from),
@@ -272,8 +272,9 @@ pub fn restore_edits(part: &Element, edits: &[(String, Array)]) {
     }
 }
 
-/// The forms within `part`, each with what tells it from the others: its server function,
-/// its hidden fields, and its place among the forms alike in both.
+/// The forms within `part`, each with what tells it from the others, so that the same form
+/// is found again in a fresh copy of the page: its server function, its hidden fields (which
+/// request, which project), and its place among the forms alike in both.
 fn identified_forms_within(part: &Element) -> Vec<(String, HtmlFormElement)> {
     let mut seen: Vec<String> = Vec::new();
     forms_within(part)
@@ -285,6 +286,14 @@ fn identified_forms_within(part: &Element) -> Vec<(String, HtmlFormElement)> {
             (format!("{alike} {place}"), form)
         })
         .collect()
+}
+
+/// `identified_forms_within` the whole page.
+fn identified_forms_in_page() -> Vec<(String, HtmlFormElement)> {
+    crate::dom::document()
+        .document_element()
+        .map(|root| identified_forms_within(&root))
+        .unwrap_or_default()
 }
 
 fn forms_within(part: &Element) -> Vec<HtmlFormElement> {
@@ -360,20 +369,12 @@ fn return_to_where_left() {
         crate::dom::say_again(&body);
     }
     let action = read("action").as_string().unwrap_or_default();
-    let key = read("key").as_string().unwrap_or_default();
     let sending_there = forms_sending_to(&action);
-    // The same form: the one with the same hidden fields (which request, which project), or
-    // where those say nothing, the one in the same place.
-    let form = if key.is_empty() {
-        read("nth")
-            .as_f64()
-            .and_then(|nth| sending_there.get(nth as usize).cloned())
-    } else {
-        sending_there
-            .iter()
-            .find(|form| key_of(form) == key)
-            .cloned()
-    };
+    let identity = read("form").as_string().unwrap_or_default();
+    let form = identified_forms_in_page()
+        .into_iter()
+        .find(|(of, _)| *of == identity)
+        .map(|(_, form)| form);
     let Some(form) = form else {
         // The form went with what it changed (its dialog closed on success, its row
         // archived, the session it ended): focus goes where its dialog was opened from, or to
