@@ -2,10 +2,7 @@
 
 use crate::api::impersonation_control::{EndSession, ExitImpersonation};
 use crate::error::AppError;
-use crate::model::{
-    ending_words, format_countdown, format_utc, ActingView, Me, OpenSession, Role, Section,
-    NOT_WITHIN_ACCESS,
-};
+use crate::model::{ending_words, format_utc, Me, OpenSession, Role, Section, NOT_WITHIN_ACCESS};
 use crate::use_session;
 use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnUrlError;
@@ -13,66 +10,12 @@ use leptos::server_fn::ServerFn;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_location, use_query_map};
 
+mod banner;
 mod dialog;
+mod send_form;
+pub use banner::ImpersonationBanner;
 pub use dialog::{AskFirst, CloseDialogButton, Dialog, DialogButtons};
-
-/// The impersonation banner, on every page while an administrator acts as a member.
-#[component]
-pub fn ImpersonationBanner() -> impl IntoView {
-    let Some(Me {
-        name,
-        email,
-        acting: Some(acting),
-        ..
-    }) = viewer()
-    else {
-        return ().into_any();
-    };
-    view! { <Banner name email acting/> }.into_any()
-}
-
-/// Words the banner says once, in the session's last minute.
-const LAST_MINUTE: &str = "Less than a minute left: the session ends soon.";
-
-/// The banner. The browser counts down from the time left at render (the server's expiry
-/// less the server's clock, so a wrong client clock changes nothing), and however the session
-/// ends (at zero, or the live channel's `ended`) takes the administrator back to their own
-/// view, where a notice says why. `Exit impersonation` is a plain post: the server sends the
-/// browser there itself.
-#[component]
-fn Banner(name: String, email: String, acting: ActingView) -> impl IntoView {
-    let remaining = acting.expires_at - acting.server_now;
-    let title = format!("You are impersonating {name} ({email})");
-    let scope = acting.scope.label();
-    let sections = acting.sections.label();
-    let last_minute = (remaining <= 60_000).then_some(LAST_MINUTE);
-    let exit = ServerAction::<ExitImpersonation>::new();
-    view! {
-        <div
-            class="impersonation-banner"
-            role="region"
-            aria-label="Impersonation"
-            data-live="ended"
-            data-leave-to=own_view_after("")
-        >
-            <p>
-                <strong>{title}</strong>
-                <span class="scope">{scope}</span>
-                <span class="sections">{sections}</span>
-                <span role="timer" aria-label="Time left" data-remaining-ms=remaining>
-                    {format_countdown(remaining)}
-                </span>
-                // Said once to screen readers: the words appear once and never change.
-                <span class="last-minute" role="status" data-last-minute=LAST_MINUTE>
-                    {last_minute}
-                </span>
-            </p>
-            <ActionForm action=exit attr:class="inline">
-                <SubmitButton label="Exit impersonation" class="banner-button"/>
-            </ActionForm>
-        </div>
-    }
-}
+pub use send_form::{SendForm, Sending};
 
 /// The administrator's own view: the user list.
 pub const OWN_VIEW: &str = "/admin/users";
@@ -377,25 +320,31 @@ pub fn action_error<S: ServerFn>(_action: ServerAction<S>) -> Option<String> {
 
 /// `action_error`, for the server function `S`.
 pub fn failure_words<S: ServerFn>() -> Option<String> {
-    match last_failure::<S>()? {
-        AppError::InvalidField { .. } => None,
-        other => Some(other.to_string()),
-    }
+    refusal_of::<S>()?.about_form()
 }
 
 /// The message of the action's last refusal of the form field `field`, for the note beside it.
 pub fn field_error<S: ServerFn>(_action: ServerAction<S>, field: &'static str) -> Option<String> {
-    match last_failure::<S>()? {
-        AppError::InvalidField {
-            field: refused,
-            message,
-        } if refused == field => Some(message),
-        _ => None,
-    }
+    refusal_of::<S>()?.about_field(field)
 }
 
-/// The last failure of the server function `S`, as the address says it.
-fn last_failure<S: ServerFn>() -> Option<AppError> {
+/// In an island: what refused the action's last send, or before any send, what the page was
+/// sent back with (`at_render`, from `refusal_of` on the server).
+pub fn refusal<S>(action: ServerAction<S>, at_render: Option<AppError>) -> Signal<Option<AppError>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || match action.value().get() {
+        Some(answer) => answer.err(),
+        None => at_render.clone(),
+    })
+}
+
+/// The last failure of the server function `S`, as the address says it (the page the
+/// server sent a refused plain post back to). An island is handed it as a prop: the address
+/// is read on the server only.
+pub fn refusal_of<S: ServerFn>() -> Option<AppError> {
     use_query_map().with_untracked(|query| {
         let ours = query.get_str("__path") == Some(S::PATH);
         let encoded = query.get_str("__err").filter(|_| ours)?;
@@ -468,9 +417,10 @@ where
     }
 }
 
-/// A form's submit button. In the browser it shows that its action is under way and cannot be
-/// sent twice (the client's `forms`); it stays focusable then (`aria-disabled`, not
-/// `disabled`): a disabled button drops the keyboard's focus to the top of the page.
+/// A form's submit button. In the browser it shows that its form is being sent, which cannot
+/// be sent twice then (a `SendForm`'s `Sending`, or the client's `forms`); it stays focusable
+/// (`aria-disabled`, not `disabled`): a disabled button drops the keyboard's focus to the top
+/// of the page.
 #[component]
 pub fn SubmitButton(
     label: &'static str,
@@ -481,6 +431,8 @@ pub fn SubmitButton(
     #[prop(optional_no_strip)]
     disabled_by: Option<String>,
 ) -> impl IntoView {
+    let sending = use_context::<Sending>().map(|Sending(sending)| sending);
+    let busy = move || sending.map(|sending| sending.get().to_string());
     view! {
         <button
             type="submit"
@@ -488,6 +440,8 @@ pub fn SubmitButton(
             disabled=disabled_by.is_some()
             aria-label=aria_label
             aria-describedby=disabled_by
+            aria-busy=busy
+            aria-disabled=busy
         >
             {label}
         </button>

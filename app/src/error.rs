@@ -55,6 +55,26 @@ impl AppError {
 }
 
 impl AppError {
+    /// The words said beside the form: none for a refusal of one field, said beside that
+    /// field instead (`about_field`).
+    pub fn about_form(&self) -> Option<String> {
+        match self {
+            AppError::InvalidField { .. } => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// The words said beside the form field `field`, if this refused it.
+    pub fn about_field(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::InvalidField {
+                field: refused,
+                message,
+            } if refused == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+
     /// A refusal of the form field named `field`.
     pub fn field(field: &str, message: impl std::fmt::Display) -> AppError {
         AppError::InvalidField {

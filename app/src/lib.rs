@@ -1,10 +1,16 @@
-//! Actas on the server: pages, components and server functions; the rules and the store
-//! behind the `ssr` feature. Pages are rendered here, whole; the browser's part is the
-//! `frontend` crate, which reads what the markup asks of it.
+//! Actas: pages, components and server functions; the rules and the store behind the `ssr`
+//! feature. Pages are rendered on the server, whole; their islands (`#[island]`) are rendered
+//! there too and hydrate in the browser from the same code (the `hydrate` feature, built by
+//! the `frontend` crate).
+
+// The browser build lays out the pages' views too (their hydration code, unused but compiled):
+// the deepest row types need more than the default query depth.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod live;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -29,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 // Rendered here, where the options are: it names the content-hashed file.
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>

@@ -357,6 +357,45 @@ pub struct OpenSession {
 /// SPEC.md §3's answer to what an administrator may not do while acting.
 pub const NOT_WHILE_ACTING: &str = "Not allowed during impersonation";
 
+/// Where an open page hears what happens elsewhere: server-sent events (SPEC.md §8).
+pub const LIVE_CHANNEL: &str = "/api/live";
+
+/// The news the live channel tells: the server names its events with these, and the page
+/// listens for them by the same names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LiveNews {
+    /// The acting administrator's session is over; the data is its end reason.
+    Ended,
+    /// Who acts on the member's account now, as JSON (`null`: nobody).
+    Support,
+    /// How many of the member's notices are unread.
+    Inbox,
+    /// One of the administrator's access requests changed: its id and status, as JSON.
+    Requests,
+}
+
+impl LiveNews {
+    pub const ALL: [LiveNews; 4] = [
+        LiveNews::Ended,
+        LiveNews::Support,
+        LiveNews::Inbox,
+        LiveNews::Requests,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            LiveNews::Ended => "ended",
+            LiveNews::Support => "support",
+            LiveNews::Inbox => "inbox",
+            LiveNews::Requests => "requests",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<LiveNews> {
+        LiveNews::ALL.into_iter().find(|news| news.name() == name)
+    }
+}
+
 /// Why an administrator's session ended, in the words of the notice they land on; `None` for
 /// a reason this page does not know (an old link, a hand-made address).
 pub fn ending_words(reason: &str) -> Option<&'static str> {
@@ -383,6 +422,36 @@ pub struct ActingView {
     pub sections: Sections,
     pub expires_at: i64,
     pub server_now: i64,
+}
+
+/// The banner's countdown in the browser, against the wall clock (`Date.now()`), never a
+/// counter or the monotonic clock: those stop while the machine sleeps, and a laptop opened
+/// after an hour would show an hour too much (SPEC.md §8). The browser's clock may be wrong;
+/// how wrong (`skew`) is taken once, from the server's clock sent with the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Countdown {
+    /// When the session ends, on the server's clock.
+    expires_at: i64,
+    /// The server's clock less the browser's.
+    skew: i64,
+}
+
+impl Countdown {
+    /// `server_now` is the server's clock as it rendered the page, `browser_now` the
+    /// browser's as the banner came to life there. The moments between (the page on its way)
+    /// count on neither clock, so the countdown may show that much more than remains; the
+    /// server ends the session at its own expiry regardless.
+    pub fn new(expires_at: i64, server_now: i64, browser_now: i64) -> Countdown {
+        Countdown {
+            expires_at,
+            skew: server_now - browser_now,
+        }
+    }
+
+    /// Time left, in milliseconds (0 once over), when the browser's clock says `browser_now`.
+    pub fn remaining(&self, browser_now: i64) -> i64 {
+        (self.expires_at - (browser_now + self.skew)).max(0)
+    }
 }
 
 /// `mm:ss`, or `h:mm:ss` from an hour up: the banner's countdown.
@@ -918,6 +987,32 @@ mod tests {
             assert_eq!(format_utc(at_ms), expected, "at {at_ms}");
             at_ms += 86_400_000 + 61_001;
         }
+    }
+
+    #[test]
+    fn the_countdown_follows_the_wall_clock_whatever_the_browser_clock_says() {
+        // The server rendered at 1,000,000 with 10 minutes left; the browser's clock is an
+        // hour behind.
+        let countdown = Countdown::new(1_600_000, 1_000_000, 1_000_000 - 3_600_000);
+        let browser = |after_ms: i64| 1_000_000 - 3_600_000 + after_ms;
+        assert_eq!(countdown.remaining(browser(0)), 600_000);
+        assert_eq!(countdown.remaining(browser(1_000)), 599_000);
+        // Five minutes asleep: the wall clock moved on, and so does the countdown.
+        assert_eq!(countdown.remaining(browser(300_000)), 300_000);
+        assert_eq!(countdown.remaining(browser(600_000)), 0);
+        assert_eq!(
+            countdown.remaining(browser(3_600_000)),
+            0,
+            "never below zero"
+        );
+    }
+
+    #[test]
+    fn live_news_is_named_once() {
+        for news in LiveNews::ALL {
+            assert_eq!(LiveNews::from_name(news.name()), Some(news));
+        }
+        assert_eq!(LiveNews::from_name("nonsense"), None);
     }
 
     #[test]

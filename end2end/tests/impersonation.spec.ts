@@ -185,3 +185,30 @@ test("the countdown keeps to its deadline when the browser's timers fall behind"
   await expect(admin).toHaveURL(/\/admin\/users/);
   await adminContext.close();
 });
+
+test("after a sleep the countdown shows the time that truly remains", async ({ browser }) => {
+  const member = await (await browser.newContext()).newPage();
+  await signIn(member, "max@example.com");
+  await grantConsent(member);
+  const adminContext = await browser.newContext();
+  await adminContext.clock.install();
+  const admin = await adminContext.newPage();
+  await signIn(admin, "ada@example.com");
+  await impersonate(admin, "Max Member", "TICKET-7200 countdown after a real sleep");
+  const timer = admin.getByRole("region", { name: "Impersonation" }).getByRole("timer", { name: "Time left" });
+  const seconds = async () => {
+    const [minutes, rest] = ((await timer.textContent()) ?? "").split(":").map(Number);
+    return minutes * 60 + rest;
+  };
+  await expect(timer).toHaveText(/^(29|30):\d\d$/);
+  const before = await seconds();
+  // A real sleep: the wall clock moves on while the monotonic clock (performance.now) and the
+  // page's timers stand still, as Chrome on macOS and Linux keeps them.
+  const slept = 300_000;
+  await admin.clock.setSystemTime((await admin.evaluate(() => Date.now())) + slept);
+  await expect.poll(seconds).toBeLessThanOrEqual(before - 295);
+  expect(await seconds()).toBeGreaterThanOrEqual(before - 305);
+  await admin.getByRole("button", { name: "Exit impersonation" }).click();
+  await expectBackInOwnView(admin, "You exited the impersonation session.");
+  await adminContext.close();
+});

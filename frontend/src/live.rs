@@ -7,57 +7,35 @@
 //! form, focus, scroll) stays; so does what they typed into a form within a part replaced
 //! (`forms::edits_within`). A part that already says what the news says
 //! (`data-live-said` equal to the news' data) is left alone: each stream begins by telling
-//! the state of things, which the page usually shows already.
-//!
-//! `ended` is different: the acting administrator's session is over, and the page leaves for
-//! the address in `data-leave-to`, with the reason.
+//! the state of things, which the page usually shows already. The connection is the page's
+//! one, shared with its islands (`app::live`).
 
-use crate::dom::{all, document, listen, window};
+use crate::dom::{all, window};
 use crate::in_place::fetch_page;
+use app::model::LiveNews;
 use std::cell::RefCell;
-use std::collections::BTreeSet;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use wasm_bindgen::JsValue;
-use web_sys::{Element, EventSource, MessageEvent};
+use web_sys::Element;
 
 pub fn start() {
-    let news: BTreeSet<String> = all("[data-live]")
+    let news: BTreeSet<LiveNews> = all("[data-live]")
         .iter()
         .filter_map(|part| part.get_attribute("data-live"))
         .flat_map(|news| {
             news.split_whitespace()
-                .map(str::to_string)
+                .filter_map(LiveNews::from_name)
                 .collect::<Vec<_>>()
         })
         .collect();
-    if news.is_empty() {
-        return;
-    }
-    let Ok(source) = EventSource::new("/api/live") else {
-        return;
-    };
-    for name in news {
-        let closing = source.clone();
-        listen(
-            &source.clone().into(),
-            &name.clone(),
-            false,
-            move |message: MessageEvent| {
-                let data = message.data().as_string().unwrap_or_default();
-                if name == "ended" {
-                    // Said once: nothing reconnects.
-                    closing.close();
-                    leave(&data);
-                    return;
+    for news in news {
+        app::live::listen(news, move |data| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(error) = refresh(news.name(), &data).await {
+                    web_sys::console::warn_2(&"could not follow the news:".into(), &error);
                 }
-                let name = name.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    if let Err(error) = refresh(&name, &data).await {
-                        web_sys::console::warn_2(&"could not follow the news:".into(), &error);
-                    }
-                });
-            },
-        );
+            });
+        });
     }
 }
 
@@ -99,21 +77,4 @@ async fn refresh(news: &str, data: &str) -> Result<(), JsValue> {
         crate::forms::restore_edits(&placed, &edits);
     }
     Ok(())
-}
-
-/// Leaves an impersonation session that has ended (`reason` as the server writes end
-/// reasons) for the administrator's own view, loaded afresh so nothing of the member's stays on
-/// screen; the member's page is hidden at once, before the new one arrives.
-pub fn leave(reason: &str) {
-    let Some(to) = all("[data-leave-to]")
-        .first()
-        .and_then(|part| part.get_attribute("data-leave-to"))
-    else {
-        return;
-    };
-    if let Some(body) = document().body() {
-        let _ = body.class_list().add_1("leaving");
-    }
-    let to = format!("{to}{}", String::from(js_sys::encode_uri_component(reason)));
-    let _ = window().location().replace(&to);
 }

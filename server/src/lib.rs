@@ -165,7 +165,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", axum::routing::get(healthz))
         .route("/readyz", axum::routing::get(readyz))
-        .route("/api/live", axum::routing::get(live_channel::live))
+        .route(
+            app::model::LIVE_CHANNEL,
+            axum::routing::get(live_channel::live),
+        )
         .route(
             "/settings/impersonation/audit-log.csv",
             axum::routing::get(downloads::member_csv),

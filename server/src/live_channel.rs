@@ -1,5 +1,6 @@
 //! `GET /api/live`: the live channel, as server-sent events.
 
+use app::model::LiveNews;
 use app::ssr::authentication::{signed_in_until, SignedIn};
 use app::ssr::live_watch::Watch;
 use app::ssr::sign_in_limits::SignInLifetime;
@@ -43,9 +44,13 @@ pub async fn live(State(state): State<AppState>, request: Request) -> Response {
             .into_response();
     };
     // A session this very request found ended is said at once.
-    let first = person
-        .ended
-        .map(|reason| Ok::<_, Infallible>(Event::default().event("ended").data(reason.as_str())));
+    let first = person.ended.map(|reason| {
+        Ok::<_, Infallible>(
+            Event::default()
+                .event(LiveNews::Ended.name())
+                .data(reason.as_str()),
+        )
+    });
     // Subscribed before the first look, so a change committed in between is still heard.
     let stream = Stream {
         people: watch.people(person),
@@ -74,11 +79,9 @@ pub async fn live(State(state): State<AppState>, request: Request) -> Response {
                     Ok(look) => {
                         stream.watch_stale = false;
                         stream.watch_until = look.until.map(instant_of);
-                        stream.told.extend(
-                            look.events
-                                .into_iter()
-                                .map(|event| Event::default().event(event.event).data(event.data)),
-                        );
+                        stream.told.extend(look.events.into_iter().map(|event| {
+                            Event::default().event(event.event.name()).data(event.data)
+                        }));
                         if let Some(event) = stream.told.pop_front() {
                             return Some((Ok::<_, Infallible>(event), stream));
                         }

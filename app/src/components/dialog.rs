@@ -18,10 +18,14 @@ pub fn Dialog(
     #[prop(into)] message: String,
     #[prop(into)] opener: String,
     #[prop(optional)] shown: bool,
+    /// For an island that opens it itself.
+    #[prop(optional)]
+    node_ref: NodeRef<leptos::html::Dialog>,
     children: Children,
 ) -> impl IntoView {
     view! {
         <dialog
+            node_ref=node_ref
             class="dialog"
             open=shown
             id=id.clone()
@@ -55,7 +59,8 @@ pub fn CloseDialogButton(label: &'static str) -> impl IntoView {
 
 /// A destructive action's submit button that asks first. Without JavaScript it submits its
 /// form as it is; in the browser it opens a dialog saying what will happen, whose confirming
-/// button sends the same form (`data-asks`, `data-confirm`).
+/// button sends the same form. Inside an island, the island does that itself; elsewhere the
+/// browser's client reads `data-asks` and `data-confirm`.
 #[component]
 pub fn AskFirst(
     /// Unique on the page: names the button (where focus returns) and the dialog.
@@ -67,6 +72,23 @@ pub fn AskFirst(
 ) -> impl IntoView {
     let button_id = format!("{id}-button");
     let title = aria_label.clone().unwrap_or_else(|| label.clone());
+    let asking = NodeRef::<leptos::html::Button>::new();
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let ask = move |event: leptos::ev::MouseEvent| {
+        if let Some(dialog) = dialog.get_untracked() {
+            event.prevent_default();
+            // Modal: the page behind is inert, Escape closes it, focus moves to `Cancel`.
+            let _ = dialog.show_modal();
+        }
+    };
+    let confirm = move |_| {
+        if let (Some(dialog), Some(asking)) = (dialog.get_untracked(), asking.get_untracked()) {
+            dialog.close();
+            if let Some(form) = asking.form() {
+                let _ = form.request_submit_with_submitter(Some(&asking));
+            }
+        }
+    };
     view! {
         <button
             type="submit"
@@ -74,13 +96,15 @@ pub fn AskFirst(
             class="danger"
             aria-label=aria_label
             data-asks=id.clone()
+            node_ref=asking
+            on:click=ask
         >
             {label.clone()}
         </button>
-        <Dialog id title message=question opener=button_id>
+        <Dialog id title message=question opener=button_id node_ref=dialog>
             <div class="dialog-buttons">
                 <CloseDialogButton label="Cancel"/>
-                <button type="button" class="danger" data-confirm>{label}</button>
+                <button type="button" class="danger" data-confirm on:click=confirm>{label}</button>
             </div>
         </Dialog>
     }

@@ -3,9 +3,8 @@ use crate::api::consent_settings::{
     consent_status, GenerateSupportCode, GrantConsent, RevokeConsent,
 };
 use crate::components::{
-    acting_now, action_error, describe_detail, describe_event, field_error, field_ties,
-    when_loaded, AskFirst, DataTable, EndSessionButton, ErrorNote, Refusal, SectionsChoice,
-    SubmitButton,
+    acting_now, describe_detail, describe_event, refusal, refusal_of, when_loaded, AskFirst,
+    DataTable, EndSessionButton, ErrorNote, Refusal, SectionsChoice, SendForm, SubmitButton,
 };
 use crate::error::AppError;
 use crate::model::NOT_WHILE_ACTING;
@@ -21,8 +20,6 @@ use leptos_router::hooks::use_query_map;
 /// may act as them.
 #[component]
 pub fn ImpersonationSettingsPage() -> impl IntoView {
-    let grant = ServerAction::<GrantConsent>::new();
-    let revoke = ServerAction::<RevokeConsent>::new();
     let status = Resource::new(|| (), |_| consent_status());
 
     // Consent is the member's alone: an administrator acting as them gets the refusal, not
@@ -33,18 +30,53 @@ pub fn ImpersonationSettingsPage() -> impl IntoView {
     view! {
         <Title text="Impersonation · Actas"/>
         <Show when=move || !acting_now() fallback=refusal>
+        {when_loaded(status, move |consent| view! {
+            <ConsentSettings
+                consent
+                grant_refused={refusal_of::<GrantConsent>()}
+                revoke_refused={refusal_of::<RevokeConsent>()}
+            />
+        })}
+        <SupportCodeForm/>
+        <SessionHistory/>
+        </Show>
+    }
+}
+
+/// The member's consent: its status with `Revoke consent`, and `Enable impersonation`. An
+/// island: each is sent in place, and the consent it leaves drawn where the status stands.
+/// `*_refused`: what the server refused when a plain post brought the member back here.
+#[island]
+fn ConsentSettings(
+    consent: Option<ActiveConsent>,
+    grant_refused: Option<AppError>,
+    revoke_refused: Option<AppError>,
+) -> impl IntoView {
+    let grant = ServerAction::<GrantConsent>::new();
+    let revoke = ServerAction::<RevokeConsent>::new();
+    let consent = RwSignal::new(consent);
+    Effect::new(move |_| {
+        if let Some(Ok(granted)) = grant.value().get() {
+            consent.set(Some(granted));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = revoke.value().get() {
+            consent.set(None);
+        }
+    });
+    let grant_refused = refusal(grant, grant_refused);
+    let revoke_refused = refusal(revoke, revoke_refused);
+    view! {
         <section class="card" aria-labelledby="impersonation-heading">
             <h1 id="impersonation-heading">"Impersonation"</h1>
             <p class="muted">
                 "Let our support team act as you, to see what you see and fix what is broken. "
                 "You choose for how long and whether they may change anything; you can end it at any time."
             </p>
-            {when_loaded(status, move |consent| view! { <ConsentStatus consent revoke/> })}
+            {move || view! { <ConsentStatus consent=consent.get() revoke refused=revoke_refused/> }}
         </section>
-        <EnableForm grant/>
-        <SupportCodeForm/>
-        <SessionHistory/>
-        </Show>
+        <EnableForm grant refused=grant_refused/>
     }
 }
 
@@ -292,8 +324,8 @@ fn LogLineItem(line: LogLine) -> impl IntoView {
 fn ConsentStatus(
     consent: Option<ActiveConsent>,
     revoke: ServerAction<RevokeConsent>,
+    refused: Signal<Option<AppError>>,
 ) -> impl IntoView {
-    let error = action_error(revoke);
     match consent {
         Some(consent) => view! {
             <div class="status active" role="status" aria-labelledby="consent-status">
@@ -301,14 +333,14 @@ fn ConsentStatus(
                 <p>"Expires: " {format_utc(consent.expires_at)}</p>
                 <p>"Scope: " {consent.scope.label()}</p>
                 <p>"Sections: " {consent.sections.label()}</p>
-                <ActionForm action=revoke>
+                <SendForm action=revoke>
                     <AskFirst
                         id="revoke-consent"
                         label="Revoke consent"
                         question="Revoke consent? Support can no longer act as you, and a session open now ends at once."
                     />
-                </ActionForm>
-                <ErrorNote message=error.clone()/>
+                </SendForm>
+                {move || view! { <ErrorNote message=refused.get().and_then(|error| error.about_form())/> }}
             </div>
         }
         .into_any(),
@@ -322,14 +354,22 @@ fn ConsentStatus(
 }
 
 #[component]
-fn EnableForm(grant: ServerAction<GrantConsent>) -> impl IntoView {
-    let error = action_error(grant);
-    let hours_error = field_error(grant, "custom_hours");
-    let (hours_invalid, hours_described) = field_ties(&hours_error, "custom-hours-error");
+fn EnableForm(
+    grant: ServerAction<GrantConsent>,
+    refused: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let error = move || refused.get().and_then(|error| error.about_form());
+    let hours_error = move || {
+        refused
+            .get()
+            .and_then(|error| error.about_field("custom_hours"))
+    };
+    let hours_invalid = move || hours_error().is_some().to_string();
+    let hours_described = move || hours_error().map(|_| "custom-hours-error");
     view! {
         <section class="card" aria-labelledby="enable-heading">
             <h2 id="enable-heading">"Enable impersonation"</h2>
-            <ActionForm action=grant attr:class="stack">
+            <SendForm action=grant attr:class="stack">
                 <fieldset>
                     <legend>"Duration"</legend>
                     <label class="choice"><input type="radio" name="duration" value="1" checked/>"1 hour"</label>
@@ -349,12 +389,12 @@ fn EnableForm(grant: ServerAction<GrantConsent>) -> impl IntoView {
                     </span>
                 </fieldset>
                 // Under the duration it concerns: the box is hidden unless `Custom` is chosen.
-                <ErrorNote message=hours_error id="custom-hours-error"/>
+                {move || view! { <ErrorNote message=hours_error() id="custom-hours-error"/> }}
                 <ScopeChoice name="scope"/>
                 <SectionsChoice id="consent-sections"/>
-                <ErrorNote message=error/>
+                {move || view! { <ErrorNote message=error()/> }}
                 <SubmitButton label="Enable impersonation"/>
-            </ActionForm>
+            </SendForm>
         </section>
     }
 }

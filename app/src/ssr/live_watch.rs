@@ -9,12 +9,12 @@ use super::authentication::SignedIn;
 use super::impersonation::check_session;
 use super::impersonation_state::Verdict;
 use super::store::{SessionHolder, Store, StoreError};
-use crate::model::RequestStatus;
+use crate::model::{LiveNews, RequestStatus};
 
 /// One message on the channel: `event` names it, `data` carries its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveEvent {
-    pub event: &'static str,
+    pub event: LiveNews,
     pub data: String,
 }
 
@@ -92,7 +92,7 @@ impl Watch {
                 *self = Watch::Done;
                 Ok(Look {
                     events: vec![LiveEvent {
-                        event: "ended",
+                        event: LiveNews::Ended,
                         data: reason.as_str().to_string(),
                     }],
                     until: None,
@@ -124,7 +124,7 @@ impl Watch {
                     // As JSON (`null` when nobody acts): a browser drops an event whose data
                     // is empty, so "nobody" must be written as something.
                     events.push(LiveEvent {
-                        event: "support",
+                        event: LiveNews::Support,
                         data: serde_json::to_string(&name(&holder)).unwrap_or_default(),
                     });
                 }
@@ -132,7 +132,7 @@ impl Watch {
                 let unread = inbox(store, *member_id, now).await?.unread;
                 if last_unread.is_some_and(|last| last != unread) {
                     events.push(LiveEvent {
-                        event: "inbox",
+                        event: LiveNews::Inbox,
                         data: unread.to_string(),
                     });
                 }
@@ -163,7 +163,7 @@ impl Watch {
                 let events = changed
                     .into_iter()
                     .map(|(id, status)| LiveEvent {
-                        event: "requests",
+                        event: LiveNews::Requests,
                         data: serde_json::json!({"id": id, "status": status.as_str()}).to_string(),
                     })
                     .collect();

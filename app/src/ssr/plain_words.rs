@@ -88,7 +88,7 @@ pub fn request(path: &str) -> Option<Request> {
         "/inbox" => PageView("Inbox"),
 
         // The server's own routes.
-        "/api/live" => Background {
+        crate::model::LIVE_CHANNEL => Background {
             done: "Kept the page up to date",
             tried: "keep the page up to date",
         },
