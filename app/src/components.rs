@@ -21,7 +21,7 @@ pub use send_form::{SendForm, Sending};
 pub const OWN_VIEW: &str = "/admin/users";
 
 /// Where an ended impersonation session leaves for: the administrator's own view, whose
-/// notice says why (`reason` as the server writes end reasons; empty: the browser appends it).
+/// notice says why (`reason` as the server writes end reasons).
 pub fn own_view_after(reason: &str) -> String {
     format!("{OWN_VIEW}?ended={}", encode_query_value(reason))
 }
@@ -431,8 +431,7 @@ pub fn SubmitButton(
     #[prop(optional_no_strip)]
     disabled_by: Option<String>,
 ) -> impl IntoView {
-    let sending = use_context::<Sending>().map(|Sending(sending)| sending);
-    let busy = move || sending.map(|sending| sending.get().to_string());
+    let busy = Sending::of_button();
     view! {
         <button
             type="submit"

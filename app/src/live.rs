@@ -1,7 +1,7 @@
 //! The live channel in the browser: one `EventSource` a page, opened by the first part that
 //! listens and shared by every island on it (islands share no context, so the page's one
-//! connection is kept here). Browser only: call it from an `Effect`, which never runs on the
-//! server.
+//! connection is kept here), and the page's one way to leave when what it shows is over.
+//! Browser only: call it from an `Effect` or an event, which never run on the server.
 
 use crate::model::{LiveNews, LIVE_CHANNEL};
 use std::cell::RefCell;
@@ -11,6 +11,8 @@ use web_sys::{EventSource, MessageEvent};
 
 thread_local! {
     static SOURCE: RefCell<Option<EventSource>> = const { RefCell::new(None) };
+    /// Where the page is leaving for, once it is.
+    static LEAVING: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// Calls `heard` with the data of each `news` the page hears from now on.
@@ -32,11 +34,25 @@ pub fn listen(news: LiveNews, heard: impl Fn(String) + 'static) {
     heard.forget();
 }
 
-/// Hears nothing more, and does not reconnect: the page is leaving.
-pub fn close() {
+/// Leaves the page for `to`, once: whatever asks next (the countdown at zero after the live
+/// channel said the session ended, a server function's answer) finds the page already going,
+/// and a navigation started again would restart on a slow link. The page hears nothing more
+/// meanwhile, and does not reconnect. It replaces this page in the history: what it showed is
+/// over.
+pub fn leave(to: &str) {
+    if LEAVING.with_borrow(Option::is_some) {
+        return;
+    }
+    LEAVING.set(Some(to.to_string()));
     SOURCE.with_borrow(|source| {
         if let Some(source) = source {
             source.close();
         }
     });
+    let _ = leptos::prelude::window().location().replace(to);
+}
+
+/// Whether the page is leaving (`leave`): nothing on it should be sent any more.
+pub fn leaving() -> bool {
+    LEAVING.with_borrow(Option::is_some)
 }

@@ -438,9 +438,8 @@ pub struct Countdown {
 
 impl Countdown {
     /// `server_now` is the server's clock as it rendered the page, `browser_now` the
-    /// browser's as the banner came to life there. The moments between (the page on its way)
-    /// count on neither clock, so the countdown may show that much more than remains; the
-    /// server ends the session at its own expiry regardless.
+    /// browser's as it asked for the page, a moment earlier: the countdown errs on the side
+    /// of less time, never more, and the server ends the session at its own expiry regardless.
     pub fn new(expires_at: i64, server_now: i64, browser_now: i64) -> Countdown {
         Countdown {
             expires_at,

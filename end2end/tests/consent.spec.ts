@@ -25,6 +25,8 @@ test("a member enables consent with a preset, sees it, and revokes it", async ({
   await revokeConsent(page);
   await expect(status(page)).toContainText("Not active");
   await expect(page.getByRole("button", { name: "Revoke consent" })).toHaveCount(0);
+  // Focus was on the button that is gone: it lands on the news.
+  await expect(page.getByRole("heading", { name: "Status: Not active" })).toBeFocused();
   expect(await page.evaluate(() => (window as any).samePage)).toBe(true);
 });
 

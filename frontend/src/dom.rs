@@ -85,8 +85,9 @@ pub fn forget_in_address(names: &[&str], when_any_of: &[&str]) {
 
 /// Words that stood on the page as it arrived (or as a part of it was put in place) are not
 /// read out by a screen reader, which announces only what changes in a live region: the words
-/// of every status and alert under `root` are put in again a moment later. The banner's are
-/// left alone, and so is a region with controls in it (focus may be on one of them).
+/// of every status and alert under `root` are put in again a moment later. An island's are
+/// left alone (it draws its own words, and hydrates against them as the server rendered
+/// them), and so is a region with controls in it (focus may be on one of them).
 pub fn say_again(root: &Element) {
     const CONTROLS: &str = "a, button, input, select, textarea";
     let mut notes = elements(root.query_selector_all("[role=status], [role=alert], [aria-live]"));
@@ -100,8 +101,8 @@ pub fn say_again(root: &Element) {
         let has_words = note
             .text_content()
             .is_some_and(|words| !words.trim().is_empty());
-        let in_banner = note.closest("[data-leave-to]").ok().flatten().is_some();
-        if !has_words || in_banner || note.query_selector(CONTROLS).ok().flatten().is_some() {
+        let in_island = note.closest("leptos-island").ok().flatten().is_some();
+        if !has_words || in_island || note.query_selector(CONTROLS).ok().flatten().is_some() {
             continue;
         }
         let nodes = note.child_nodes();

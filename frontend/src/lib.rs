@@ -19,9 +19,9 @@
 //! The page is marked interactive (`data-hydrated` on `<body>`) once all of that is in place
 //! and its islands have hydrated: the end-to-end tests and scripts/first-page.sh wait for it.
 
-// Naming the crate is what keeps its islands' exports in this wasm file.
-#[allow(unused_imports)]
-use app::*;
+// Linking the crate is what keeps its islands' exports in this wasm file: without it they
+// vanish silently.
+extern crate app;
 
 mod dialogs;
 mod dom;
@@ -36,10 +36,9 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
     // A server function sent from an island that answers with somewhere to go (exiting an
-    // impersonation) takes the browser there, as its plain post would have.
-    let _ = leptos::server_fn::redirect::set_redirect_hook(|to: &str| {
-        let _ = dom::window().location().set_href(to);
-    });
+    // impersonation) takes the browser there, as its plain post would have; once, whatever
+    // else says the page is over (the live channel's `ended`).
+    let _ = leptos::server_fn::redirect::set_redirect_hook(app::live::leave);
     dialogs::start();
     if let Some(body) = dom::document().body() {
         dialogs::show_modal_in(&body);

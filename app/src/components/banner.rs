@@ -58,13 +58,11 @@ fn Banner(
 ) -> impl IntoView {
     let remaining = RwSignal::new(expires_at - server_now);
     Effect::new(move |_| {
-        let countdown = Countdown::new(expires_at, server_now, browser_now());
-        let left = std::cell::Cell::new(false);
+        let countdown = Countdown::new(expires_at, server_now, asked_at());
         let tick = move || {
             let now = countdown.remaining(browser_now());
             remaining.set(now);
-            // Once: a navigation started again at every tick would restart on a slow link.
-            if now == 0 && !left.replace(true) {
+            if now == 0 {
                 leave("expired");
             }
         };
@@ -113,14 +111,25 @@ fn browser_now() -> i64 {
     js_sys::Date::now() as i64
 }
 
+/// The browser's wall clock when it asked for this page (its navigation's start): the page
+/// was rendered after that, so the time it took to arrive counts as time gone, and the
+/// countdown never starts above what remains. Read once, as a date; nothing ticks on it.
+fn asked_at() -> i64 {
+    let now = browser_now();
+    let origin = window()
+        .performance()
+        .map(|performance| performance.time_origin() as i64);
+    origin
+        .filter(|origin| (1..=now).contains(origin))
+        .unwrap_or(now)
+}
+
 /// Leaves a session that has ended (`reason` as the server writes end reasons) for the
 /// administrator's own view, loaded afresh so nothing of the member's stays on screen; the
 /// member's page is hidden at once, before the new one arrives.
 fn leave(reason: &str) {
-    crate::live::close();
-    let document = document();
-    if let Some(body) = document.body() {
+    if let Some(body) = document().body() {
         let _ = body.class_list().add_1("leaving");
     }
-    let _ = window().location().replace(&own_view_after(reason));
+    crate::live::leave(&own_view_after(reason));
 }

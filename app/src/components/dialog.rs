@@ -1,10 +1,11 @@
 //! The one modal dialog, and the buttons that open and close it.
 //!
-//! Rendered closed, as a native `<dialog>`; the browser's client (`frontend/src/dialogs.rs`)
-//! opens it with `showModal()` from a control marked `data-opens`, moves focus into it, keeps
-//! Tab inside, and gives focus back to the opener on closing (SPEC.md §8).
+//! Rendered closed, as a native `<dialog>`, and opened with `showModal()`: by an island that
+//! holds it (`AskFirst`), or elsewhere by the browser's client (`frontend/src/dialogs.rs`)
+//! from a control marked `data-opens`; that client also keeps Tab inside an open dialog and
+//! gives focus back to the opener on closing (SPEC.md §8).
 
-use super::SubmitButton;
+use super::{Sending, SubmitButton};
 use leptos::prelude::*;
 
 /// A modal dialog: the control with `data-opens=id` opens it. `shown`: the page's address
@@ -72,6 +73,7 @@ pub fn AskFirst(
 ) -> impl IntoView {
     let button_id = format!("{id}-button");
     let title = aria_label.clone().unwrap_or_else(|| label.clone());
+    let busy = Sending::of_button();
     let asking = NodeRef::<leptos::html::Button>::new();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let ask = move |event: leptos::ev::MouseEvent| {
@@ -96,6 +98,8 @@ pub fn AskFirst(
             class="danger"
             aria-label=aria_label
             data-asks=id.clone()
+            aria-busy=busy
+            aria-disabled=busy
             node_ref=asking
             on:click=ask
         >

@@ -9,12 +9,23 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::{Http, ServerFn};
 use serde::de::DeserializeOwned;
 
-/// That the form around is being sent: its submit button says so (`SubmitButton`).
+/// That the form around is being sent: its submit button says so (`SubmitButton`,
+/// `AskFirst`).
 #[derive(Clone, Copy)]
 pub struct Sending(pub Signal<bool>);
 
-/// `ActionForm`, and a second press while the first send is under way sends nothing (a double
-/// click is one send). What the server answered is the action's `value`.
+impl Sending {
+    /// `aria-busy` (and `aria-disabled`) for a submit button: `None` outside a `SendForm`.
+    pub fn of_button() -> impl Fn() -> Option<String> + Send + Sync + Copy + 'static {
+        let sending = use_context::<Sending>().map(|Sending(sending)| sending);
+        move || sending.map(|sending| sending.get().to_string())
+    }
+}
+
+/// Leptos' `ActionForm`, and what it leaves out: a second press while the first send is under
+/// way, or once the answer is taking the page elsewhere, sends nothing (a double click is one
+/// send), and the form's buttons say it is being sent. What the server answered is the
+/// action's `value`.
 #[component]
 pub fn SendForm<S, Output>(action: ServerAction<S>, children: Children) -> impl IntoView
 where
@@ -27,13 +38,14 @@ where
     S::Output: Send + Sync + 'static,
     S::Error: FromServerFnError + Send + Sync + 'static,
 {
-    provide_context(Sending(action.pending().into()));
+    let pending = action.pending();
+    provide_context(Sending(pending.into()));
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         if event.default_prevented() {
             return;
         }
         event.prevent_default();
-        if action.pending().get_untracked() {
+        if pending.get_untracked() || crate::live::leaving() {
             return;
         }
         match S::from_event(&event) {

@@ -55,18 +55,27 @@ fn ConsentSettings(
     let grant = ServerAction::<GrantConsent>::new();
     let revoke = ServerAction::<RevokeConsent>::new();
     let consent = RwSignal::new(consent);
+    // A refusal to revoke concerns the consent it was asked of: a consent given since, no more.
+    let revoke_refused = RwSignal::new(revoke_refused);
+    let heading = NodeRef::<leptos::html::H2>::new();
     Effect::new(move |_| {
         if let Some(Ok(granted)) = grant.value().get() {
             consent.set(Some(granted));
+            revoke_refused.set(None);
         }
     });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = revoke.value().get() {
+    Effect::new(move |_| match revoke.value().get() {
+        Some(Ok(())) => {
             consent.set(None);
+            // `Revoke consent` is gone with the consent: focus goes where the news is.
+            if let Some(heading) = heading.get_untracked() {
+                let _ = heading.focus();
+            }
         }
+        Some(Err(error)) => revoke_refused.set(Some(error)),
+        None => {}
     });
     let grant_refused = refusal(grant, grant_refused);
-    let revoke_refused = refusal(revoke, revoke_refused);
     view! {
         <section class="card" aria-labelledby="impersonation-heading">
             <h1 id="impersonation-heading">"Impersonation"</h1>
@@ -74,7 +83,21 @@ fn ConsentSettings(
                 "Let our support team act as you, to see what you see and fix what is broken. "
                 "You choose for how long and whether they may change anything; you can end it at any time."
             </p>
-            {move || view! { <ConsentStatus consent=consent.get() revoke refused=revoke_refused/> }}
+            // One live region that stays in place, its words changed: a screen reader reads
+            // out what changes in it.
+            <div
+                class="status"
+                class:active=move || consent.with(Option::is_some)
+                role="status"
+                aria-labelledby="consent-status"
+            >
+                <h2 id="consent-status" tabindex="-1" node_ref=heading>
+                    "Status: "
+                    <strong>{move || if consent.with(Option::is_some) { "Active" } else { "Not active" }}</strong>
+                </h2>
+                {move || consent.get().map(|consent| view! { <ConsentFacts consent revoke/> })}
+                {move || view! { <ErrorNote message=revoke_refused.get().and_then(|error| error.about_form())/> }}
+            </div>
         </section>
         <EnableForm grant refused=grant_refused/>
     }
@@ -320,36 +343,20 @@ fn LogLineItem(line: LogLine) -> impl IntoView {
     }
 }
 
+/// What an active consent allows, and `Revoke consent`.
 #[component]
-fn ConsentStatus(
-    consent: Option<ActiveConsent>,
-    revoke: ServerAction<RevokeConsent>,
-    refused: Signal<Option<AppError>>,
-) -> impl IntoView {
-    match consent {
-        Some(consent) => view! {
-            <div class="status active" role="status" aria-labelledby="consent-status">
-                <h2 id="consent-status">"Status: " <strong>"Active"</strong></h2>
-                <p>"Expires: " {format_utc(consent.expires_at)}</p>
-                <p>"Scope: " {consent.scope.label()}</p>
-                <p>"Sections: " {consent.sections.label()}</p>
-                <SendForm action=revoke>
-                    <AskFirst
-                        id="revoke-consent"
-                        label="Revoke consent"
-                        question="Revoke consent? Support can no longer act as you, and a session open now ends at once."
-                    />
-                </SendForm>
-                {move || view! { <ErrorNote message=refused.get().and_then(|error| error.about_form())/> }}
-            </div>
-        }
-        .into_any(),
-        None => view! {
-            <div class="status" role="status" aria-labelledby="consent-status">
-                <h2 id="consent-status">"Status: " <strong>"Not active"</strong></h2>
-            </div>
-        }
-        .into_any(),
+fn ConsentFacts(consent: ActiveConsent, revoke: ServerAction<RevokeConsent>) -> impl IntoView {
+    view! {
+        <p>"Expires: " {format_utc(consent.expires_at)}</p>
+        <p>"Scope: " {consent.scope.label()}</p>
+        <p>"Sections: " {consent.sections.label()}</p>
+        <SendForm action=revoke>
+            <AskFirst
+                id="revoke-consent"
+                label="Revoke consent"
+                question="Revoke consent? Support can no longer act as you, and a session open now ends at once."
+            />
+        </SendForm>
     }
 }
 
