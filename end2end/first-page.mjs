@@ -117,6 +117,7 @@ const median = (values) => {
 const pages = [
   { path: "/sign-in", email: null, who: "a visitor" },
   { path: "/projects", email: "mia@example.com", who: "a member" },
+  { path: "/settings/impersonation", email: "mia@example.com", who: "a member" },
   { path: "/admin/users", email: "ada@example.com", who: "an administrator" },
 ];
 

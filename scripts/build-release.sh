@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The release build, the one way scripts/run.sh, scripts/first-page.sh and the README make it:
 # - wasm-opt from tools/node_modules (scripts/setup.sh run installs it);
-# - `--cfg erase_components` for the server and the browser alike, so both render the same
-#   markup: type-erased views make a far smaller wasm (debug builds and `cargo test` leave it
-#   off, so they keep sharing their compiled dependencies);
+# - no `--cfg erase_components`: with islands the wasm is smaller without it (measured by
+#   scripts/wasm-size.sh), and the server and the browser render the same markup as in debug
+#   builds and `cargo test`;
 # - `--precompress`: brotli and gzip files beside every browser file; the gzip ones are then
 #   made again with `gzip -9` (cargo-leptos' own are a fifth larger), for browsers without
 #   brotli.
@@ -11,7 +11,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
-export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
 cargo leptos build --release --precompress "$@"
 find "${LEPTOS_SITE_ROOT:-target/site}" -name '*.gz' -print0 |
   while IFS= read -r -d '' gz; do gzip -9 -n -c "${gz%.gz}" >"$gz"; done

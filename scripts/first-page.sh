@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Time until the first page is interactive (issue 14): builds the release, serves it on a fresh
-# SQLite file with the demo accounts, and opens /sign-in, a member's /projects and an
-# administrator's /admin/users in Debian's Chromium over an emulated slow link (150 ms,
-# 1.6 Mbit/s down, 750 kbit/s up), each with a cold cache. Prints figures, asserts nothing.
+# Time until the first page is interactive (issues 14 and 25): builds the release, serves it on
+# a fresh SQLite file with the demo accounts, and opens /sign-in, a member's /projects and
+# /settings/impersonation (an island) and an administrator's /admin/users in Debian's Chromium
+# over an emulated slow link (150 ms, 1.6 Mbit/s down, 750 kbit/s up), each with a cold cache.
+# Prints figures, asserts nothing.
 # First it prints the bytes of the browser files every page needs (raw, gzip -9, brotli).
 #   scripts/first-page.sh [RUNS]        (3 visits per page by default)
 #   scripts/first-page.sh --no-build [RUNS]   measures the build already in target/

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect, Browser } from "@playwright/test";
 import {
   expectBackInOwnView,
   grantConsent,
@@ -160,22 +160,30 @@ test("live: the member sees support arrive; on revoke the admin's banner goes wi
   await adminContext.close();
 });
 
-test("the countdown keeps to its deadline when the browser's timers fall behind", async ({ browser }) => {
+/**
+ * Max grants consent; Ada, in a browser whose clock the test moves, starts acting as him. The
+ * banner's timer, and the seconds it shows.
+ */
+async function actingOnAMovedClock(browser: Browser, reason: string) {
   const member = await (await browser.newContext()).newPage();
   await signIn(member, "max@example.com");
   await grantConsent(member);
-  // The administrator's browser runs on a clock the test moves, as after a laptop's sleep.
   const adminContext = await browser.newContext();
   await adminContext.clock.install();
   const admin = await adminContext.newPage();
   await signIn(admin, "ada@example.com");
-  await impersonate(admin, "Max Member", "TICKET-7100 countdown after sleep");
+  await impersonate(admin, "Max Member", reason);
   const timer = admin.getByRole("region", { name: "Impersonation" }).getByRole("timer", { name: "Time left" });
   const seconds = async () => {
     const [minutes, rest] = ((await timer.textContent()) ?? "").split(":").map(Number);
     return minutes * 60 + rest;
   };
   await expect(timer).toHaveText(/^(29|30):\d\d$/);
+  return { admin, seconds };
+}
+
+test("the countdown keeps to its deadline when the browser's timers fall behind", async ({ browser }) => {
+  const { admin, seconds } = await actingOnAMovedClock(browser, "TICKET-7100 countdown after sleep");
   const before = await seconds();
   // Five minutes pass; a timer due many times in them fires at most once.
   await admin.clock.fastForward("05:00");
@@ -183,24 +191,11 @@ test("the countdown keeps to its deadline when the browser's timers fall behind"
   expect(await seconds()).toBeGreaterThanOrEqual(before - 305);
   await admin.getByRole("button", { name: "Exit impersonation" }).click();
   await expect(admin).toHaveURL(/\/admin\/users/);
-  await adminContext.close();
+  await admin.context().close();
 });
 
 test("after a sleep the countdown shows the time that truly remains", async ({ browser }) => {
-  const member = await (await browser.newContext()).newPage();
-  await signIn(member, "max@example.com");
-  await grantConsent(member);
-  const adminContext = await browser.newContext();
-  await adminContext.clock.install();
-  const admin = await adminContext.newPage();
-  await signIn(admin, "ada@example.com");
-  await impersonate(admin, "Max Member", "TICKET-7200 countdown after a real sleep");
-  const timer = admin.getByRole("region", { name: "Impersonation" }).getByRole("timer", { name: "Time left" });
-  const seconds = async () => {
-    const [minutes, rest] = ((await timer.textContent()) ?? "").split(":").map(Number);
-    return minutes * 60 + rest;
-  };
-  await expect(timer).toHaveText(/^(29|30):\d\d$/);
+  const { admin, seconds } = await actingOnAMovedClock(browser, "TICKET-7200 countdown after a real sleep");
   const before = await seconds();
   // A real sleep: the wall clock moves on while the monotonic clock (performance.now) and the
   // page's timers stand still, as Chrome on macOS and Linux keeps them.
@@ -210,5 +205,5 @@ test("after a sleep the countdown shows the time that truly remains", async ({ b
   expect(await seconds()).toBeGreaterThanOrEqual(before - 305);
   await admin.getByRole("button", { name: "Exit impersonation" }).click();
   await expectBackInOwnView(admin, "You exited the impersonation session.");
-  await adminContext.close();
+  await admin.context().close();
 });
