@@ -4,15 +4,15 @@
 //! Browser only: call it from an `Effect` or an event, which never run on the server.
 
 use crate::model::{LiveNews, LIVE_CHANNEL};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSource, MessageEvent};
 
 thread_local! {
     static SOURCE: RefCell<Option<EventSource>> = const { RefCell::new(None) };
-    /// Where the page is leaving for, once it is.
-    static LEAVING: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Whether the page is leaving (`leave`).
+    static LEAVING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Calls `heard` with the data of each `news` the page hears from now on.
@@ -40,10 +40,9 @@ pub fn listen(news: LiveNews, heard: impl Fn(String) + 'static) {
 /// meanwhile, and does not reconnect. It replaces this page in the history: what it showed is
 /// over.
 pub fn leave(to: &str) {
-    if LEAVING.with_borrow(Option::is_some) {
+    if LEAVING.replace(true) {
         return;
     }
-    LEAVING.set(Some(to.to_string()));
     SOURCE.with_borrow(|source| {
         if let Some(source) = source {
             source.close();
@@ -54,5 +53,5 @@ pub fn leave(to: &str) {
 
 /// Whether the page is leaving (`leave`): nothing on it should be sent any more.
 pub fn leaving() -> bool {
-    LEAVING.with_borrow(Option::is_some)
+    LEAVING.get()
 }
