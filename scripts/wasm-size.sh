@@ -34,7 +34,7 @@ print(f"| {erase} | {raw:,} | {gz:,} | {br:,} |")
 PY
 done
 if [ "${1:-}" = --twiggy ]; then
-  [ "$(twiggy --version 2>/dev/null)" = "twiggy 0.8.0" ] || cargo install -q twiggy --version 0.8.0
+  command -v twiggy >/dev/null 2>&1 || cargo install -q twiggy --version 0.8.0
   smaller=$(for erase in on off; do echo "$(stat -c %s "$out/$erase/actas.wasm") $erase"; done | sort -n | head -1 | cut -d' ' -f2)
   echo
   echo "twiggy top of the smaller ($smaller), before wasm-opt (names kept):"
